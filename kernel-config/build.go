@@ -1,0 +1,463 @@
+// Package kernelconfig holds Plinth's kernel configuration fragments and
+// builds kernels from them.
+//
+// A kernel is x86_64 tinyconfig + base.config + <kind>.config, resolved with
+// olddefconfig. Every option a fragment asks for is checked after resolution,
+// so a dependency that silently drops an option is an error, not a surprise
+// at boot. Built bzImages are cached outside the source tree, keyed by the
+// fragments, the kernel source and this builder's version, because a build
+// takes many minutes on small machines and CI reuses the cache.
+package kernelconfig
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+//go:embed *.config
+var fragmentFiles embed.FS
+
+// builderVersion changes whenever the build recipe changes, to invalidate caches.
+const builderVersion = "plinth-kernel-build-1"
+
+// DefaultSource is Debian's packaged kernel source (package linux-source-6.1).
+const DefaultSource = "/usr/src/linux-source-6.1.tar.xz"
+
+// Kinds are the kernels Plinth builds.
+var Kinds = []string{"installer", "runtime"}
+
+// Options configure a kernel build.
+type Options struct {
+	Kind     string    // "installer" or "runtime"
+	Source   string    // kernel source: a .tar.xz/.tar.gz tarball or an unpacked tree; default DefaultSource
+	CacheDir string    // default $XDG_CACHE_HOME/plinth or ~/.cache/plinth
+	Jobs     int       // parallel make jobs; default runtime.NumCPU()
+	Log      io.Writer // progress lines; default io.Discard
+}
+
+// Result describes a built (or cached) kernel.
+type Result struct {
+	BzImage  string // path of the bzImage in the cache
+	Config   string // path of the resolved .config in the cache
+	Release  string // kernel release string (uname -r)
+	Key      string // cache key
+	Cached   bool
+	Duration time.Duration
+}
+
+// Fragment returns the config text for kind: base.config followed by kind's fragment.
+func Fragment(kind string) (string, error) {
+	if !validKind(kind) {
+		return "", fmt.Errorf("kernel: unknown kind %q (want one of %s)", kind, strings.Join(Kinds, ", "))
+	}
+	var b strings.Builder
+	for _, name := range []string{"base.config", kind + ".config"} {
+		data, err := fragmentFiles.ReadFile(name)
+		if err != nil {
+			return "", fmt.Errorf("kernel: read fragment %s: %w", name, err)
+		}
+		b.Write(data)
+		if !strings.HasSuffix(b.String(), "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String(), nil
+}
+
+func validKind(kind string) bool {
+	for _, k := range Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// Option is one CONFIG_ line of a fragment.
+type Option struct {
+	Name  string // CONFIG_FOO
+	Value string // y, n, 64, "string"
+}
+
+// ParseFragment returns the options a fragment sets, in order.
+func ParseFragment(text string) ([]Option, error) {
+	var opts []Option
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(name, "CONFIG_") || value == "" {
+			return nil, fmt.Errorf("kernel: fragment line %d: %q is not CONFIG_NAME=value", i+1, line)
+		}
+		opts = append(opts, Option{Name: name, Value: value})
+	}
+	return opts, nil
+}
+
+// configLine is how an option appears in a resolved .config.
+func (o Option) configLine() string {
+	if o.Value == "n" {
+		return "# " + o.Name + " is not set"
+	}
+	return o.Name + "=" + o.Value
+}
+
+// Missing lists the options of frag that the resolved config does not have as asked.
+func Missing(frag []Option, resolved string) []string {
+	have := map[string]string{}
+	for _, line := range strings.Split(resolved, "\n") {
+		switch {
+		case strings.HasPrefix(line, "CONFIG_"):
+			name, value, _ := strings.Cut(line, "=")
+			have[name] = value
+		case strings.HasPrefix(line, "# CONFIG_") && strings.HasSuffix(line, " is not set"):
+			have[strings.TrimSuffix(strings.TrimPrefix(line, "# "), " is not set")] = "n"
+		}
+	}
+	var missing []string
+	for _, o := range frag {
+		got, ok := have[o.Name]
+		if !ok {
+			got = "n" // absent from .config: its dependencies are not met
+		}
+		if got != o.Value {
+			missing = append(missing, fmt.Sprintf("%s (asked %s, got %s)", o.Name, o.Value, got))
+		}
+	}
+	return missing
+}
+
+// DefaultCacheDir is where built kernels are kept between builds and clones.
+func DefaultCacheDir() (string, error) {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "plinth"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("kernel: no cache directory: %w", err)
+	}
+	return filepath.Join(home, ".cache", "plinth"), nil
+}
+
+// Build returns the kernel for opts.Kind, building it unless the cache has it.
+func Build(ctx context.Context, opts Options) (Result, error) {
+	start := time.Now()
+	if opts.Source == "" {
+		opts.Source = DefaultSource
+	}
+	if opts.Jobs <= 0 {
+		opts.Jobs = runtime.NumCPU()
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.CacheDir == "" {
+		d, err := DefaultCacheDir()
+		if err != nil {
+			return Result{}, err
+		}
+		opts.CacheDir = d
+	}
+	frag, err := Fragment(opts.Kind)
+	if err != nil {
+		return Result{}, err
+	}
+	fragOpts, err := ParseFragment(frag)
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := os.Stat(opts.Source); err != nil {
+		return Result{}, fmt.Errorf("kernel: source %s not found: install it with 'apt-get install linux-source-6.1' or set KERNEL_SRC to a kernel tree or tarball", opts.Source)
+	}
+	for _, tool := range []string{"make", "gcc", "flex", "bison", "bc", "tar"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return Result{}, fmt.Errorf("kernel: %s not found: install the build tools with 'apt-get install build-essential flex bison bc libelf-dev libssl-dev xz-utils'", tool)
+		}
+	}
+
+	srcID, err := sourceID(opts.Source)
+	if err != nil {
+		return Result{}, err
+	}
+	sum := sha256.Sum256([]byte(builderVersion + "\n" + srcID + "\n" + opts.Kind + "\n" + frag))
+	key := opts.Kind + "-" + hex.EncodeToString(sum[:8])
+	outDir := filepath.Join(opts.CacheDir, "kernels", key)
+	res := Result{
+		BzImage: filepath.Join(outDir, "bzImage"),
+		Config:  filepath.Join(outDir, "config"),
+		Key:     key,
+	}
+	if rel, err := os.ReadFile(filepath.Join(outDir, "release")); err == nil {
+		if _, err := os.Stat(res.BzImage); err == nil {
+			res.Release = strings.TrimSpace(string(rel))
+			res.Cached = true
+			res.Duration = time.Since(start)
+			return res, nil
+		}
+	}
+
+	fmt.Fprintf(opts.Log, "kernel %s: not cached (%s), building from %s with %d jobs\n", opts.Kind, key, opts.Source, opts.Jobs)
+	srcDir, err := unpack(ctx, opts.Source, srcID, opts.CacheDir, opts.Log)
+	if err != nil {
+		return Result{}, err
+	}
+	buildDir := filepath.Join(opts.CacheDir, "build", key)
+	if err := os.RemoveAll(buildDir); err != nil {
+		return Result{}, fmt.Errorf("kernel: clean %s: %w", buildDir, err)
+	}
+	if err := os.MkdirAll(buildDir, 0o755); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	logPath := filepath.Join(buildDir, "build.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	defer logFile.Close()
+
+	mk := func(args ...string) error {
+		all := append([]string{"-C", srcDir, "O=" + buildDir}, args...)
+		cmd := exec.CommandContext(ctx, "make", all...)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("kernel: make %s: %w (log: %s)", strings.Join(args, " "), err, logPath)
+		}
+		return nil
+	}
+	if err := mk("tinyconfig"); err != nil {
+		return Result{}, err
+	}
+	cfgPath := filepath.Join(buildDir, ".config")
+	if err := appendFragment(cfgPath, fragOpts); err != nil {
+		return Result{}, err
+	}
+	if err := mk("olddefconfig"); err != nil {
+		return Result{}, err
+	}
+	resolved, err := os.ReadFile(cfgPath)
+	if err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	if miss := Missing(fragOpts, string(resolved)); len(miss) > 0 {
+		return Result{}, fmt.Errorf("kernel %s: options dropped by olddefconfig (fix their dependencies in kernel-config/): %s", opts.Kind, strings.Join(miss, "; "))
+	}
+	if err := makeWithProgress(ctx, srcDir, buildDir, opts, logFile, logPath); err != nil {
+		return Result{}, err
+	}
+	relOut, err := exec.CommandContext(ctx, "make", "-s", "-C", srcDir, "O="+buildDir, "kernelrelease").Output()
+	if err != nil {
+		return Result{}, fmt.Errorf("kernel: make kernelrelease: %w", err)
+	}
+	res.Release = strings.TrimSpace(lastLine(string(relOut)))
+
+	tmpOut := outDir + ".tmp"
+	os.RemoveAll(tmpOut)
+	if err := os.MkdirAll(tmpOut, 0o755); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	if err := copyFile(filepath.Join(buildDir, "arch/x86/boot/bzImage"), filepath.Join(tmpOut, "bzImage")); err != nil {
+		return Result{}, err
+	}
+	if err := os.WriteFile(filepath.Join(tmpOut, "config"), resolved, 0o644); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(tmpOut, "release"), []byte(res.Release+"\n"), 0o644); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	os.RemoveAll(outDir)
+	if err := os.Rename(tmpOut, outDir); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	// The object tree is large and keyed by config: a changed fragment gets a new key anyway.
+	os.RemoveAll(buildDir)
+	res.Duration = time.Since(start)
+	fmt.Fprintf(opts.Log, "kernel %s: built %s in %s\n", opts.Kind, res.Release, res.Duration.Round(time.Second))
+	return res, nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// makeWithProgress runs the bzImage build, reporting a line every 15 s.
+func makeWithProgress(ctx context.Context, srcDir, buildDir string, opts Options, logFile *os.File, logPath string) error {
+	cmd := exec.CommandContext(ctx, "make", "-C", srcDir, "O="+buildDir, fmt.Sprintf("-j%d", opts.Jobs), "bzImage")
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	var steps atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logFile, line)
+			if strings.HasPrefix(strings.TrimSpace(line), "CC ") {
+				steps.Add(1)
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	start := time.Now()
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	errc := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("kernel: start make: %w", err)
+	}
+	go func() { errc <- cmd.Wait(); pw.Close() }()
+	for {
+		select {
+		case err := <-errc:
+			<-done
+			if err != nil {
+				return fmt.Errorf("kernel %s: make bzImage: %w (log: %s)", opts.Kind, err, logPath)
+			}
+			return nil
+		case <-tick.C:
+			fmt.Fprintf(opts.Log, "kernel %s: %d files compiled, %s elapsed (log: %s)\n", opts.Kind, steps.Load(), time.Since(start).Round(time.Second), logPath)
+		}
+	}
+}
+
+func appendFragment(cfgPath string, frag []Option) error {
+	f, err := os.OpenFile(cfgPath, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
+	for _, o := range frag {
+		fmt.Fprintln(f, o.configLine())
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("kernel: append fragment: %w", err)
+	}
+	return nil
+}
+
+// sourceID identifies a kernel source: a tarball by its content hash, a
+// tree by its file names, sizes and modification times.
+func sourceID(src string) (string, error) {
+	st, err := os.Stat(src)
+	if err != nil {
+		return "", fmt.Errorf("kernel: %w", err)
+	}
+	h := sha256.New()
+	if !st.IsDir() {
+		f, err := os.Open(src)
+		if err != nil {
+			return "", fmt.Errorf("kernel: %w", err)
+		}
+		defer f.Close()
+		if _, err := io.Copy(h, f); err != nil {
+			return "", fmt.Errorf("kernel: hash %s: %w", src, err)
+		}
+		return "tar:" + hex.EncodeToString(h.Sum(nil)), nil
+	}
+	var lines []string
+	err = filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, _ := filepath.Rel(src, p)
+			lines = append(lines, fmt.Sprintf("%s %d %d", rel, info.Size(), info.ModTime().UnixNano()))
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("kernel: scan %s: %w", src, err)
+	}
+	sort.Strings(lines)
+	for _, l := range lines {
+		io.WriteString(h, l+"\n")
+	}
+	return "dir:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// unpack returns a kernel tree for src, unpacking a tarball into the cache once.
+func unpack(ctx context.Context, src, srcID, cacheDir string, log io.Writer) (string, error) {
+	st, err := os.Stat(src)
+	if err != nil {
+		return "", fmt.Errorf("kernel: %w", err)
+	}
+	if st.IsDir() {
+		return src, nil
+	}
+	sum := sha256.Sum256([]byte(srcID))
+	dir := filepath.Join(cacheDir, "src", hex.EncodeToString(sum[:8]))
+	marker := filepath.Join(dir, ".plinth-unpacked")
+	if data, err := os.ReadFile(marker); err == nil {
+		return strings.TrimSpace(string(data)), nil
+	}
+	fmt.Fprintf(log, "kernel: unpacking %s into %s\n", src, dir)
+	os.RemoveAll(dir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("kernel: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, "tar", "-xf", src, "-C", dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("kernel: unpack %s: %w: %s", src, err, out)
+	}
+	// The tarball holds one top-level directory (linux-source-6.1).
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", fmt.Errorf("kernel: %w", err)
+	}
+	var tree string
+	for _, e := range entries {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), "Makefile")); err == nil {
+				tree = filepath.Join(dir, e.Name())
+			}
+		}
+	}
+	if tree == "" {
+		return "", errors.New("kernel: tarball " + src + " holds no kernel tree (no top-level directory with a Makefile)")
+	}
+	if err := os.WriteFile(marker, []byte(tree+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("kernel: %w", err)
+	}
+	return tree, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("kernel: copy %s: %w", from, err)
+	}
+	return out.Close()
+}
