@@ -35,8 +35,23 @@ var fragmentFiles embed.FS
 // builderVersion changes whenever the build recipe changes, to invalidate caches.
 const builderVersion = "plinth-kernel-build-1"
 
-// DefaultSource is Debian's packaged kernel source (package linux-source-6.1).
-const DefaultSource = "/usr/src/linux-source-6.1.tar.xz"
+// debianSource is Debian 12's packaged kernel source (package linux-source-6.1),
+// the version the fragments are written for.
+const debianSource = "/usr/src/linux-source-6.1.tar.xz"
+
+// DefaultSource returns Debian's 6.1 source tarball if installed, else the
+// newest /usr/src/linux-source-*.tar.* (package linux-source on Ubuntu).
+func DefaultSource() string {
+	if _, err := os.Stat(debianSource); err == nil {
+		return debianSource
+	}
+	matches, _ := filepath.Glob("/usr/src/linux-source-*.tar.*")
+	if len(matches) == 0 {
+		return debianSource // the error will name the package to install
+	}
+	sort.Strings(matches)
+	return matches[len(matches)-1]
+}
 
 // Kinds are the kernels Plinth builds.
 var Kinds = []string{"installer", "runtime"}
@@ -160,7 +175,7 @@ func DefaultCacheDir() (string, error) {
 func Build(ctx context.Context, opts Options) (Result, error) {
 	start := time.Now()
 	if opts.Source == "" {
-		opts.Source = DefaultSource
+		opts.Source = DefaultSource()
 	}
 	if opts.Jobs <= 0 {
 		opts.Jobs = runtime.NumCPU()
@@ -184,7 +199,7 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 		return Result{}, err
 	}
 	if _, err := os.Stat(opts.Source); err != nil {
-		return Result{}, fmt.Errorf("kernel: source %s not found: install it with 'apt-get install linux-source-6.1' or set KERNEL_SRC to a kernel tree or tarball", opts.Source)
+		return Result{}, fmt.Errorf("kernel: source %s not found: install it with 'apt-get install linux-source' or set KERNEL_SRC to a kernel tree or tarball", opts.Source)
 	}
 	for _, tool := range []string{"make", "gcc", "flex", "bison", "bc", "tar"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -196,8 +211,7 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	sum := sha256.Sum256([]byte(builderVersion + "\n" + srcID + "\n" + opts.Kind + "\n" + frag))
-	key := opts.Kind + "-" + hex.EncodeToString(sum[:8])
+	key := cacheKey(opts.Kind, srcID, frag)
 	outDir := filepath.Join(opts.CacheDir, "kernels", key)
 	res := Result{
 		BzImage: filepath.Join(outDir, "bzImage"),
@@ -290,6 +304,24 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	res.Duration = time.Since(start)
 	fmt.Fprintf(opts.Log, "kernel %s: built %s in %s\n", opts.Kind, res.Release, res.Duration.Round(time.Second))
 	return res, nil
+}
+
+// CacheKey names the cached build of kind from source.
+func CacheKey(kind, source string) (string, error) {
+	frag, err := Fragment(kind)
+	if err != nil {
+		return "", err
+	}
+	srcID, err := sourceID(source)
+	if err != nil {
+		return "", err
+	}
+	return cacheKey(kind, srcID, frag), nil
+}
+
+func cacheKey(kind, srcID, frag string) string {
+	sum := sha256.Sum256([]byte(builderVersion + "\n" + srcID + "\n" + kind + "\n" + frag))
+	return kind + "-" + hex.EncodeToString(sum[:8])
 }
 
 func lastLine(s string) string {
