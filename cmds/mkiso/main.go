@@ -1,0 +1,156 @@
+// Command mkiso builds Plinth's installer: kernels (cached), the
+// busybox-style Go binary, the initramfs, the installer UKI and a hybrid
+// ISO that boots from CD, USB stick or disk on UEFI machines.
+//
+//	go run ./cmds/mkiso            # writes out/plinth-installer.iso
+//	go run ./cmds/mkiso -h         # every flag
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	kernelconfig "github.com/plinth-os/plinth/kernel-config"
+	"github.com/plinth-os/plinth/uki"
+)
+
+// config is everything a build depends on.
+type config struct {
+	ISOPath       string
+	UKIPath       string
+	Kernel        string // prebuilt installer bzImage; empty = build
+	RuntimeKernel string // prebuilt runtime bzImage; empty = build
+	KernelSrc     string
+	CacheDir      string
+	Stub          string
+	Cmdline       string
+	Product       string
+	Version       string
+	VolumeID      string
+	Epoch         time.Time
+	ModuleDir     string
+	Jobs          int
+}
+
+const defaultStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
+func main() {
+	log := os.Stderr
+	cfg, err := parseFlags(os.Args[1:], log)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintf(log, "mkiso: %v\n", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := build(ctx, cfg, log); err != nil {
+		fmt.Fprintf(log, "mkiso: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, out io.Writer) (config, error) {
+	fs := flag.NewFlagSet("mkiso", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var cfg config
+	var epoch string
+	fs.StringVar(&cfg.ISOPath, "o", "out/plinth-installer.iso", "output `ISO` path; the UKI and SHA256SUMS go next to it")
+	fs.StringVar(&cfg.UKIPath, "uki", "", "output path of the installer UKI (default: <dir of -o>/plinth-installer.efi)")
+	fs.StringVar(&cfg.Kernel, "kernel", "", "prebuilt installer `bzImage` (default: build from kernel-config/installer.config, cached)")
+	fs.StringVar(&cfg.RuntimeKernel, "runtime-kernel", "", "prebuilt runtime `bzImage` (default: build from kernel-config/runtime.config, cached)")
+	fs.StringVar(&cfg.KernelSrc, "kernel-src", envOr("KERNEL_SRC", kernelconfig.DefaultSource()), "kernel source tarball or tree (env KERNEL_SRC)")
+	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for built kernels and the busybox source tree (default ~/.cache/plinth)")
+	fs.StringVar(&cfg.Stub, "stub", defaultStub, "systemd-stub EFI `file` the UKI is built on (package systemd-boot-efi)")
+	fs.StringVar(&cfg.Cmdline, "cmdline", uki.DefaultCmdline(), "kernel command line of the installer UKI")
+	fs.StringVar(&cfg.Product, "product", "Plinth", "product name shown to users and in os-release")
+	fs.StringVar(&cfg.Version, "version", "", "product version (default: git describe of the source tree, else \"dev\")")
+	fs.StringVar(&cfg.VolumeID, "volid", "PLINTH", "ISO volume label")
+	fs.StringVar(&epoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "timestamp of every file, in Unix seconds (env SOURCE_DATE_EPOCH; default: time of the last git commit)")
+	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: go run ./cmds/mkiso [flags]\n\nBuilds the Plinth installer ISO, UKI and SHA256SUMS. Flags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fs.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	if cfg.UKIPath == "" {
+		cfg.UKIPath = filepath.Join(filepath.Dir(cfg.ISOPath), "plinth-installer.efi")
+	}
+	mod, err := moduleDir()
+	if err != nil {
+		return cfg, err
+	}
+	cfg.ModuleDir = mod
+	if cfg.Version == "" {
+		cfg.Version = gitOutput(mod, "describe", "--always", "--dirty")
+		if cfg.Version == "" {
+			cfg.Version = "dev"
+		}
+	}
+	if epoch == "" {
+		epoch = gitOutput(mod, "log", "-1", "--format=%ct")
+	}
+	cfg.Epoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC) // FAT cannot store earlier times
+	if epoch != "" {
+		sec, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil {
+			return cfg, fmt.Errorf("source date epoch %q is not a number of seconds", epoch)
+		}
+		if t := time.Unix(sec, 0).UTC(); t.After(cfg.Epoch) {
+			cfg.Epoch = t
+		}
+	}
+	return cfg, nil
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// moduleDir finds the Plinth source tree: gobusybox compiles the target
+// commands against its go.mod.
+func moduleDir() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/plinth-os/plinth\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("not inside the Plinth source tree: run mkiso from the repository (go run ./cmds/mkiso)")
+		}
+		dir = parent
+	}
+}
+
+func gitOutput(dir string, args ...string) string {
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(config) bool
+		wantErr string
+	}{
+		{"defaults", nil, map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}, func(c config) bool {
+			return c.ISOPath == "out/plinth-installer.iso" && c.UKIPath == filepath.Join("out", "plinth-installer.efi") &&
+				c.Epoch.Equal(time.Unix(1700000000, 0)) && strings.Contains(c.Cmdline, "console=")
+		}, ""},
+		{"output dir sets UKI path", []string{"-o", "/tmp/x/a.iso"}, nil, func(c config) bool { return c.UKIPath == "/tmp/x/plinth-installer.efi" }, ""},
+		{"epoch flag", []string{"-source-date-epoch", "0"}, nil, func(c config) bool { return c.Epoch.Year() == 1980 }, ""},
+		{"bad epoch", []string{"-source-date-epoch", "yesterday"}, nil, nil, "not a number"},
+		{"stray argument", []string{"foo"}, nil, nil, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			cfg, err := parseFlags(tt.args, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tt.check(cfg) {
+				t.Errorf("config %+v", cfg)
+			}
+		})
+	}
+}
+
+func TestHelpDocumentsFlags(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseFlags([]string{"-h"}, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("err = %v, want ErrHelp", err)
+	}
+	for _, f := range []string{"-o", "-kernel", "-runtime-kernel", "-cmdline", "-stub", "-kernel-src", "-source-date-epoch"} {
+		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
+			t.Errorf("help lacks %s:\n%s", f, out.String())
+		}
+	}
+}
+
+func TestKernelRelease(t *testing.T) {
+	bz := make([]byte, 0x1000)
+	copy(bz[0x202:], "HdrS")
+	bz[0x20E] = 0x00
+	bz[0x20F] = 0x02 // string at 0x200 + 0x200
+	copy(bz[0x400:], "6.1.158-plinth (root@build) #1\x00")
+	got, err := kernelRelease(bz)
+	if err != nil || got != "6.1.158-plinth" {
+		t.Errorf("kernelRelease = %q, %v", got, err)
+	}
+	if _, err := kernelRelease([]byte("MZ not a kernel")); err == nil {
+		t.Error("kernelRelease accepted garbage")
+	}
+}

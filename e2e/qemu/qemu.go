@@ -1,0 +1,306 @@
+// Package qemu runs Plinth images in QEMU with OVMF for end-to-end tests:
+// it builds the command line for each kind of boot medium, keeps the
+// serial console in a log, and waits for Plinth's "@plinth" events.
+package qemu
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/event"
+)
+
+// OVMF firmware from Debian's ovmf package.
+const (
+	OVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+	OVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+)
+
+// KVMEnv, set to 1, makes machines use KVM (GitHub Actions); TCG otherwise.
+const KVMEnv = "PLINTH_E2E_KVM"
+
+// MediaKind is how a disk image is attached.
+type MediaKind string
+
+// Media kinds that OVMF boots from.
+const (
+	CD     MediaKind = "cd"     // ATAPI CD on q35's AHCI
+	USB    MediaKind = "usb"    // usb-storage on an xHCI controller
+	Virtio MediaKind = "virtio" // virtio-blk-pci
+	NVMe   MediaKind = "nvme"
+	SATA   MediaKind = "sata" // ide-hd on q35's AHCI
+)
+
+// Drive is one disk image attached to the machine.
+type Drive struct {
+	Kind      MediaKind
+	File      string
+	Serial    string // disk serial (nvme needs one)
+	BootIndex int    // 0 = not a boot device
+	ReadOnly  bool
+	Snapshot  bool // writes go to a temporary overlay, the file stays unchanged
+}
+
+// Config describes a machine.
+type Config struct {
+	Drives   []Drive
+	Vars     string // OVMF VARS file to use (and keep); empty = fresh copy in Dir
+	Dir      string // where the VARS copy and serial log go
+	MemoryMB int
+	CPUs     int
+	NoReboot bool     // exit QEMU when the guest reboots
+	Extra    []string // more QEMU arguments
+}
+
+// Machine is a running QEMU.
+type Machine struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	LogPath string
+	Vars    string
+	Started time.Time
+
+	mu     sync.Mutex
+	lines  []string
+	events []map[string]any
+	notify chan struct{}
+	exited chan struct{}
+	err    error
+}
+
+// Args returns the QEMU command line for cfg (vars is the VARS file).
+func Args(cfg Config, vars string) ([]string, error) {
+	mem, cpus := cfg.MemoryMB, cfg.CPUs
+	if mem == 0 {
+		mem = 1024
+	}
+	if cpus == 0 {
+		cpus = 2
+	}
+	accel := "tcg"
+	if os.Getenv(KVMEnv) == "1" {
+		accel = "kvm"
+	}
+	args := []string{
+		"-machine", "q35", "-accel", accel, "-m", fmt.Sprint(mem), "-smp", fmt.Sprint(cpus),
+		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode,
+		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
+		"-display", "none", "-serial", "stdio", "-monitor", "none",
+		"-nic", "none",
+	}
+	if cfg.NoReboot {
+		args = append(args, "-no-reboot")
+	}
+	usb := false
+	for i, d := range cfg.Drives {
+		id := fmt.Sprintf("drive%d", i)
+		drive := fmt.Sprintf("if=none,id=%s,format=raw,file=%s", id, d.File)
+		if d.ReadOnly {
+			drive += ",readonly=on"
+		}
+		if d.Snapshot {
+			drive += ",snapshot=on"
+		}
+		boot := ""
+		if d.BootIndex > 0 {
+			boot = fmt.Sprintf(",bootindex=%d", d.BootIndex)
+		}
+		var dev string
+		switch d.Kind {
+		case CD:
+			dev = "ide-cd,drive=" + id
+		case SATA:
+			dev = "ide-hd,drive=" + id
+		case Virtio:
+			dev = "virtio-blk-pci,drive=" + id
+		case NVMe:
+			serial := d.Serial
+			if serial == "" {
+				serial = fmt.Sprintf("PLINTH%04d", i)
+			}
+			dev = "nvme,serial=" + serial + ",drive=" + id
+		case USB:
+			if !usb {
+				args = append(args, "-device", "qemu-xhci,id=xhci")
+				usb = true
+			}
+			dev = "usb-storage,bus=xhci.0,drive=" + id
+		default:
+			return nil, fmt.Errorf("qemu: unknown media kind %q", d.Kind)
+		}
+		if d.Serial != "" && d.Kind != NVMe {
+			dev += ",serial=" + d.Serial
+		}
+		args = append(args, "-drive", drive, "-device", dev+boot)
+	}
+	return append(args, cfg.Extra...), nil
+}
+
+// Start boots a machine. The caller must Stop it.
+func Start(cfg Config) (*Machine, error) {
+	for _, f := range []string{OVMFCode, OVMFVars} {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("qemu: %s missing: apt-get install ovmf", f)
+		}
+	}
+	bin, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		return nil, fmt.Errorf("qemu: qemu-system-x86_64 missing: apt-get install qemu-system-x86")
+	}
+	if cfg.Dir == "" {
+		return nil, fmt.Errorf("qemu: Config.Dir is required")
+	}
+	vars := cfg.Vars
+	if vars == "" {
+		// A fresh VARS per machine: OVMF remembers boot entries in it.
+		vars = filepath.Join(cfg.Dir, "OVMF_VARS.fd")
+		data, err := os.ReadFile(OVMFVars)
+		if err != nil {
+			return nil, fmt.Errorf("qemu: %w", err)
+		}
+		if err := os.WriteFile(vars, data, 0o644); err != nil {
+			return nil, fmt.Errorf("qemu: %w", err)
+		}
+	}
+	args, err := Args(cfg, vars)
+	if err != nil {
+		return nil, err
+	}
+	m := &Machine{LogPath: filepath.Join(cfg.Dir, "serial.log"), Vars: vars, notify: make(chan struct{}), exited: make(chan struct{})}
+	logFile, err := os.Create(m.LogPath)
+	if err != nil {
+		return nil, fmt.Errorf("qemu: %w", err)
+	}
+	fmt.Fprintf(logFile, "# %s %s\n", bin, strings.Join(args, " "))
+	m.cmd = exec.Command(bin, args...)
+	m.cmd.Stderr = logFile
+	out, err := m.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if m.stdin, err = m.cmd.StdinPipe(); err != nil {
+		return nil, err
+	}
+	m.Started = time.Now()
+	if err := m.cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("qemu: start: %w", err)
+	}
+	go m.read(out, logFile)
+	return m, nil
+}
+
+func (m *Machine) read(out io.Reader, logFile *os.File) {
+	r := bufio.NewReaderSize(out, 1<<16)
+	for {
+		line, err := r.ReadString('\n')
+		if line != "" {
+			logFile.WriteString(line)
+			m.mu.Lock()
+			m.lines = append(m.lines, line)
+			if ev, ok := event.Parse(strings.TrimRight(line, "\r\n")); ok {
+				ev["_elapsed"] = time.Since(m.Started).Seconds()
+				m.events = append(m.events, ev)
+			}
+			close(m.notify)
+			m.notify = make(chan struct{})
+			m.mu.Unlock()
+		}
+		if err != nil {
+			break
+		}
+	}
+	m.err = m.cmd.Wait()
+	logFile.Close()
+	close(m.exited)
+}
+
+// Exited is closed when QEMU has exited.
+func (m *Machine) Exited() <-chan struct{} { return m.exited }
+
+// WaitEvent waits for the first event called name at or after index from
+// (use 0 for any), returning it and its index.
+func (m *Machine) WaitEvent(ctx context.Context, name string, from int) (map[string]any, int, error) {
+	for {
+		m.mu.Lock()
+		for i := from; i < len(m.events); i++ {
+			if m.events[i]["event"] == name {
+				ev := m.events[i]
+				m.mu.Unlock()
+				return ev, i, nil
+			}
+		}
+		notify := m.notify
+		m.mu.Unlock()
+		select {
+		case <-notify:
+		case <-m.exited:
+			// Drain what arrived before exit once more.
+			m.mu.Lock()
+			for i := from; i < len(m.events); i++ {
+				if m.events[i]["event"] == name {
+					ev := m.events[i]
+					m.mu.Unlock()
+					return ev, i, nil
+				}
+			}
+			m.mu.Unlock()
+			return nil, 0, fmt.Errorf("qemu exited (%v) before event %q", m.err, name)
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("no event %q: %w", name, ctx.Err())
+		}
+	}
+}
+
+// Events returns the events seen so far.
+func (m *Machine) Events() []map[string]any {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]map[string]any(nil), m.events...)
+}
+
+// Tail returns the last n lines of the serial console.
+func (m *Machine) Tail(n int) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	start := len(m.lines) - n
+	if start < 0 {
+		start = 0
+	}
+	return strings.Join(m.lines[start:], "")
+}
+
+// SendKeys types s on the serial console.
+func (m *Machine) SendKeys(s string) error {
+	_, err := io.WriteString(m.stdin, s)
+	return err
+}
+
+// Wait waits for QEMU to exit on its own.
+func (m *Machine) Wait(ctx context.Context) error {
+	select {
+	case <-m.exited:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("qemu still running: %w", ctx.Err())
+	}
+}
+
+// Stop kills QEMU if it still runs.
+func (m *Machine) Stop() {
+	select {
+	case <-m.exited:
+		return
+	default:
+	}
+	m.cmd.Process.Kill()
+	<-m.exited
+}
