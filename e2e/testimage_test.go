@@ -25,10 +25,14 @@ var testCommands = []string{
 	"github.com/plinth-os/plinth/e2e/cmds/e2e-runner",
 	"github.com/plinth-os/plinth/cmds/efibootmgr",
 	"github.com/plinth-os/plinth/cmds/mkfs-vfat",
+	"github.com/plinth-os/plinth/cmds/mkfs-ext4",
+	"github.com/plinth-os/plinth/cmds/gptpart",
 	"github.com/u-root/u-root/cmds/core/mount",
 	"github.com/u-root/u-root/cmds/core/umount",
 	"github.com/u-root/u-root/cmds/core/cat",
 	"github.com/u-root/u-root/cmds/core/ls",
+	"github.com/u-root/u-root/cmds/core/cp",
+	"github.com/u-root/u-root/cmds/core/mkdir",
 }
 
 var testBB struct {

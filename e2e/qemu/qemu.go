@@ -47,6 +47,9 @@ type Drive struct {
 	BootIndex int    // 0 = not a boot device
 	ReadOnly  bool
 	Snapshot  bool // writes go to a temporary overlay, the file stays unchanged
+	// SectorSize sets the logical and physical block size the guest sees
+	// (virtio, nvme): 4096 makes a 4Kn disk. 0 keeps QEMU's 512.
+	SectorSize int
 }
 
 // Config describes a machine.
@@ -138,6 +141,9 @@ func Args(cfg Config, vars string) ([]string, error) {
 		}
 		if d.Serial != "" && d.Kind != NVMe {
 			dev += ",serial=" + d.Serial
+		}
+		if d.SectorSize > 0 {
+			dev += fmt.Sprintf(",logical_block_size=%d,physical_block_size=%d", d.SectorSize, d.SectorSize)
 		}
 		args = append(args, "-drive", drive, "-device", dev+boot)
 	}

@@ -16,6 +16,7 @@ func TestArgs(t *testing.T) {
 		{Drive{Kind: USB, File: "x.iso", Snapshot: true, BootIndex: 1}, []string{"qemu-xhci,id=xhci", "usb-storage,bus=xhci.0,drive=drive0,bootindex=1"}},
 		{Drive{Kind: Virtio, File: "d.img"}, []string{"virtio-blk-pci,drive=drive0"}},
 		{Drive{Kind: NVMe, File: "d.img", Serial: "S1", BootIndex: 2}, []string{"nvme,serial=S1,drive=drive0,bootindex=2"}},
+		{Drive{Kind: Virtio, File: "d.img", SectorSize: 4096}, []string{"virtio-blk-pci,drive=drive0,logical_block_size=4096,physical_block_size=4096"}},
 	}
 	for _, tt := range tests {
 		args, err := Args(Config{Drives: []Drive{tt.drive}}, "vars.fd")
