@@ -25,6 +25,10 @@ import (
 var installerCommands = []string{
 	initramfs.InitCommand,
 	"github.com/plinth-os/plinth/cmds/installer",
+	"github.com/plinth-os/plinth/cmds/gptpart",
+	"github.com/plinth-os/plinth/cmds/mkfs-vfat",
+	"github.com/plinth-os/plinth/cmds/mkfs-ext4",
+	"github.com/plinth-os/plinth/cmds/efibootmgr",
 }
 
 // step prints a build step with its duration and what it produced.
