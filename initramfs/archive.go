@@ -22,6 +22,9 @@ type Image struct {
 	Commands []string          // argv[0] names available as /bbin/<name>
 	Uinit    string            // command that u-root init runs as /bbin/uinit
 	Files    map[string][]byte // extra regular files by absolute path (configuration, manifests)
+	// Executables are payload programs that are not part of the busybox
+	// binary (static binaries shipped as they are), stored with mode 0755.
+	Executables map[string][]byte
 }
 
 // Records returns the archive entries: directories, /dev/console (the
@@ -44,7 +47,17 @@ func (im Image) Records() ([]cpio.Record, error) {
 	}
 	dirs := map[string]bool{"bbin": true, "dev": true, "etc": true, "proc": true, "sys": true, "tmp": true}
 	var files []string
-	for p := range im.Files {
+	all := map[string]fileEntry{}
+	for p, data := range im.Files {
+		all[p] = fileEntry{data, 0o644}
+	}
+	for p, data := range im.Executables {
+		if _, dup := all[p]; dup {
+			return nil, fmt.Errorf("initramfs: %s is both a file and an executable", p)
+		}
+		all[p] = fileEntry{data, 0o755}
+	}
+	for p := range all {
 		rel, err := relPath(p)
 		if err != nil {
 			return nil, err
@@ -82,10 +95,15 @@ func (im Image) Records() ([]cpio.Record, error) {
 	recs = append(recs, cpio.Symlink("init", "bbin/init"))
 	for _, p := range files {
 		rel, _ := relPath(p)
-		recs = append(recs, cpio.StaticFile(rel, string(im.Files[p]), 0o644))
+		recs = append(recs, cpio.StaticFile(rel, string(all[p].data), all[p].perm))
 	}
 	cpio.MakeAllReproducible(recs)
 	return recs, nil
+}
+
+type fileEntry struct {
+	data []byte
+	perm uint64
 }
 
 func relPath(p string) (string, error) {

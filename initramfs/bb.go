@@ -12,8 +12,8 @@ import (
 	"path"
 
 	"github.com/u-root/gobusybox/src/pkg/bb"
-	"github.com/u-root/gobusybox/src/pkg/golang"
 	"github.com/u-root/gobusybox/src/pkg/bb/findpkg"
+	"github.com/u-root/gobusybox/src/pkg/golang"
 )
 
 // InitCommand is u-root's init, PID 1 of every Plinth image.
@@ -24,6 +24,7 @@ type BusyboxOptions struct {
 	ModuleDir string   // directory of the go.mod that pins every command's dependencies
 	Commands  []string // Go import paths of the commands, InitCommand included
 	Output    string   // path of the binary to write
+	GenSrcDir string   // where the generated source goes; a fixed path keeps Go's build cache warm (default: a temporary directory)
 	Log       *log.Logger
 }
 
@@ -52,6 +53,7 @@ func BuildBusybox(ctx context.Context, opts BusyboxOptions) error {
 		LookupEnv:    &findpkg.Env{},
 		CommandPaths: opts.Commands,
 		BinaryPath:   opts.Output,
+		GenSrcDir:    opts.GenSrcDir,
 		GoBuildOpts:  &golang.BuildOpts{},
 	})
 	if err != nil {

@@ -20,10 +20,11 @@ func moduleRoot(t testing.TB) string {
 
 func TestImageRecords(t *testing.T) {
 	im := Image{
-		Busybox:  []byte("\x7fELF fake"),
-		Commands: []string{"installer", "init"},
-		Uinit:    "installer",
-		Files:    map[string][]byte{"/etc/plinth/release.json": []byte(`{"version":"1"}`)},
+		Busybox:     []byte("\x7fELF fake"),
+		Commands:    []string{"installer", "init"},
+		Uinit:       "installer",
+		Files:       map[string][]byte{"/etc/plinth/release.json": []byte(`{"version":"1"}`)},
+		Executables: map[string][]byte{"/payload/db": []byte("#payload")},
 	}
 	data, err := im.Build()
 	if err != nil {
@@ -51,6 +52,7 @@ func TestImageRecords(t *testing.T) {
 		{"tmp", cpio.S_IFDIR, ""},
 		{"etc/plinth", cpio.S_IFDIR, ""},
 		{"etc/plinth/release.json", cpio.S_IFREG, `{"version":"1"}`},
+		{"payload/db", cpio.S_IFREG, "#payload"},
 	}
 	for _, tt := range tests {
 		r, ok := got[tt.name]
@@ -71,6 +73,12 @@ func TestImageRecords(t *testing.T) {
 		if r.MTime != 0 || r.UID != 0 {
 			t.Errorf("%s not reproducible: mtime %d uid %d", tt.name, r.MTime, r.UID)
 		}
+	}
+	if m := got["payload/db"].Mode & 0o777; m != 0o755 {
+		t.Errorf("payload/db mode %o, want 755", m)
+	}
+	if m := got["etc/plinth/release.json"].Mode & 0o777; m != 0o644 {
+		t.Errorf("release.json mode %o, want 644", m)
 	}
 	if c := got["dev/console"]; c.Rmajor != 5 || c.Rminor != 1 {
 		t.Errorf("dev/console is %d:%d, want 5:1", c.Rmajor, c.Rminor)

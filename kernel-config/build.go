@@ -27,6 +27,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 //go:embed *.config
@@ -218,13 +220,22 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 		Config:  filepath.Join(outDir, "config"),
 		Key:     key,
 	}
-	if rel, err := os.ReadFile(filepath.Join(outDir, "release")); err == nil {
-		if _, err := os.Stat(res.BzImage); err == nil {
-			res.Release = strings.TrimSpace(string(rel))
-			res.Cached = true
-			res.Duration = time.Since(start)
-			return res, nil
-		}
+	if cached(outDir, &res) {
+		res.Duration = time.Since(start)
+		return res, nil
+	}
+	// Another build of the same key (a second mkiso) waits here, then finds it cached.
+	if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	unlock, err := lock(filepath.Join(opts.CacheDir, key+".lock"), opts.Log)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	if cached(outDir, &res) {
+		res.Duration = time.Since(start)
+		return res, nil
 	}
 
 	fmt.Fprintf(opts.Log, "kernel %s: not cached (%s), building from %s with %d jobs\n", opts.Kind, key, opts.Source, opts.Jobs)
@@ -304,6 +315,35 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	res.Duration = time.Since(start)
 	fmt.Fprintf(opts.Log, "kernel %s: built %s in %s\n", opts.Kind, res.Release, res.Duration.Round(time.Second))
 	return res, nil
+}
+
+func cached(outDir string, res *Result) bool {
+	rel, err := os.ReadFile(filepath.Join(outDir, "release"))
+	if err != nil {
+		return false
+	}
+	if _, err := os.Stat(res.BzImage); err != nil {
+		return false
+	}
+	res.Release = strings.TrimSpace(string(rel))
+	res.Cached = true
+	return true
+}
+
+// lock takes an exclusive lock on path, saying so when it has to wait.
+func lock(path string, log io.Writer) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		fmt.Fprintf(log, "kernel: waiting for another build holding %s\n", path)
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("kernel: lock %s: %w", path, err)
+		}
+	}
+	return func() { f.Close() }, nil
 }
 
 // CacheKey names the cached build of kind from source.
