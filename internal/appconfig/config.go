@@ -1,0 +1,137 @@
+package appconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// SchemaVersion is the version of the format this package reads and writes.
+const SchemaVersion = 1
+
+// Where the file lives on the ESP: ESPPath as firmware and people write
+// it, RelPath relative to the ESP's mount point.
+const (
+	ESPPath = `\EFI\plinth\plinth.json`
+	RelPath = "EFI/plinth/plinth.json"
+)
+
+// FSExt4 is the only data filesystem supported.
+const FSExt4 = "ext4"
+
+// Network modes.
+const (
+	ModeDHCP   = "dhcp"
+	ModeStatic = "static"
+)
+
+// Service timing defaults, used when a field is zero.
+const (
+	DefaultRestartDelay    = time.Second
+	DefaultMaxRestartDelay = time.Minute
+	DefaultStableAfter     = 30 * time.Second
+	DefaultStopTimeout     = 10 * time.Second
+)
+
+// Config is the content of plinth.json.
+type Config struct {
+	Schema    int       `json:"schema"`    // SchemaVersion
+	Product   string    `json:"product"`   // product name shown to people
+	Version   string    `json:"version"`   // version installed
+	MachineID string    `json:"machineID"` // 32 lower-case hex digits, as /etc/machine-id
+	Hostname  string    `json:"hostname"`  // RFC 1123 host name, at most 64 bytes
+	ESP       ESP       `json:"esp"`
+	Data      Data      `json:"data"`
+	Network   Network   `json:"network"`
+	Services  []Service `json:"services"`
+}
+
+// ESP identifies the EFI system partition the appliance boots from.
+type ESP struct {
+	PartUUID string `json:"partUUID"` // GPT unique partition GUID
+}
+
+// Data identifies the data partition. PartUUID is preferred; Label (the
+// GPT partition name, PARTLABEL) is used when PartUUID is empty or
+// matches nothing, and must then match exactly one partition.
+type Data struct {
+	PartUUID string `json:"partUUID,omitempty"`
+	Label    string `json:"label,omitempty"`
+	FSType   string `json:"fsType"` // "ext4"
+}
+
+// Network configures the wired interfaces.
+type Network struct {
+	Mode string `json:"mode"` // ModeDHCP or ModeStatic
+	// Interface limits the configuration to one interface, by kernel name
+	// or MAC address. Empty means: every wired interface for DHCP, the
+	// first wired interface (by name) for static.
+	Interface string   `json:"interface,omitempty"`
+	Address   string   `json:"address,omitempty"` // static: CIDR, e.g. 192.0.2.10/24
+	Gateway   string   `json:"gateway,omitempty"` // static: default gateway
+	DNS       []string `json:"dns,omitempty"`     // name servers; with DHCP they replace the leased ones
+}
+
+// Service is one payload process the supervisor runs and restarts.
+type Service struct {
+	Name string `json:"name"` // unique; names the log file /data/log/<name>.log
+	Exec string `json:"exec"` // absolute path in the runtime image, also argv[0]
+	// Args follow argv[0].
+	Args []string          `json:"args,omitempty"`
+	Env  map[string]string `json:"env,omitempty"` // added to the PLINTH_* variables
+	// RestartDelay is the first restart delay; it doubles per consecutive
+	// failure up to MaxRestartDelay and resets once the service has run
+	// for StableAfter. StopTimeout is the wait between SIGTERM and SIGKILL.
+	RestartDelay    Duration `json:"restartDelay,omitempty"`
+	MaxRestartDelay Duration `json:"maxRestartDelay,omitempty"`
+	StableAfter     Duration `json:"stableAfter,omitempty"`
+	StopTimeout     Duration `json:"stopTimeout,omitempty"`
+}
+
+// Timing is a service's restart and stop timing with defaults applied.
+type Timing struct {
+	RestartDelay, MaxRestartDelay, StableAfter, StopTimeout time.Duration
+}
+
+// Timing returns s's timing, defaults filled in.
+func (s Service) Timing() Timing {
+	or := func(d Duration, def time.Duration) time.Duration {
+		if d <= 0 {
+			return def
+		}
+		return time.Duration(d)
+	}
+	t := Timing{
+		RestartDelay:    or(s.RestartDelay, DefaultRestartDelay),
+		MaxRestartDelay: or(s.MaxRestartDelay, DefaultMaxRestartDelay),
+		StableAfter:     or(s.StableAfter, DefaultStableAfter),
+		StopTimeout:     or(s.StopTimeout, DefaultStopTimeout),
+	}
+	if t.MaxRestartDelay < t.RestartDelay {
+		t.MaxRestartDelay = t.RestartDelay
+	}
+	return t
+}
+
+// Duration is a time.Duration written in JSON as a Go duration string
+// ("1s", "1m30s"), which people can read and edit.
+type Duration time.Duration
+
+// MarshalJSON writes d as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// UnmarshalJSON reads a duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"1s\" or \"2m\", got %s", b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("bad duration %q: %w", s, err)
+	}
+	*d = Duration(v)
+	return nil
+}
