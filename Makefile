@@ -41,7 +41,7 @@ go:
 	chmod +x $(TOOLCHAIN)/bin/* $(TOOLCHAIN)/pkg/tool/*/* && rm -rf $$tmp && $(TOOLCHAIN)/bin/go version
 
 iso: deps
-	go run ./cmds/mkiso
+	go run ./cmds/mkiso -disk out/plinth-disk.img
 
 vet: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }

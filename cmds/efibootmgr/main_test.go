@@ -20,7 +20,7 @@ func diskImage(t *testing.T) string {
 	t.Helper()
 	sgdisk, err := exec.LookPath("sgdisk")
 	if err != nil {
-		t.Skip("sgdisk not installed (apt-get install gdisk)")
+		t.Fatal("sgdisk not installed (apt-get install gdisk, or make deps)")
 	}
 	img := filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(img, nil, 0o644); err != nil {

@@ -47,6 +47,13 @@ func (s *step) done(format string, args ...any) {
 	fmt.Fprintf(s.log, "    %-28s %7s  %s\n", s.name, time.Since(s.start).Round(10*time.Millisecond), fmt.Sprintf(format, args...))
 }
 
+func cachedWord(cached bool) string {
+	if cached {
+		return "cached"
+	}
+	return "built"
+}
+
 func mib(n int) string { return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1<<20), n) }
 
 func build(ctx context.Context, cfg config, log io.Writer) error {
@@ -90,21 +97,12 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 		s.done("%s, %s, %s", mib(len(img)), releases[kind], cached)
 	}
 
-	s := begin(log, "busybox binary")
-	bbSrc := filepath.Join(cacheDir, "bb-src")
-	// A fixed source path keeps Go's build cache warm between runs.
-	if err := os.RemoveAll(bbSrc); err != nil {
-		return fmt.Errorf("clean %s: %w", bbSrc, err)
-	}
-	bbPath := filepath.Join(cacheDir, "bb-installer")
-	if err := initramfs.BuildBusybox(ctx, initramfs.BusyboxOptions{ModuleDir: cfg.ModuleDir, Commands: installerCommands, Output: bbPath, GenSrcDir: bbSrc}); err != nil {
-		return err
-	}
-	bb, err := os.ReadFile(bbPath)
+	s := begin(log, "installer busybox binary")
+	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "installer", installerCommands)
 	if err != nil {
 		return err
 	}
-	s.done("%s, commands: %s", mib(len(bb)), strings.Join(initramfs.CommandNames(installerCommands), " "))
+	s.done("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(installerCommands), " "))
 
 	s = begin(log, "initramfs")
 	rel, _ := json.Marshal(map[string]string{"product": cfg.Product, "version": cfg.Version})
@@ -135,6 +133,16 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	}
 	s.done("%s -> %s", mib(len(efi)), cfg.UKIPath)
 
+	runtimeUKI, err := buildRuntime(ctx, cfg, log, cacheDir, stub, images["runtime"], releases["runtime"])
+	if err != nil {
+		return err
+	}
+	if cfg.DiskPath != "" {
+		if err := writeDisk(cfg, log, runtimeUKI); err != nil {
+			return err
+		}
+	}
+
 	s = begin(log, "EFI boot image (FAT)")
 	espTree := fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": &fstest.MapFile{Data: efi, Mode: 0o644, ModTime: cfg.Epoch}}
 	fatOpts := vfat.Options{Label: "PLINTH_EFI", ModTime: cfg.Epoch, Source: espTree}
@@ -161,9 +169,16 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	}
 	s.done("%s -> %s", mib(int(isoSize)), cfg.ISOPath)
 
+	if err := writeFileAtomic(filepath.Join(filepath.Dir(cfg.ISOPath), "version"), []byte(cfg.Version+"\n")); err != nil {
+		return err
+	}
 	s = begin(log, "SHA256SUMS")
 	sums := filepath.Join(filepath.Dir(cfg.ISOPath), "SHA256SUMS")
-	if err := writeSums(sums, cfg.ISOPath, cfg.UKIPath); err != nil {
+	outputs := []string{cfg.ISOPath, cfg.UKIPath, cfg.RuntimeUKIPath}
+	if cfg.DiskPath != "" {
+		outputs = append(outputs, cfg.DiskPath)
+	}
+	if err := writeSums(sums, outputs...); err != nil {
 		return err
 	}
 	s.done("%s", sums)

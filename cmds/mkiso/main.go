@@ -40,6 +40,12 @@ type config struct {
 	Epoch         time.Time
 	ModuleDir     string
 	Jobs          int
+
+	RuntimeUKIPath string
+	RuntimeCmdline string
+	DiskPath       string
+	DiskSize       int64
+	payloads       []payload
 }
 
 const defaultStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
@@ -66,7 +72,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mkiso", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var cfg config
-	var epoch string
+	var epoch, diskSize string
+	var payloads multiFlag
 	fs.StringVar(&cfg.ISOPath, "o", "out/plinth-installer.iso", "output `ISO` path; the UKI and SHA256SUMS go next to it")
 	fs.StringVar(&cfg.UKIPath, "uki", "", "output path of the installer UKI (default: <dir of -o>/plinth-installer.efi)")
 	fs.StringVar(&cfg.Kernel, "kernel", "", "prebuilt installer `bzImage` (default: build from kernel-config/installer.config, cached)")
@@ -79,6 +86,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.Version, "version", "", "product version (default: git describe of the source tree, else \"dev\")")
 	fs.StringVar(&cfg.VolumeID, "volid", "PLINTH", "ISO volume label")
 	fs.StringVar(&epoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "timestamp of every file, in Unix seconds (env SOURCE_DATE_EPOCH; default: time of the last git commit)")
+	fs.StringVar(&cfg.RuntimeUKIPath, "runtime-uki", "", "output path of the runtime UKI (default: <dir of -o>/plinth-runtime.efi)")
+	fs.StringVar(&cfg.RuntimeCmdline, "runtime-cmdline", uki.DefaultCmdline(), "kernel command line of the runtime UKI")
+	fs.StringVar(&cfg.DiskPath, "disk", "", "also write a ready-to-boot raw disk `image` of the installed appliance (sparse)")
+	fs.StringVar(&diskSize, "disk-size", "4G", "size of the -disk image: bytes or with a K, M, G or T suffix")
+	fs.Var(&payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: go run ./cmds/mkiso [flags]\n\nBuilds the Plinth installer ISO, UKI and SHA256SUMS. Flags:\n")
@@ -92,6 +104,17 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if cfg.UKIPath == "" {
 		cfg.UKIPath = filepath.Join(filepath.Dir(cfg.ISOPath), "plinth-installer.efi")
+	}
+	if cfg.RuntimeUKIPath == "" {
+		cfg.RuntimeUKIPath = filepath.Join(filepath.Dir(cfg.ISOPath), "plinth-runtime.efi")
+	}
+	size, err := parseSize(diskSize)
+	if err != nil {
+		return cfg, fmt.Errorf("-disk-size: %w", err)
+	}
+	cfg.DiskSize = size
+	if cfg.payloads, err = loadPayloads(payloads); err != nil {
+		return cfg, err
 	}
 	mod, err := moduleDir()
 	if err != nil {
@@ -118,6 +141,38 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseSize reads "4G", "512M", "1T" or a byte count.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	if n := len(num); n > 0 {
+		switch strings.ToUpper(num[n-1:]) {
+		case "K":
+			mult = 1 << 10
+		case "M":
+			mult = 1 << 20
+		case "G":
+			mult = 1 << 30
+		case "T":
+			mult = 1 << 40
+		}
+		if mult > 1 {
+			num = num[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || v <= 0 {
+		return 0, fmt.Errorf("%q is not a size such as 4G, 512M or 8589934592", s)
+	}
+	return v * mult, nil
 }
 
 func envOr(key, def string) string {

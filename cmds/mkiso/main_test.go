@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -75,5 +76,44 @@ func TestKernelRelease(t *testing.T) {
 	}
 	if _, err := kernelRelease([]byte("MZ not a kernel")); err == nil {
 		t.Error("kernelRelease accepted garbage")
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"4G", 4 << 30, true}, {"512M", 512 << 20, true}, {"1T", 1 << 40, true}, {"8589934592", 8 << 30, true},
+		{"16k", 16 << 10, true}, {"", 0, false}, {"G", 0, false}, {"-1G", 0, false}, {"4GB", 0, false},
+	}
+	for _, tt := range tests {
+		got, err := parseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("parseSize(%q) = %d, %v", tt.in, got, err)
+		}
+	}
+}
+
+func TestLoadPayloads(t *testing.T) {
+	p, err := loadPayloads(nil)
+	if err != nil || len(p) != 1 || p[0].GoPkg != demoPayload {
+		t.Fatalf("default payloads = %+v, %v", p, err)
+	}
+	svcs := services(p)
+	if svcs[0].Exec != "/bbin/plinth-demo" {
+		t.Errorf("demo service exec %q", svcs[0].Exec)
+	}
+	script := filepath.Join(t.TempDir(), "notelf")
+	os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+	if _, err := loadPayloads([]string{script}); err == nil || !strings.Contains(err.Error(), "not an ELF") {
+		t.Errorf("shell script payload: err = %v", err)
+	}
+	if _, err := loadPayloads([]string{"example.com/a/db", "example.com/b/db"}); err == nil {
+		t.Error("two payloads named db accepted")
+	}
+	if _, err := loadPayloads([]string{"/bin/ls"}); err == nil || !strings.Contains(err.Error(), "dynamically linked") {
+		t.Errorf("dynamic payload: err = %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -59,8 +60,12 @@ type Config struct {
 	Dir      string // where the VARS copy and serial log go
 	MemoryMB int
 	CPUs     int
-	NoReboot bool     // exit QEMU when the guest reboots
-	Extra    []string // more QEMU arguments
+	NoReboot bool // exit QEMU when the guest reboots
+	// HostForwards maps host loopback ports to guest TCP ports through
+	// user-mode networking on a virtio NIC; nil means no network at all.
+	HostForwards map[int]int
+	QMP          bool     // open a QMP socket in Dir (for system_powerdown)
+	Extra        []string // more QEMU arguments
 }
 
 // Machine is a running QEMU.
@@ -69,6 +74,7 @@ type Machine struct {
 	stdin   io.WriteCloser
 	LogPath string
 	Vars    string
+	qmpPath string
 	Started time.Time
 
 	mu     sync.Mutex
@@ -97,7 +103,23 @@ func Args(cfg Config, vars string) ([]string, error) {
 		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode,
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
 		"-display", "none", "-serial", "stdio", "-monitor", "none",
-		"-nic", "none",
+	}
+	if cfg.HostForwards == nil {
+		args = append(args, "-nic", "none")
+	} else {
+		nic := "user,model=virtio-net-pci"
+		ports := make([]int, 0, len(cfg.HostForwards))
+		for h := range cfg.HostForwards {
+			ports = append(ports, h)
+		}
+		sort.Ints(ports)
+		for _, h := range ports {
+			nic += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", h, cfg.HostForwards[h])
+		}
+		args = append(args, "-nic", nic)
+	}
+	if cfg.QMP {
+		args = append(args, "-qmp", "unix:"+filepath.Join(cfg.Dir, "qmp.sock")+",server=on,wait=off")
 	}
 	if cfg.NoReboot {
 		args = append(args, "-no-reboot")
@@ -180,7 +202,7 @@ func Start(cfg Config) (*Machine, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Machine{LogPath: filepath.Join(cfg.Dir, "serial.log"), Vars: vars, notify: make(chan struct{}), exited: make(chan struct{})}
+	m := &Machine{qmpPath: filepath.Join(cfg.Dir, "qmp.sock"), LogPath: filepath.Join(cfg.Dir, "serial.log"), Vars: vars, notify: make(chan struct{}), exited: make(chan struct{})}
 	logFile, err := os.Create(m.LogPath)
 	if err != nil {
 		return nil, fmt.Errorf("qemu: %w", err)

@@ -36,8 +36,12 @@ func TestArgs(t *testing.T) {
 	if _, err := Args(Config{Drives: []Drive{{Kind: "floppy"}}}, "v"); err == nil {
 		t.Error("unknown media kind accepted")
 	}
+	args, _ := Args(Config{HostForwards: map[int]int{8080: 80}}, "v")
+	if !strings.Contains(strings.Join(args, " "), "-nic user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:8080-:80") {
+		t.Errorf("host forward missing: %q", args)
+	}
 	t.Setenv(KVMEnv, "1")
-	args, _ := Args(Config{}, "v")
+	args, _ = Args(Config{}, "v")
 	if !strings.Contains(strings.Join(args, " "), "-accel kvm") {
 		t.Error("KVM not used when asked")
 	}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/datapart"
+)
+
+// failure is a boot step that failed: shown to people, emitted as an
+// "error" event for automation.
+type failure struct {
+	code    string // event code
+	summary string // one line: what is wrong
+	err     error  // details
+	hint    string // what to do
+}
+
+func (f *failure) text() string {
+	bar := strings.Repeat("=", 72)
+	return fmt.Sprintf("%s\r\n%s\r\n\r\n%s\r\n\r\nWhat to do: %s\r\nThe system stays up showing this message; press the power button to turn it off.\r\n%s",
+		bar, f.summary, details(f.err), f.hint, bar)
+}
+
+// details puts each problem of an invalid config on its own line.
+func details(err error) string {
+	var ve *appconfig.ValidationError
+	if !errors.As(err, &ve) || len(ve.Problems) < 2 {
+		return err.Error()
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimSuffix(err.Error(), ve.Error()))
+	fmt.Fprintf(&b, "%d problems:", len(ve.Problems))
+	for _, p := range ve.Problems {
+		b.WriteString("\r\n  - " + p)
+	}
+	return b.String()
+}
+
+func (a *appliance) report(f *failure) {
+	a.say("%s", f.text())
+	a.events.Emit("error", map[string]any{"code": f.code, "message": strings.TrimSuffix(f.summary, ".") + ": " + f.err.Error()})
+}
+
+func espFailure(err error) *failure {
+	return &failure{
+		code:    "esp-not-found",
+		summary: "Cannot start: the EFI system partition this system boots from was not found.",
+		err:     err,
+		hint:    "check that the disk Plinth was installed on is attached and detected by the firmware; if it is, reinstall with the Plinth installer.",
+	}
+}
+
+func configFailure(path string, err error) *failure {
+	if errors.Is(err, fs.ErrNotExist) {
+		return &failure{
+			code:    "config-missing",
+			summary: "Cannot start: the configuration " + appconfig.ESPPath + " is missing.",
+			err:     err,
+			hint:    "reinstall with the Plinth installer, or copy a valid plinth.json to " + appconfig.ESPPath + " on the EFI system partition from another computer.",
+		}
+	}
+	return &failure{
+		code:    "config-invalid",
+		summary: "Cannot start: the configuration " + appconfig.ESPPath + " is not valid.",
+		err:     err,
+		hint:    "correct the fields listed above in " + appconfig.ESPPath + " on the EFI system partition (from another computer), or reinstall with the Plinth installer.",
+	}
+}
+
+func dataFailure(d appconfig.Data, err error) *failure {
+	want := describeData(d)
+	switch {
+	case errors.Is(err, datapart.ErrNotFound):
+		return &failure{
+			code:    "data-partition-missing",
+			summary: "Cannot start: the data partition (" + want + ") was not found.",
+			err:     err,
+			hint:    "attach the disk that holds the data partition; if it is lost, reinstall with the Plinth installer (which creates a new, empty data partition).",
+		}
+	case errors.Is(err, datapart.ErrAmbiguous):
+		return &failure{
+			code:    "data-partition-ambiguous",
+			summary: "Cannot start: more than one partition matches the data partition (" + want + ").",
+			err:     err,
+			hint:    "detach the extra disk, or wipe the leftover partition from an earlier installation.",
+		}
+	case errors.Is(err, datapart.ErrUnusable):
+		return &failure{
+			code:    "data-partition-unusable",
+			summary: "Cannot start: the filesystem on the data partition (" + want + ") cannot be used.",
+			err:     err,
+			hint:    "connect the disk to another Linux system and run e2fsck -f on the data partition, then boot again.",
+		}
+	}
+	return &failure{
+		code:    "data-partition-mount",
+		summary: "Cannot start: the data partition (" + want + ") could not be mounted.",
+		err:     err,
+		hint:    "check the kernel messages above for the reason; the disk may be failing.",
+	}
+}
+
+func describeData(d appconfig.Data) string {
+	var s []string
+	if d.PartUUID != "" {
+		s = append(s, "PARTUUID "+d.PartUUID)
+	}
+	if d.Label != "" {
+		s = append(s, fmt.Sprintf("label %q", d.Label))
+	}
+	return strings.Join(s, ", ")
+}

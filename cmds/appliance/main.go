@@ -1,0 +1,169 @@
+// Command appliance is the supervisor of an installed Plinth system: the
+// uinit of the runtime image, started by u-root's init on the console.
+// It never returns (init would panic "Attempted to kill init").
+//
+// At boot it
+//
+//  1. finds the ESP it booted from (LoaderDevicePartUUID, else the first
+//     ESP holding \EFI\plinth\plinth.json), mounts it read-only at
+//     /boot/efi and reads the config (internal/appconfig);
+//  2. sets the hostname and /etc/machine-id;
+//  3. finds the data partition by PARTUUID (or label), checks its ext4
+//     superblock and mounts it at /data, creating wal, snapshots,
+//     metadata and log;
+//  4. brings the network up (DHCP or static, internal/netup);
+//  5. runs the services from the config (internal/supervise), restarting
+//     them with backoff, logging to /data/log/<name>.log;
+//  6. emits the runtime-ready event once every service has been up for
+//     2 s, with the addresses it has (waiting at most 20 s for one).
+//
+// Any failure in steps 1 to 3 is shown on the console with what to do
+// and emitted as an "error" event (code, message); the supervisor then
+// stays up, repeating the message every minute, until it is powered off.
+//
+// Power: the ACPI power button, SIGTERM, SIGINT or SIGPWR power off;
+// SIGHUP reboots. Either way the services are stopped (SIGTERM, SIGKILL
+// after their stopTimeout), stray processes are killed, /data and
+// /boot/efi are unmounted, and reboot(2) is called (see internal/power).
+// The supervisor gives up its controlling terminal first, so keys typed
+// on the console never send it signals.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/console"
+	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/power"
+	"github.com/plinth-os/plinth/internal/supervise"
+)
+
+func main() {
+	var out, ev io.Writer = os.Stderr, os.Stderr // init's own console output
+	if cons, err := console.Open("/sys", "/dev"); err == nil {
+		out, ev = cons.Text(), cons.Events()
+	} else {
+		fmt.Fprintf(os.Stderr, "appliance: %v\n", err)
+	}
+	a := &appliance{out: out, events: event.New(ev), paths: systemPaths(), sys: realSystem()}
+	a.run()
+}
+
+// appliance is the supervisor's state.
+type appliance struct {
+	out    io.Writer
+	events *event.Emitter
+	paths  paths
+	sys    system
+
+	reaper *supervise.Reaper
+
+	mu  sync.Mutex
+	sup *supervise.Supervisor // nil until services start
+}
+
+func (a *appliance) setSupervisor(s *supervise.Supervisor) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sup = s
+}
+
+func (a *appliance) supervisor() *supervise.Supervisor {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sup
+}
+
+func (a *appliance) say(format string, args ...any) {
+	fmt.Fprintf(a.out, format+"\r\n", args...)
+}
+
+func (a *appliance) run() {
+	if err := power.DetachTerminal(); err != nil {
+		a.say("Warning: %v", err)
+	}
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, power.Signals()...)
+	if err := supervise.SetSubreaper(); err != nil {
+		a.say("Warning: %v", err)
+	}
+	ctx := context.Background()
+	a.reaper = supervise.NewReaper()
+	go a.reaper.Run(ctx)
+	presses := make(chan struct{}, 1)
+	go power.ButtonWatcher{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, Log: a.say}.Watch(ctx, presses)
+
+	rel := readRelease(a.paths.Release)
+	a.say("")
+	a.say("%s %s starting", rel.Product, rel.Version)
+	// Boot runs beside the power handling: waiting for disks can take a
+	// while, and the power button must work all along.
+	bctx, cancelBoot := context.WithCancel(ctx)
+	booted := make(chan *failure, 1)
+	go func() { booted <- a.boot(bctx, rel) }()
+	a.wait(sigs, presses, booted, cancelBoot)
+}
+
+// wait handles power requests forever, and repeats a boot failure every
+// minute so that someone who attaches a screen later still sees it.
+func (a *appliance) wait(sigs <-chan os.Signal, presses <-chan struct{}, booted <-chan *failure, cancelBoot func()) {
+	var f *failure
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		var act power.Action
+		var reason string
+		select {
+		case f = <-booted:
+			booted = nil
+			if f != nil {
+				a.report(f)
+			}
+			continue
+		case sig := <-sigs:
+			ok := false
+			if act, ok = power.ActionForSignal(sig); !ok {
+				continue
+			}
+			reason = sig.String()
+		case <-presses:
+			act, reason = power.PowerOff, "power button"
+		case <-t.C:
+			if f != nil {
+				a.say("%s", f.text())
+			}
+			continue
+		}
+		if booted != nil {
+			cancelBoot() // stop waiting for disks; let boot finish what it is doing
+			select {
+			case <-booted:
+			case <-time.After(5 * time.Second):
+			}
+		}
+		a.shutdown(act, reason)
+	}
+}
+
+func (a *appliance) shutdown(act power.Action, reason string) {
+	a.say("")
+	a.say("%s requested (%s).", act, reason)
+	a.events.Emit("shutdown", map[string]any{"action": act.String(), "reason": reason})
+	var stop func() // nil: no services to stop
+	if sup := a.supervisor(); sup != nil {
+		stop = sup.Stop
+	}
+	steps := power.SystemSteps(a.out, stop, a.paths.Data, a.paths.ESP)
+	steps.Mount, steps.Unmount = a.sys.mount, a.sys.unmount
+	err := power.Shutdown(act, steps)
+	a.say("%v", err)
+	for {
+		time.Sleep(time.Hour) // returning would make init panic
+	}
+}

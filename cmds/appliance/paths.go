@@ -1,0 +1,51 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+
+	"github.com/plinth-os/plinth/internal/appconfig"
+)
+
+// paths are where the supervisor looks; tests use temporary directories.
+type paths struct {
+	Sys, Dev, Etc string
+	Efivars       string // efivarfs
+	ESP           string // ESP mount point
+	Data          string // data partition mount point
+	Release       string // release.json in the runtime image
+}
+
+// systemPaths are the target's paths.
+func systemPaths() paths {
+	return paths{
+		Sys:     "/sys",
+		Dev:     "/dev",
+		Etc:     "/etc",
+		Efivars: "/sys/firmware/efi/efivars",
+		ESP:     "/boot/efi",
+		Data:    "/data",
+		Release: "/etc/plinth/release.json",
+	}
+}
+
+// configPath is where the config is once the ESP is mounted.
+func (p paths) configPath() string {
+	return filepath.Join(p.ESP, filepath.FromSlash(appconfig.RelPath))
+}
+
+// release describes the runtime image (written by mkiso); the config's
+// product and version win once it is read.
+type release struct {
+	Product string `json:"product"`
+	Version string `json:"version"`
+}
+
+func readRelease(path string) release {
+	r := release{Product: "Plinth", Version: "unknown"}
+	if b, err := os.ReadFile(path); err == nil {
+		json.Unmarshal(b, &r)
+	}
+	return r
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/datapart"
+	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/esp"
+	"github.com/plinth-os/plinth/internal/supervise"
+)
+
+// readyFields are the runtime-ready event's fields. addresses are plain
+// IPs (no prefix length), ready to put in a URL.
+func readyFields(cfg *appconfig.Config, r esp.Result, dr datapart.Result, addrs []netip.Prefix, boot string, services []supervise.Status) map[string]any {
+	ips := []string{}
+	for _, p := range addrs {
+		ips = append(ips, p.Addr().String())
+	}
+	svcs := make([]map[string]any, len(services))
+	for i, s := range services {
+		svcs[i] = map[string]any{"name": s.Name, "state": s.State, "pid": s.PID, "restarts": s.Restarts}
+	}
+	return map[string]any{
+		"product":      cfg.Product,
+		"version":      cfg.Version,
+		"hostname":     cfg.Hostname,
+		"machineID":    cfg.MachineID,
+		"data":         dr.MountPoint,
+		"dataPartUUID": dr.Partition.PartUUID,
+		"espPartUUID":  r.Partition.PartUUID,
+		"bootCurrent":  boot,
+		"addresses":    ips,
+		"services":     svcs,
+	}
+}
+
+// readyLine is the console line for people.
+func readyLine(cfg *appconfig.Config, ips []string) string {
+	if len(ips) == 0 {
+		return fmt.Sprintf("%s %s ready — %s", cfg.Product, cfg.Version, readyFallback)
+	}
+	host := ips[0]
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("%s %s ready — http://%s/status", cfg.Product, cfg.Version, host)
+}
+
+// bootCurrent is BootCurrent as the Boot#### number ("0003"), or "".
+func bootCurrent(vars efivar.Store) string {
+	if vars == nil {
+		return ""
+	}
+	n, err := efivar.ReadBootCurrent(vars)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%04X", n)
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/plinth-os/plinth/initramfs"
+	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/uki"
+)
+
+// runtimeCommands are always in the runtime image; payloads come on top.
+var runtimeCommands = []string{
+	initramfs.InitCommand,
+	"github.com/plinth-os/plinth/cmds/appliance",
+}
+
+// demoPayload is the service included when no -payload is given.
+const demoPayload = "github.com/plinth-os/plinth/cmds/plinth-demo"
+
+// payload is one service of the runtime image.
+type payload struct {
+	Name   string
+	GoPkg  string // compiled into the busybox binary
+	Binary []byte // or a static binary stored in /payload/<name>
+}
+
+// loadPayloads resolves -payload values: a path to an existing file is a
+// static binary; anything else is a Go package path for the busybox build.
+func loadPayloads(values []string) ([]payload, error) {
+	if len(values) == 0 {
+		values = []string{demoPayload}
+	}
+	var out []payload
+	seen := map[string]bool{}
+	for _, v := range values {
+		p := payload{Name: path.Base(v)}
+		if st, err := os.Stat(v); err == nil && st.Mode().IsRegular() {
+			if err := checkStatic(v); err != nil {
+				return nil, err
+			}
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return nil, err
+			}
+			p.Binary = b
+		} else {
+			p.GoPkg = v
+		}
+		if seen[p.Name] || p.Name == "appliance" || p.Name == "init" {
+			return nil, fmt.Errorf("payload name %q is used twice or reserved: rename the binary or package", p.Name)
+		}
+		seen[p.Name] = true
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// checkStatic refuses binaries that need a dynamic loader: the runtime
+// image has no libc.
+func checkStatic(file string) error {
+	f, err := elf.Open(file)
+	if err != nil {
+		return fmt.Errorf("payload %s is not an ELF binary: %w", file, err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			return fmt.Errorf("payload %s is dynamically linked: build it static (CGO_ENABLED=0 for Go)", file)
+		}
+	}
+	if f.Machine != elf.EM_X86_64 {
+		return fmt.Errorf("payload %s is for %v, not x86-64", file, f.Machine)
+	}
+	return nil
+}
+
+// services declares the payloads in the installed config.
+func services(payloads []payload) []appconfig.Service {
+	var svcs []appconfig.Service
+	for _, p := range payloads {
+		svc := appconfig.Service{Name: p.Name, Exec: "/bbin/" + p.Name}
+		if p.Binary != nil {
+			svc.Exec = "/payload/" + p.Name
+		}
+		if p.GoPkg == demoPayload {
+			svc.Args = []string{"-addr", ":80"}
+		}
+		svcs = append(svcs, svc)
+	}
+	return svcs
+}
+
+// buildRuntime builds the runtime busybox binary, initramfs and UKI.
+func buildRuntime(ctx context.Context, cfg config, log io.Writer, cacheDir string, stub, kernel []byte, release string) ([]byte, error) {
+	cmds := append([]string(nil), runtimeCommands...)
+	execs := map[string][]byte{}
+	for _, p := range cfg.payloads {
+		if p.GoPkg != "" {
+			cmds = append(cmds, p.GoPkg)
+		} else {
+			execs["/payload/"+p.Name] = p.Binary
+		}
+	}
+	s := begin(log, "runtime busybox binary")
+	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "runtime", cmds)
+	if err != nil {
+		return nil, err
+	}
+	s.done("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(cmds), " "))
+
+	s = begin(log, "runtime initramfs")
+	rel, _ := json.Marshal(map[string]string{"product": cfg.Product, "version": cfg.Version})
+	initrd, err := initramfs.Image{
+		Busybox:     bb,
+		Commands:    initramfs.CommandNames(cmds),
+		Uinit:       "appliance",
+		Files:       map[string][]byte{"/etc/plinth/release.json": rel},
+		Executables: execs,
+	}.Build()
+	if err != nil {
+		return nil, err
+	}
+	s.done("%s zstd, %d static payload(s)", mib(len(initrd)), len(execs))
+
+	s = begin(log, "runtime UKI")
+	efi, err := uki.Build(stub, uki.Image{
+		OSRelease: uki.OSRelease(cfg.Product, "plinth", cfg.Version),
+		Cmdline:   cfg.RuntimeCmdline,
+		Uname:     release,
+		Linux:     kernel,
+		Initrd:    initrd,
+	}.Sections())
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(cfg.RuntimeUKIPath, efi); err != nil {
+		return nil, err
+	}
+	s.done("%s -> %s", mib(len(efi)), cfg.RuntimeUKIPath)
+	return efi, nil
+}
+
+// baseConfig is the installed config before a disk gives it identity.
+func baseConfig(cfg config) appconfig.Config {
+	return appconfig.Config{
+		Product:  cfg.Product,
+		Version:  cfg.Version,
+		Network:  appconfig.Network{Mode: appconfig.ModeDHCP},
+		Services: services(cfg.payloads),
+	}
+}
+
+// LoaderPath is where the runtime UKI goes on the ESP.
+func loaderPath(product string) string {
+	return "EFI/plinth/" + appconfig.HostnamePrefix(product) + ".efi"
+}
+
+// writeDisk writes a ready-to-boot sparse disk image: what an installer
+// would leave on a disk, and what a user uploads as a VM image.
+func writeDisk(cfg config, log io.Writer, runtimeUKI []byte) error {
+	s := begin(log, "disk image")
+	// Same inputs, same image: GUIDs and identity come from the content.
+	seed := sha256.New()
+	fmt.Fprintf(seed, "%s\x00%s\x00%d\x00", cfg.Product, cfg.Version, cfg.DiskSize)
+	seed.Write(runtimeUKI)
+	l, err := provision.Plan(cfg.DiskSize, 512, seed.Sum(nil))
+	if err != nil {
+		return err
+	}
+	conf := provision.Config(baseConfig(cfg), l, appconfig.Identity{Product: cfg.Product})
+	if err := os.MkdirAll(filepath.Dir(cfg.DiskPath), 0o755); err != nil {
+		return err
+	}
+	tmp := cfg.DiskPath + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("disk image: %w", err)
+	}
+	defer os.Remove(tmp)
+	if err := f.Truncate(cfg.DiskSize); err != nil {
+		f.Close()
+		return fmt.Errorf("disk image: %w", err)
+	}
+	err = provision.Write(f, l, provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: loaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("disk image: %w", err)
+	}
+	if err := os.Rename(tmp, cfg.DiskPath); err != nil {
+		return fmt.Errorf("disk image: %w", err)
+	}
+	st, _ := os.Stat(cfg.DiskPath)
+	var used int64
+	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+		used = sys.Blocks * 512 // st_blocks counts 512-byte units
+	}
+	s.done("%s sparse (%s allocated), ESP %s, data %s -> %s", humanBytes(cfg.DiskSize), humanBytes(used), l.ESP.GUID, l.Data.GUID, cfg.DiskPath)
+	return nil
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	default:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	}
+}

@@ -1,0 +1,124 @@
+package esp
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/partfind"
+	"golang.org/x/sys/unix"
+)
+
+// DefaultMountPoint is where the ESP is mounted.
+const DefaultMountPoint = "/boot/efi"
+
+// Mounter mounts and unmounts filesystems; SysMounter is the real one.
+type Mounter interface {
+	Mount(source, target, fstype string, flags uintptr, data string) error
+	Unmount(target string, flags int) error
+}
+
+// SysMounter calls mount(2) and umount2(2).
+type SysMounter struct{}
+
+func (SysMounter) Mount(source, target, fstype string, flags uintptr, data string) error {
+	return unix.Mount(source, target, fstype, flags, data)
+}
+
+func (SysMounter) Unmount(target string, flags int) error { return unix.Unmount(target, flags) }
+
+// Options say where to look and how to mount.
+type Options struct {
+	SysRoot, DevRoot string        // "/sys", "/dev"
+	Vars             efivar.Store  // EFI variables; nil: use the fallback only
+	Mounter          Mounter       // nil: SysMounter
+	MountPoint       string        // "": DefaultMountPoint
+	Wait             time.Duration // how long disks may take to appear; 0: 30 s
+	Interval         time.Duration // rescan interval; 0: 500 ms
+}
+
+// Result describes the mounted ESP.
+type Result struct {
+	Partition  partfind.Partition
+	How        string // how it was chosen, for the console
+	MountPoint string
+	ConfigPath string // MountPoint + appconfig.RelPath
+}
+
+// mountFlags: read-only, and nothing on the ESP is executed or a device.
+const mountFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+
+// Mount finds the boot ESP, mounts it read-only (vfat) at the mount point
+// and returns where the config file should be. It does not read the
+// config: a missing or broken config is the caller's error to report.
+func Mount(ctx context.Context, o Options) (Result, error) {
+	if o.Mounter == nil {
+		o.Mounter = SysMounter{}
+	}
+	if o.MountPoint == "" {
+		o.MountPoint = DefaultMountPoint
+	}
+	if o.Wait <= 0 {
+		o.Wait = 30 * time.Second
+	}
+	if err := os.MkdirAll(o.MountPoint, 0o755); err != nil {
+		return Result{}, fmt.Errorf("esp: %w", err)
+	}
+	w := partfind.Waiter{SysRoot: o.SysRoot, DevRoot: o.DevRoot, Interval: o.Interval}
+	wctx, cancel := context.WithTimeout(ctx, o.Wait)
+	defer cancel()
+
+	uuid, lerr := LoaderPartUUID(o.Vars)
+	why := ""
+	if lerr == nil {
+		parts, err := w.Until(wctx, func(ps []partfind.Partition) bool { return len(partfind.ByPartUUID(ps, uuid)) > 0 })
+		if found := partfind.ByPartUUID(parts, uuid); len(found) > 0 {
+			p := found[0]
+			how := fmt.Sprintf("PARTUUID %s from %s", uuid, LoaderDevicePartUUIDVar)
+			if len(found) > 1 {
+				how += fmt.Sprintf(" (%d partitions share it: cloned disks? using %s)", len(found), p.Name)
+			}
+			return o.mount(p, how)
+		}
+		why = fmt.Sprintf("%s says PARTUUID %s, which no disk has (%v)", LoaderDevicePartUUIDVar, uuid, err)
+	} else {
+		why = lerr.Error()
+	}
+
+	parts, err := w.Until(wctx, func(ps []partfind.Partition) bool { return len(partfind.ESPs(ps)) > 0 })
+	esps := partfind.ESPs(parts)
+	if len(esps) == 0 {
+		return Result{}, fmt.Errorf("esp: no EFI system partition found on any disk (%s; scan: %v)", why, err)
+	}
+	var tried []string
+	for _, p := range esps {
+		r, err := o.mount(p, "first EFI system partition holding "+appconfig.ESPPath+" ("+why+")")
+		if err != nil {
+			tried = append(tried, err.Error())
+			continue
+		}
+		if _, err := os.Stat(r.ConfigPath); err == nil {
+			return r, nil
+		}
+		tried = append(tried, fmt.Sprintf("%s: no %s", p.Name, appconfig.ESPPath))
+		o.Mounter.Unmount(o.MountPoint, 0)
+	}
+	return Result{}, fmt.Errorf("esp: no EFI system partition holds %s (%s; tried: %s)", appconfig.ESPPath, why, strings.Join(tried, "; "))
+}
+
+func (o Options) mount(p partfind.Partition, how string) (Result, error) {
+	if err := o.Mounter.Mount(p.Device, o.MountPoint, "vfat", mountFlags, ""); err != nil {
+		return Result{}, fmt.Errorf("esp: mount %s (%s) on %s: %w", p.Device, p.PartUUID, o.MountPoint, err)
+	}
+	return Result{
+		Partition:  p,
+		How:        how,
+		MountPoint: o.MountPoint,
+		ConfigPath: filepath.Join(o.MountPoint, filepath.FromSlash(appconfig.RelPath)),
+	}, nil
+}

@@ -1,0 +1,174 @@
+// Package partfind finds partitions by what the GPT says about them
+// (unique GUID, type, name) rather than by kernel name: sdX and nvmeXnY
+// change between boots, a PARTUUID does not. It lists the disks in sysfs,
+// reads each GPT with internal/gpt, and pairs every GPT entry with the
+// kernel's partition device through sysfs (<disk>/<part>/partition holds
+// the entry's number).
+package partfind
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/gpt"
+)
+
+// Partition is one GPT partition that has a kernel device.
+type Partition struct {
+	Disk     string `json:"disk"`     // kernel name of the whole disk, e.g. nvme0n1
+	Name     string `json:"name"`     // kernel name of the partition, e.g. nvme0n1p2
+	Device   string `json:"device"`   // device node, <devRoot>/<Name>
+	Number   int    `json:"number"`   // GPT entry number (1-based)
+	PartUUID string `json:"partUUID"` // unique partition GUID, lower case
+	Type     string `json:"type"`     // partition type GUID, lower case
+	Label    string `json:"label"`    // GPT partition name (PARTLABEL)
+}
+
+// TypeESP is the EFI system partition type GUID, lower case
+// (gpt.TypeESP; the tests check they agree).
+const TypeESP = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+
+// IsESP reports whether p is of the EFI system partition type.
+func (p Partition) IsESP() bool { return p.Type == TypeESP }
+
+// Scan reads the GPT of every disk under sysRoot/block (virtual devices
+// left out, as internal/disk does) through the device nodes in devRoot.
+// Disks without a GPT, and disks that cannot be opened (an empty CD
+// drive), are skipped. Other per-disk failures are returned joined in err
+// alongside the partitions that were found; err alone does not mean
+// nothing was found. The result is sorted by disk name and number.
+func Scan(sysRoot, devRoot string) ([]Partition, error) {
+	disks, err := disk.Scan(sysRoot)
+	if err != nil {
+		return nil, fmt.Errorf("partfind: %w", err)
+	}
+	var parts []Partition
+	var errs []error
+	for _, d := range disks {
+		ps, err := scanDisk(sysRoot, devRoot, d.Name)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		parts = append(parts, ps...)
+	}
+	sort.Slice(parts, func(i, j int) bool {
+		if parts[i].Disk != parts[j].Disk {
+			return parts[i].Disk < parts[j].Disk
+		}
+		return parts[i].Number < parts[j].Number
+	})
+	return parts, errors.Join(errs...)
+}
+
+func scanDisk(sysRoot, devRoot, name string) ([]Partition, error) {
+	d, err := gpt.Open(filepath.Join(devRoot, name), 0)
+	if err != nil {
+		return nil, nil // no medium, no node yet, or not readable: nothing to find here
+	}
+	defer d.Close()
+	t, err := d.Read()
+	if errors.Is(err, gpt.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("partfind: %s: %w", name, err)
+	}
+	devs := partitionDevices(filepath.Join(sysRoot, "block", name), name)
+	var parts []Partition
+	for _, p := range t.Partitions {
+		kname, ok := devs[p.Number]
+		if !ok {
+			continue // the kernel has no device for it (yet): it cannot be mounted
+		}
+		parts = append(parts, Partition{
+			Disk:     name,
+			Name:     kname,
+			Device:   filepath.Join(devRoot, kname),
+			Number:   p.Number,
+			PartUUID: strings.ToLower(p.GUID.String()),
+			Type:     strings.ToLower(p.Type.String()),
+			Label:    p.Name,
+		})
+	}
+	return parts, nil
+}
+
+// partitionDevices maps partition numbers to kernel names from the
+// <disk>/<part>/partition files in sysfs.
+func partitionDevices(dir, diskName string) map[int]string {
+	m := map[int]string{}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), diskName) {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "partition"))
+		if err != nil {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			m[n] = e.Name()
+		}
+	}
+	return m
+}
+
+// ByPartUUID returns the partitions whose unique GUID is uuid (any case).
+// More than one means cloned disks.
+func ByPartUUID(parts []Partition, uuid string) []Partition {
+	return filter(parts, func(p Partition) bool { return strings.EqualFold(p.PartUUID, uuid) })
+}
+
+// ByLabel returns the partitions whose GPT name is exactly label.
+func ByLabel(parts []Partition, label string) []Partition {
+	return filter(parts, func(p Partition) bool { return p.Label == label })
+}
+
+// ESPs returns the EFI system partitions.
+func ESPs(parts []Partition) []Partition { return filter(parts, Partition.IsESP) }
+
+func filter(parts []Partition, keep func(Partition) bool) []Partition {
+	var out []Partition
+	for _, p := range parts {
+		if keep(p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Waiter rescans until a predicate is satisfied, because disks appear
+// asynchronously at boot: NVMe and SATA within a second or two, USB
+// storage several seconds after init starts.
+type Waiter struct {
+	SysRoot, DevRoot string
+	Interval         time.Duration // between scans; 0 means 500 ms
+}
+
+// Until scans until done(parts) is true or ctx ends, and returns the last
+// scan. When ctx ends first, err wraps ctx's error (and the last scan's).
+func (w Waiter) Until(ctx context.Context, done func([]Partition) bool) ([]Partition, error) {
+	iv := w.Interval
+	if iv <= 0 {
+		iv = 500 * time.Millisecond
+	}
+	for {
+		parts, err := Scan(w.SysRoot, w.DevRoot)
+		if done(parts) {
+			return parts, err
+		}
+		select {
+		case <-ctx.Done():
+			return parts, errors.Join(ctx.Err(), err)
+		case <-time.After(iv):
+		}
+	}
+}

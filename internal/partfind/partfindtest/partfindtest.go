@@ -1,0 +1,114 @@
+// Package partfindtest builds fake systems for tests of code that finds
+// partitions: a sysfs tree and a /dev directory in temporary directories,
+// whose disks are image files partitioned by sgdisk and whose partition
+// "devices" are plain files the test may fill (e.g. with mkfs output).
+package partfindtest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// Part is one GPT partition to create.
+type Part struct {
+	TypeCode string // sgdisk type code, e.g. "EF00", "8300"
+	UUID     string
+	Label    string
+	SizeMiB  int // 0: the rest of the disk
+	// NoDevice leaves the partition out of sysfs, as when the kernel has
+	// not (yet) created its device.
+	NoDevice bool
+}
+
+// Disk is one disk; without Parts it gets no partition table.
+type Disk struct {
+	Name    string // kernel name, e.g. "vda"
+	SizeMiB int    // default 64
+	Parts   []Part
+}
+
+// System is a fake machine.
+type System struct {
+	Sys, Dev string
+}
+
+// Build creates the disks. It skips the test if sgdisk is not installed.
+func Build(t testing.TB, disks ...Disk) System {
+	t.Helper()
+	sgdisk, err := exec.LookPath("sgdisk")
+	if err != nil {
+		t.Fatal("sgdisk not installed (apt-get install gdisk, or make deps)")
+	}
+	s := System{Sys: t.TempDir(), Dev: t.TempDir()}
+	for _, d := range disks {
+		size := d.SizeMiB
+		if size == 0 {
+			size = 64
+		}
+		img := filepath.Join(s.Dev, d.Name)
+		truncate(t, img, int64(size)<<20)
+		dir := filepath.Join(s.Sys, "block", d.Name)
+		writeFile(t, filepath.Join(dir, "size"), fmt.Sprintf("%d\n", int64(size)<<11))
+		if len(d.Parts) == 0 {
+			continue
+		}
+		args := []string{"-o"}
+		for i, p := range d.Parts {
+			n := i + 1
+			end := "0"
+			if p.SizeMiB > 0 {
+				end = fmt.Sprintf("+%dM", p.SizeMiB)
+			}
+			args = append(args, "-n", fmt.Sprintf("%d:0:%s", n, end), "-t", fmt.Sprintf("%d:%s", n, p.TypeCode))
+			if p.UUID != "" {
+				args = append(args, "-u", fmt.Sprintf("%d:%s", n, p.UUID))
+			}
+			if p.Label != "" {
+				args = append(args, "-c", fmt.Sprintf("%d:%s", n, p.Label))
+			}
+			if !p.NoDevice {
+				writeFile(t, filepath.Join(dir, PartName(d.Name, n), "partition"), fmt.Sprintf("%d\n", n))
+			}
+		}
+		if out, err := exec.Command(sgdisk, append(args, img)...).CombinedOutput(); err != nil {
+			t.Fatalf("sgdisk %v: %v\n%s", args, err, out)
+		}
+	}
+	return s
+}
+
+// PartName is the kernel's name for partition n of disk: vda1, nvme0n1p1.
+func PartName(disk string, n int) string {
+	if c := disk[len(disk)-1]; c >= '0' && c <= '9' {
+		return fmt.Sprintf("%sp%d", disk, n)
+	}
+	return fmt.Sprintf("%s%d", disk, n)
+}
+
+// Device returns the path of a device node in the fake /dev.
+func (s System) Device(name string) string { return filepath.Join(s.Dev, name) }
+
+func truncate(t testing.TB, path string, size int64) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func writeFile(t testing.TB, path, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
