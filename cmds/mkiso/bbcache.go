@@ -20,13 +20,14 @@ import (
 // busybox returns the busybox-style binary for cmds, from the cache when
 // no Go source of the module, go.mod/go.sum or the Go version changed.
 // Compiling takes tens of seconds; hashing the tree takes milliseconds.
-func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []string) (bin []byte, cached bool, err error) {
+// With rebuild, it compiles anyway (to check that builds are reproducible).
+func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []string, rebuild bool) (bin []byte, cached bool, err error) {
 	key, err := sourceKey(moduleDir, cmds)
 	if err != nil {
 		return nil, false, err
 	}
 	path := filepath.Join(cacheDir, "bb", name+"-"+key)
-	if bin, err := os.ReadFile(path); err == nil {
+	if bin, err := os.ReadFile(path); err == nil && !rebuild {
 		return bin, true, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -41,7 +42,7 @@ func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []strin
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
 		return nil, false, fmt.Errorf("lock busybox build: %w", err)
 	}
-	if bin, err := os.ReadFile(path); err == nil {
+	if bin, err := os.ReadFile(path); err == nil && !rebuild {
 		return bin, true, nil // built by the run we waited for
 	}
 	// A fixed generated-source path keeps Go's build cache warm between runs.

@@ -98,7 +98,7 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	}
 
 	s := begin(log, "installer busybox binary")
-	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "installer", installerCommands)
+	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "installer", installerCommands, cfg.RebuildGo)
 	if err != nil {
 		return err
 	}

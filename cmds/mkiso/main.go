@@ -45,6 +45,7 @@ type config struct {
 	RuntimeCmdline string
 	DiskPath       string
 	DiskSize       int64
+	RebuildGo      bool
 	payloads       []payload
 }
 
@@ -91,6 +92,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.DiskPath, "disk", "", "also write a ready-to-boot raw disk `image` of the installed appliance (sparse)")
 	fs.StringVar(&diskSize, "disk-size", "4G", "size of the -disk image: bytes or with a K, M, G or T suffix")
 	fs.Var(&payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
+	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: go run ./cmds/mkiso [flags]\n\nBuilds the Plinth installer ISO, UKI and SHA256SUMS. Flags:\n")

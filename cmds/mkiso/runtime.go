@@ -113,7 +113,7 @@ func buildRuntime(ctx context.Context, cfg config, log io.Writer, cacheDir strin
 		}
 	}
 	s := begin(log, "runtime busybox binary")
-	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "runtime", cmds)
+	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "runtime", cmds, cfg.RebuildGo)
 	if err != nil {
 		return nil, err
 	}
