@@ -92,7 +92,7 @@ func sha256hex(b []byte) string {
 
 // TestMkisoReproducible runs mkiso twice with the same inputs, compiling
 // the Go binaries each time: the ISO, the UKIs and the checksums must be
-// byte-identical.
+// byte-identical, the disk image included.
 func TestMkisoReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs mkiso twice")
@@ -100,7 +100,8 @@ func TestMkisoReproducible(t *testing.T) {
 	var sums []string
 	for i := 0; i < 2; i++ {
 		dir := t.TempDir()
-		cmd := exec.Command("go", "run", "./cmds/mkiso", "-o", filepath.Join(dir, "plinth-installer.iso"), "-version", "repro-test", "-rebuild-go")
+		cmd := exec.Command("go", "run", "./cmds/mkiso", "-o", filepath.Join(dir, "plinth-installer.iso"), "-version", "repro-test", "-rebuild-go",
+			"-disk", filepath.Join(dir, "plinth-disk.img"), "-disk-size", "1G")
 		cmd.Dir = ".."
 		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH=1700000000")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -111,6 +112,9 @@ func TestMkisoReproducible(t *testing.T) {
 			t.Fatal(err)
 		}
 		sums = append(sums, string(b))
+	}
+	if !strings.Contains(sums[0], "plinth-disk.img") || !strings.Contains(sums[0], "plinth-runtime.efi") {
+		t.Fatalf("SHA256SUMS lacks the disk image or runtime UKI:\n%s", sums[0])
 	}
 	if sums[0] != sums[1] {
 		t.Errorf("two mkiso runs differ:\n%s\n%s", sums[0], sums[1])
