@@ -1,6 +1,7 @@
 package kernelconfig
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -70,5 +71,12 @@ func TestMissing(t *testing.T) {
 	got := Missing(frag, resolved)
 	if len(got) != 1 || !strings.HasPrefix(got[0], "CONFIG_C ") {
 		t.Errorf("Missing = %q, want only CONFIG_C", got)
+	}
+}
+
+func TestBuildMissingSource(t *testing.T) {
+	_, err := Build(context.Background(), Options{Kind: "installer", Source: "/nonexistent/linux.tar.xz", CacheDir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "apt-get install linux-source") {
+		t.Errorf("missing source: %v", err)
 	}
 }

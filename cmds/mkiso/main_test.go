@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -115,5 +116,12 @@ func TestLoadPayloads(t *testing.T) {
 	}
 	if _, err := loadPayloads([]string{"/bin/ls"}); err == nil || !strings.Contains(err.Error(), "dynamically linked") {
 		t.Errorf("dynamic payload: err = %v", err)
+	}
+}
+
+func TestMissingInputsSayWhatToInstall(t *testing.T) {
+	err := build(context.Background(), config{Stub: "/nonexistent/linuxx64.efi.stub"}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "apt-get install systemd-boot-efi") {
+		t.Errorf("missing stub: %v", err)
 	}
 }
