@@ -1,0 +1,445 @@
+// Package answers reads install.yaml, the answers file of an unattended
+// Plinth install, and decides whether it is acceptable. It decides
+// nothing about real disks: it only checks that the answers are well
+// formed, so that a typo stops the install with the line and field at
+// fault instead of installing something nobody asked for.
+//
+// # Schema
+//
+//	disk: largest            # required: largest | smallest | serial:<SERIAL> | wwn:<WWN>
+//	                         #   | by-id:/dev/disk/by-id/<name> | <SERIAL> (a bare serial)
+//	wipe: false              # a disk holding any partition or filesystem is overwritten
+//	                         #   only with wipe: true (default false)
+//	hostname: db-01          # optional; RFC 1123 (default: derived from the machine)
+//	network:                 # optional; default dhcp
+//	  mode: dhcp             # dhcp | static
+//	  address: 192.0.2.10/24 # static only, required there: address/prefix
+//	  gateway: 192.0.2.1     # static only, optional, inside the address's subnet
+//	  dns: [192.0.2.53]      # static only, optional; also a block list "- 192.0.2.53"
+//	after: reboot            # reboot | poweroff (default reboot)
+//
+// # Why it is this strict
+//
+// Users of installers like this one have been burned by selectors that
+// matched the boot stick or a disk nobody meant, by /dev/sdX names that
+// swap between boots, and by silent failures. So:
+//
+//   - Unknown keys are errors (a misspelt "wipe" must not silently mean
+//     "don't wipe", nor "wiep: true" be ignored).
+//   - disk is required, and /dev/sdX or /dev/nvmeXnY names are refused:
+//     only serial, WWN, /dev/disk/by-id names or largest/smallest, which
+//     the installer resolves among eligible disks (never the boot medium).
+//   - wipe takes only true or false; "yes", "1", "on" are refused.
+//   - Every error is a *ParseError naming the file line and the field.
+//
+// The file is YAML, read by a small strict reader in this package that
+// accepts block mappings, block or one-line flow lists of scalars, plain
+// or quoted scalars and comments; anchors, tags, multi-line scalars and
+// several documents are refused.
+package answers
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// FileName is the name errors are reported against.
+const FileName = "install.yaml"
+
+// After values.
+const (
+	AfterReboot   = "reboot"
+	AfterPoweroff = "poweroff"
+)
+
+// Network modes.
+const (
+	NetDHCP   = "dhcp"
+	NetStatic = "static"
+)
+
+// Selector kinds.
+const (
+	SelectLargest  = "largest"
+	SelectSmallest = "smallest"
+	SelectSerial   = "serial"
+	SelectWWN      = "wwn"
+	SelectByID     = "by-id"
+)
+
+// ByIDDir is the directory by-id selectors name.
+const ByIDDir = "/dev/disk/by-id/"
+
+// Answers is a parsed, validated install.yaml.
+type Answers struct {
+	Disk     Selector `json:"disk"`
+	Wipe     bool     `json:"wipe"`
+	Hostname string   `json:"hostname,omitempty"`
+	Network  Network  `json:"network"`
+	After    string   `json:"after"` // AfterReboot or AfterPoweroff
+}
+
+// Selector says which disk to install to.
+type Selector struct {
+	Kind  string `json:"kind"`            // SelectLargest, SelectSmallest, SelectSerial, SelectWWN, SelectByID
+	Value string `json:"value,omitempty"` // serial, WWN, or by-id name (without /dev/disk/by-id/)
+}
+
+// String gives the selector back in install.yaml form.
+func (s Selector) String() string {
+	switch s.Kind {
+	case SelectLargest, SelectSmallest:
+		return s.Kind
+	case SelectByID:
+		return SelectByID + ":" + ByIDDir + s.Value
+	}
+	return s.Kind + ":" + s.Value
+}
+
+// Network is the installed system's network configuration.
+type Network struct {
+	Mode    string       `json:"mode"` // NetDHCP or NetStatic
+	Address netip.Prefix `json:"address,omitzero"`
+	Gateway netip.Addr   `json:"gateway,omitzero"`
+	DNS     []netip.Addr `json:"dns,omitempty"`
+}
+
+// Default is what an empty answer leaves in place (disk excepted: it
+// has no default).
+func Default() Answers {
+	return Answers{Network: Network{Mode: NetDHCP}, After: AfterReboot}
+}
+
+// ParseError is every error Parse returns.
+type ParseError struct {
+	Line    int    // 1-based; 0 when the error is about the whole file
+	Column  int    // 1-based; 0 when unknown
+	Field   string // dotted path, e.g. "network.address"; "" for syntax errors
+	Message string
+}
+
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString(FileName)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Field != "" {
+		fmt.Fprintf(&b, "field %q: ", e.Field)
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
+
+func fieldErr(n node, field, format string, a ...any) *ParseError {
+	return &ParseError{Line: n.line, Column: n.col, Field: field, Message: fmt.Sprintf(format, a...)}
+}
+
+// Parse reads and validates an install.yaml. It returns the first
+// problem found, always as a *ParseError.
+func Parse(data []byte) (*Answers, error) {
+	root, err := parseYAML(data)
+	if err != nil {
+		var pe *ParseError
+		if errors.As(err, &pe) {
+			return nil, pe
+		}
+		return nil, &ParseError{Message: err.Error()}
+	}
+	if root.kind == scalarNode && root.null {
+		return nil, &ParseError{Field: "disk", Message: "required, but the file is empty"}
+	}
+	if root.kind != mapNode {
+		return nil, &ParseError{Line: root.line, Column: root.col, Message: "want a mapping of keys (disk:, wipe:, ...) at the top level"}
+	}
+	a := Default()
+	haveDisk := false
+	for i, k := range root.keys {
+		v := root.vals[i]
+		switch k.value {
+		case "disk":
+			s, err := str(v, "disk")
+			if err == nil {
+				a.Disk, err = ParseSelector(s)
+			}
+			if err != nil {
+				return nil, asField(err, v, "disk")
+			}
+			haveDisk = true
+		case "wipe":
+			if a.Wipe, err = boolean(v, "wipe"); err != nil {
+				return nil, err
+			}
+		case "hostname":
+			s, err := str(v, "hostname")
+			if err != nil {
+				return nil, err
+			}
+			if msg := CheckHostname(s); msg != "" {
+				return nil, fieldErr(v, "hostname", "%s", msg)
+			}
+			a.Hostname = strings.ToLower(s)
+		case "network":
+			if a.Network, err = network(v); err != nil {
+				return nil, err
+			}
+		case "after":
+			s, err := str(v, "after")
+			if err != nil {
+				return nil, err
+			}
+			if s != AfterReboot && s != AfterPoweroff {
+				return nil, fieldErr(v, "after", "want reboot or poweroff, got %q", s)
+			}
+			a.After = s
+		default:
+			return nil, fieldErr(k, k.value, "unknown key (known: disk, wipe, hostname, network, after)")
+		}
+	}
+	if !haveDisk {
+		return nil, &ParseError{Line: root.line, Field: "disk", Message: "required: largest, smallest, serial:<SERIAL>, wwn:<WWN> or by-id:/dev/disk/by-id/<name>"}
+	}
+	return &a, nil
+}
+
+func asField(err error, v node, field string) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return fieldErr(v, field, "%s", err.Error())
+}
+
+func str(v node, field string) (string, error) {
+	switch {
+	case v.kind != scalarNode:
+		return "", fieldErr(v, field, "want a single value, got a %s", kindName(v.kind))
+	case v.null || (v.value == "" && !v.quoted):
+		return "", fieldErr(v, field, "empty value")
+	case !v.quoted && (v.value == "~" || v.value == "null" || v.value == "Null" || v.value == "NULL"):
+		return "", fieldErr(v, field, "empty value (null)")
+	}
+	return v.value, nil
+}
+
+func kindName(k nodeKind) string {
+	switch k {
+	case mapNode:
+		return "mapping"
+	case seqNode:
+		return "list"
+	}
+	return "value"
+}
+
+func boolean(v node, field string) (bool, error) {
+	if v.kind == scalarNode && !v.null && !v.quoted {
+		switch v.value {
+		case "true", "True", "TRUE":
+			return true, nil
+		case "false", "False", "FALSE":
+			return false, nil
+		}
+	}
+	got := v.value
+	if v.kind != scalarNode {
+		got = kindName(v.kind)
+	}
+	return false, fieldErr(v, field, "want true or false, got %q", got)
+}
+
+// ParseSelector parses the value of disk:.
+func ParseSelector(s string) (Selector, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return Selector{}, errors.New("empty disk selector")
+	}
+	if strings.ContainsAny(s, " \t\n") {
+		return Selector{}, fmt.Errorf("disk selector %q contains white space", s)
+	}
+	switch s {
+	case SelectLargest, SelectSmallest:
+		return Selector{Kind: s}, nil
+	}
+	if strings.HasPrefix(s, "/dev/disk/by-id/") {
+		s = SelectByID + ":" + s
+	} else if strings.HasPrefix(s, "/dev/") {
+		return Selector{}, fmt.Errorf("%q is a kernel device name, which can change between boots; use serial:<SERIAL>, wwn:<WWN> or by-id:/dev/disk/by-id/<name>", s)
+	}
+	kind, val, ok := strings.Cut(s, ":")
+	if !ok {
+		return Selector{Kind: SelectSerial, Value: s}, nil
+	}
+	switch kind {
+	case SelectSerial:
+		if val == "" {
+			return Selector{}, errors.New("serial: needs a serial number after it")
+		}
+		return Selector{Kind: SelectSerial, Value: val}, nil
+	case SelectWWN:
+		w := NormalizeWWN(val)
+		if w == "" {
+			return Selector{}, errors.New("wwn: needs a WWN after it, e.g. wwn:0x5000c500a1b2c3d4")
+		}
+		return Selector{Kind: SelectWWN, Value: w}, nil
+	case SelectByID:
+		name, ok := strings.CutPrefix(val, ByIDDir)
+		if !ok {
+			name = val
+			if strings.HasPrefix(val, "/") {
+				return Selector{}, fmt.Errorf("by-id: wants a path under %s, got %q", ByIDDir, val)
+			}
+		}
+		if name == "" || strings.Contains(name, "/") || name == "." || name == ".." {
+			return Selector{}, fmt.Errorf("by-id: wants %s<name>, got %q", ByIDDir, val)
+		}
+		if strings.Contains(name, "-part") && isPartName(name) {
+			return Selector{}, fmt.Errorf("by-id name %q is a partition; name the whole disk", name)
+		}
+		return Selector{Kind: SelectByID, Value: name}, nil
+	}
+	return Selector{}, fmt.Errorf("unknown disk selector %q: want largest, smallest, serial:, wwn: or by-id:", kind+":")
+}
+
+// isPartName reports whether a by-id name ends in -part<N>.
+func isPartName(name string) bool {
+	i := strings.LastIndex(name, "-part")
+	if i < 0 || i+5 == len(name) {
+		return false
+	}
+	for _, c := range name[i+5:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeWWN lower-cases a WWN; it keeps the form sysfs prints
+// ("0x5000c500a1b2c3d4", "eui.0025388b91b2c3d4", "naa.…").
+func NormalizeWWN(w string) string {
+	return strings.ToLower(strings.TrimSpace(w))
+}
+
+// CheckHostname returns why s is not an RFC 1123 host name, or "".
+func CheckHostname(s string) string {
+	if len(s) > 253 {
+		return fmt.Sprintf("too long: %d characters, at most 253", len(s))
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" {
+			return fmt.Sprintf("%q has an empty label", s)
+		}
+		if len(label) > 63 {
+			return fmt.Sprintf("label %q is longer than 63 characters", label)
+		}
+		if label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Sprintf("label %q starts or ends with '-'", label)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Sprintf("%q: want letters, digits, '-' and '.', got %q", s, c)
+			}
+		}
+	}
+	return ""
+}
+
+func network(v node) (Network, error) {
+	n := Network{Mode: NetDHCP}
+	if v.kind != mapNode {
+		if v.kind == scalarNode && !v.null && (v.value == NetDHCP) {
+			return n, nil
+		}
+		return n, fieldErr(v, "network", "want a mapping (mode:, address:, gateway:, dns:)")
+	}
+	var addr, gw, dns *node
+	for i, k := range v.keys {
+		val := v.vals[i]
+		f := "network." + k.value
+		switch k.value {
+		case "mode":
+			s, err := str(val, f)
+			if err != nil {
+				return n, err
+			}
+			if s != NetDHCP && s != NetStatic {
+				return n, fieldErr(val, f, "want dhcp or static, got %q", s)
+			}
+			n.Mode = s
+		case "address":
+			s, err := str(val, f)
+			if err != nil {
+				return n, err
+			}
+			p, perr := netip.ParsePrefix(s)
+			if perr != nil || p.Addr().Zone() != "" {
+				return n, fieldErr(val, f, "want address/prefix such as 192.0.2.10/24, got %q", s)
+			}
+			if p.Addr().IsUnspecified() || p.Addr().IsMulticast() || (p.Addr().Is4() && p.Bits() == 0) {
+				return n, fieldErr(val, f, "%q is not a usable host address", s)
+			}
+			n.Address = p
+			addr = &v.vals[i]
+		case "gateway":
+			s, err := str(val, f)
+			if err != nil {
+				return n, err
+			}
+			a, perr := netip.ParseAddr(s)
+			if perr != nil || a.Zone() != "" {
+				return n, fieldErr(val, f, "want an IP address, got %q", s)
+			}
+			n.Gateway = a
+			gw = &v.vals[i]
+		case "dns":
+			dns = &v.vals[i]
+			items := []node{val}
+			if val.kind == seqNode {
+				items = val.items
+			}
+			for _, it := range items {
+				s, err := str(it, f)
+				if err != nil {
+					return n, err
+				}
+				a, perr := netip.ParseAddr(s)
+				if perr != nil || a.Zone() != "" {
+					return n, fieldErr(it, f, "want an IP address, got %q", s)
+				}
+				n.DNS = append(n.DNS, a)
+			}
+		default:
+			return n, fieldErr(k, f, "unknown key (known: mode, address, gateway, dns)")
+		}
+	}
+	if n.Mode == NetDHCP {
+		for _, x := range []struct {
+			n    *node
+			name string
+		}{{addr, "address"}, {gw, "gateway"}, {dns, "dns"}} {
+			if x.n != nil {
+				return n, fieldErr(*x.n, "network."+x.name, "only used with mode: static")
+			}
+		}
+		return n, nil
+	}
+	if addr == nil {
+		return n, fieldErr(v, "network.address", "required with mode: static")
+	}
+	if gw != nil {
+		if n.Gateway.Is4() != n.Address.Addr().Is4() {
+			return n, fieldErr(*gw, "network.gateway", "%s and address %s are not the same IP version", n.Gateway, n.Address)
+		}
+		if !n.Address.Masked().Contains(n.Gateway) && !n.Gateway.IsLinkLocalUnicast() {
+			return n, fieldErr(*gw, "network.gateway", "%s is outside %s", n.Gateway, n.Address.Masked())
+		}
+		if n.Gateway == n.Address.Addr() {
+			return n, fieldErr(*gw, "network.gateway", "%s is the address itself", n.Gateway)
+		}
+	}
+	return n, nil
+}
