@@ -8,15 +8,21 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/sysinfo"
 	"golang.org/x/sys/unix"
 )
@@ -50,6 +56,9 @@ func main() {
 		fail(out, events, "disk-scan", err)
 	}
 	showSummary(out, rel, info, disks)
+	if _, err := os.Stat(install.AnswersPath); err == nil {
+		unattended(out, events, rel)
+	}
 	events.Emit("ready", map[string]any{
 		"product": rel.Product,
 		"version": rel.Version,
@@ -70,6 +79,70 @@ func main() {
 		}
 	}
 	halt(out)
+}
+
+// unattended installs as the embedded answers file says, then reboots
+// or powers off; on any error it reports and falls through to the keys.
+func unattended(out io.Writer, events *event.Emitter, rel release) {
+	say := func(format string, args ...any) { fmt.Fprintf(out, format+"\r\n", args...) }
+	report := func(err error) {
+		code := install.Code(err)
+		if pe, ok := err.(*answers.ParseError); ok {
+			events.Emit("error", map[string]any{"code": "answers-invalid", "message": err.Error(), "line": pe.Line, "field": pe.Field})
+		} else {
+			events.Emit("error", map[string]any{"code": code, "message": err.Error()})
+		}
+		say("\r\nInstallation stopped: %v\r\nNothing was written unless the message says so.", err)
+	}
+	data, err := os.ReadFile(install.AnswersPath)
+	if err != nil {
+		report(err)
+		return
+	}
+	a, err := answers.Parse(data)
+	if err != nil {
+		report(err)
+		return
+	}
+	var m install.Manifest
+	mb, err := os.ReadFile(install.ManifestPath)
+	if err == nil {
+		err = json.Unmarshal(mb, &m)
+	}
+	if err != nil {
+		report(fmt.Errorf("installer image has no valid manifest: %w", err))
+		return
+	}
+	uki, err := os.ReadFile(install.RuntimeUKIPath)
+	if err != nil {
+		report(fmt.Errorf("installer image has no runtime image: %w", err))
+		return
+	}
+	vars, _ := efivar.OpenEfivarfs()
+	var store efivar.Store
+	if vars != nil {
+		store = vars
+	}
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	say("\r\nUnattended installation (%s).", install.AnswersPath)
+	res, err := install.Run(context.Background(), install.Env{
+		SysRoot: "/sys", DevRoot: "/dev", ProcRoot: "/proc", Vars: store, Events: events,
+		Log: say, Req: installplan.DefaultRequirements(), Seed: seed,
+	}, a, m, uki)
+	if err != nil {
+		report(err)
+		return
+	}
+	events.Emit("installed", map[string]any{
+		"disk": res.Disk.Name, "serial": res.Disk.Serial, "bootEntry": efivar.BootOptionName(res.BootEntry),
+		"ourEntries": res.OurEntries, "seconds": res.Duration.Seconds(), "after": a.After, "version": m.Version,
+	})
+	say("Installed %s %s on %s in %s.", m.Product, m.Version, res.Disk.Describe(), res.Duration.Round(time.Second))
+	if a.After == answers.AfterPoweroff {
+		shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	}
+	shutdown(unix.LINUX_REBOOT_CMD_RESTART)
 }
 
 func readRelease(path string) release {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/initramfs"
+	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/vfat"
 	"github.com/plinth-os/plinth/iso"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
@@ -45,6 +46,30 @@ func begin(log io.Writer, name string) *step {
 
 func (s *step) done(format string, args ...any) {
 	fmt.Fprintf(s.log, "    %-28s %7s  %s\n", s.name, time.Since(s.start).Round(10*time.Millisecond), fmt.Sprintf(format, args...))
+}
+
+func withFile(files map[string][]byte, path string, data []byte) map[string][]byte {
+	out := map[string][]byte{path: data}
+	for k, v := range files {
+		out[k] = v
+	}
+	return out
+}
+
+// installManifest describes the runtime image for the installer, which
+// checks the payload against it before it writes anything.
+func installManifest(cfg config, runtimeUKI []byte) ([]byte, error) {
+	sum := sha256.Sum256(runtimeUKI)
+	m := install.Manifest{
+		Product: cfg.Product, Version: cfg.Version,
+		RuntimeUKISHA256: hex.EncodeToString(sum[:]), RuntimeUKISize: int64(len(runtimeUKI)),
+		Config: baseConfig(cfg),
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return append(b, '\n'), nil
 }
 
 func cachedWord(cached bool) string {
@@ -97,6 +122,25 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 		s.done("%s, %s, %s", mib(len(img)), releases[kind], cached)
 	}
 
+	runtimeUKI, err := buildRuntime(ctx, cfg, log, cacheDir, stub, images["runtime"], releases["runtime"])
+	if err != nil {
+		return err
+	}
+	if cfg.DiskPath != "" {
+		if err := writeDisk(cfg, log, runtimeUKI); err != nil {
+			return err
+		}
+	}
+
+	manifest, err := installManifest(cfg, runtimeUKI)
+	if err != nil {
+		return err
+	}
+	installerFiles := map[string][]byte{install.ManifestPath: manifest, install.RuntimeUKIPath: runtimeUKI}
+	if cfg.Answers != nil {
+		installerFiles[install.AnswersPath] = cfg.Answers
+	}
+
 	s := begin(log, "installer busybox binary")
 	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "installer", installerCommands, cfg.RebuildGo)
 	if err != nil {
@@ -110,12 +154,12 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 		Busybox:  bb,
 		Commands: initramfs.CommandNames(installerCommands),
 		Uinit:    "installer",
-		Files:    map[string][]byte{"/etc/plinth/release.json": rel},
+		Files:    withFile(installerFiles, "/etc/plinth/release.json", rel),
 	}.Build()
 	if err != nil {
 		return err
 	}
-	s.done("%s zstd", mib(len(initrd)))
+	s.done("%s zstd (runtime UKI, manifest%s inside)", mib(len(initrd)), map[bool]string{true: ", answers", false: ""}[cfg.Answers != nil])
 
 	s = begin(log, "installer UKI")
 	efi, err := uki.Build(stub, uki.Image{
@@ -132,16 +176,6 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 		return err
 	}
 	s.done("%s -> %s", mib(len(efi)), cfg.UKIPath)
-
-	runtimeUKI, err := buildRuntime(ctx, cfg, log, cacheDir, stub, images["runtime"], releases["runtime"])
-	if err != nil {
-		return err
-	}
-	if cfg.DiskPath != "" {
-		if err := writeDisk(cfg, log, runtimeUKI); err != nil {
-			return err
-		}
-	}
 
 	s = begin(log, "EFI boot image (FAT)")
 	espTree := fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": &fstest.MapFile{Data: efi, Mode: 0o644, ModTime: cfg.Epoch}}
@@ -160,7 +194,7 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	isoSize, err := iso.Write(cfg.ISOPath, iso.Options{
 		VolumeID:     cfg.VolumeID,
 		EFIBootImage: img.buf,
-		Files:        map[string][]byte{"/plinth/release.json": rel},
+		Files:        map[string][]byte{"/plinth/release.json": rel, "/plinth/manifest.json": manifest},
 		ModTime:      cfg.Epoch,
 		Joliet:       true,
 	})

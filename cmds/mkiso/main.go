@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/answers"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -46,6 +47,7 @@ type config struct {
 	DiskPath       string
 	DiskSize       int64
 	RebuildGo      bool
+	Answers        []byte // install.yaml to embed, validated
 	payloads       []payload
 }
 
@@ -73,7 +75,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mkiso", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var cfg config
-	var epoch, diskSize string
+	var epoch, diskSize, answersFile string
 	var payloads multiFlag
 	fs.StringVar(&cfg.ISOPath, "o", "out/plinth-installer.iso", "output `ISO` path; the UKI and SHA256SUMS go next to it")
 	fs.StringVar(&cfg.UKIPath, "uki", "", "output path of the installer UKI (default: <dir of -o>/plinth-installer.efi)")
@@ -92,6 +94,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.DiskPath, "disk", "", "also write a ready-to-boot raw disk `image` of the installed appliance (sparse)")
 	fs.StringVar(&diskSize, "disk-size", "4G", "size of the -disk image: bytes or with a K, M, G or T suffix")
 	fs.Var(&payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
+	fs.StringVar(&answersFile, "answers", "", "embed this install.yaml: the installer then installs unattended (see README)")
 	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 	fs.Usage = func() {
@@ -117,6 +120,16 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	cfg.DiskSize = size
 	if cfg.payloads, err = loadPayloads(payloads); err != nil {
 		return cfg, err
+	}
+	if answersFile != "" {
+		data, err := os.ReadFile(answersFile)
+		if err != nil {
+			return cfg, fmt.Errorf("-answers: %w", err)
+		}
+		if _, err := answers.Parse(data); err != nil {
+			return cfg, fmt.Errorf("-answers %s: %w", answersFile, err)
+		}
+		cfg.Answers = data
 	}
 	mod, err := moduleDir()
 	if err != nil {

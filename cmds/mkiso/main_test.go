@@ -125,3 +125,19 @@ func TestMissingInputsSayWhatToInstall(t *testing.T) {
 		t.Errorf("missing stub: %v", err)
 	}
 }
+
+func TestAnswersValidatedAtBuild(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(good, []byte("disk: largest\nwipe: false\nafter: poweroff\n"), 0o644)
+	os.WriteFile(bad, []byte("disk: largest\nwipe: perhaps\n"), 0o644)
+	cfg, err := parseFlags([]string{"-answers", good}, io.Discard)
+	if err != nil || len(cfg.Answers) == 0 {
+		t.Errorf("good answers: %v", err)
+	}
+	_, err = parseFlags([]string{"-answers", bad}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), ":2:") || !strings.Contains(err.Error(), "wipe") {
+		t.Errorf("bad answers: err = %v, want line 2 and field wipe", err)
+	}
+}

@@ -87,6 +87,11 @@ type Content struct {
 	LoaderPath string // on the ESP, e.g. "EFI/plinth/plinth.efi"
 	Config     *appconfig.Config
 	ModTime    time.Time
+	// WriteTable writes the partition table; nil writes it to w. The
+	// installer passes gpt.Disk.Commit so the kernel re-reads the table.
+	WriteTable func(*gpt.Table) error
+	// Progress, if set, is told each step as it starts.
+	Progress func(step string)
 }
 
 // Config fills the disk-dependent fields of base (ESP and data partition,
@@ -144,15 +149,26 @@ func Write(w io.WriterAt, l Layout, c Content) error {
 	}
 	// Filesystems first, partition table last: a disk interrupted midway
 	// shows no Plinth table rather than one pointing at half-made filesystems.
+	progress := c.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	progress("format-esp")
 	espOpts := vfat.Options{FATType: 32, Label: ESPLabel, SectorSize: l.SectorSize, ModTime: mod, Source: espTree,
 		HiddenSectors: uint32(l.ESP.FirstLBA), VolumeID: volumeID(l.ESP.GUID)}
 	if err := vfat.Format(w, l.Offset(l.ESP), l.Size(l.ESP), espOpts); err != nil {
 		return fmt.Errorf("provision: format ESP: %w", err)
 	}
+	progress("format-data")
 	if err := ext4.Format(w, l.Offset(l.Data), l.Size(l.Data), ext4.Options{Label: DataName, UUID: l.Data.GUID, ModTime: mod}); err != nil {
 		return fmt.Errorf("provision: format data partition: %w", err)
 	}
-	if err := t.Write(w); err != nil {
+	progress("partition")
+	writeTable := c.WriteTable
+	if writeTable == nil {
+		writeTable = func(t *gpt.Table) error { return t.Write(w) }
+	}
+	if err := writeTable(t); err != nil {
 		return fmt.Errorf("provision: write partition table: %w", err)
 	}
 	return nil

@@ -1,0 +1,213 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/plinth-os/plinth/e2e/qemu"
+)
+
+// answersISO builds an installer ISO with install.yaml embedded.
+func answersISO(t *testing.T, dir, yaml string) string {
+	t.Helper()
+	ans := filepath.Join(dir, "install.yaml")
+	if err := os.WriteFile(ans, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	iso := filepath.Join(dir, "out", "plinth-installer.iso")
+	cmd := exec.Command("go", "run", "./cmds/mkiso", "-o", iso, "-answers", ans)
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mkiso -answers: %v\n%s", err, out)
+	}
+	return iso
+}
+
+func sparseFile(t *testing.T, path string, size int64) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func fileSHA(t *testing.T, path string) [32]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	io.Copy(h, f)
+	var s [32]byte
+	copy(s[:], h.Sum(nil))
+	return s
+}
+
+func waitExit(t *testing.T, m *qemu.Machine, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := m.Wait(ctx); err != nil {
+		t.Fatalf("machine did not power off: %v\n%s", err, m.Tail(30))
+	}
+}
+
+// TestUnattendedInstall installs onto a blank NVMe disk from the ISO as a
+// CD, boots that disk alone with the same OVMF variables, then
+// reinstalls over it: the runtime must come up through the entry the
+// installer made, and there must be exactly one entry of ours after the
+// reinstall.
+func TestUnattendedInstall(t *testing.T) {
+	dir := machineDir(t)
+	iso := answersISO(t, dir, "disk: largest\nwipe: true\nafter: poweroff\n")
+	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
+	vars := ""
+	var entry string
+	for round := 1; round <= 2; round++ {
+		mdir := filepath.Join(dir, "install"+itoa(int64(round)))
+		os.MkdirAll(mdir, 0o755)
+		m, err := qemu.Start(qemu.Config{Dir: mdir, Vars: vars, NoReboot: true, Drives: []qemu.Drive{
+			{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
+			{Kind: qemu.NVMe, File: target, Serial: "PLINTHNVME01"},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		vars = m.Vars
+		ev := waitEvent(t, m, "installed", 10*time.Minute)
+		recordTiming(t, "install-8GiB/round"+itoa(int64(round)), ev["seconds"].(float64))
+		waitExit(t, m, 2*time.Minute)
+		entry, _ = ev["bootEntry"].(string)
+		ours, _ := ev["ourEntries"].([]any)
+		if len(ours) != 1 || ours[0] != entry {
+			t.Errorf("round %d: our boot entries %v, want exactly [%s]", round, ours, entry)
+		}
+		if _, _, err := m.WaitEvent(context.Background(), "plan", 0); err != nil {
+			t.Errorf("no plan event: %v", err)
+		}
+
+		// The installed disk alone, same VARS: the firmware boots our entry.
+		bdir := filepath.Join(dir, "boot"+itoa(int64(round)))
+		os.MkdirAll(bdir, 0o755)
+		b, err := qemu.Start(qemu.Config{Dir: bdir, Vars: vars, QMP: true, Drives: []qemu.Drive{{Kind: qemu.NVMe, File: target, Serial: "PLINTHNVME01"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rr := waitEvent(t, b, "runtime-ready", *bootLimit)
+		if got := "Boot" + strings.ToUpper(rr["bootCurrent"].(string)); got != entry {
+			t.Errorf("round %d: runtime BootCurrent %s, installer created %s", round, got, entry)
+		}
+		b.QMP("system_powerdown")
+		waitExit(t, b, 90*time.Second)
+	}
+	if out := run(t, "sgdisk", "-v", target); !strings.Contains(out, "No problems found") {
+		t.Errorf("sgdisk -v:\n%s", out)
+	}
+	first, last := partitionExtent(t, target, 1)
+	loop := strings.TrimSpace(run(t, "losetup", "-r", "-f", "--show", "-o", itoa(first*512), "--sizelimit", itoa((last-first+1)*512), target))
+	run(t, "fsck.fat", "-n", loop)
+	run(t, "losetup", "-d", loop)
+	fsckData(t, target)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestInstallRefusals: a disk with a partition and wipe: false, a disk
+// below the minimum, no disk at all, and a USB stick boot where the stick
+// is the largest disk: error events with clear messages, disks unchanged.
+func TestInstallRefusals(t *testing.T) {
+	dir := machineDir(t)
+	iso := answersISO(t, dir, "disk: largest\nwipe: false\nafter: poweroff\n")
+	tests := []struct {
+		name     string
+		drives   func() []qemu.Drive
+		wantCode string
+		wantMsg  string
+	}{
+		{"existing-partition", func() []qemu.Drive {
+			d := sparseFile(t, filepath.Join(dir, "used.img"), 8<<30)
+			run(t, "sgdisk", "-o", "-n", "1:0:+100M", "-t", "1:8300", d)
+			return []qemu.Drive{{Kind: qemu.NVMe, File: d, Serial: "USED01"}}
+		}, "disk-has-data", "wipe"},
+		{"too-small", func() []qemu.Drive {
+			return []qemu.Drive{{Kind: qemu.NVMe, File: sparseFile(t, filepath.Join(dir, "small.img"), 1<<30), Serial: "SMALL01"}}
+		}, "", "too small"},
+		{"no-disk", func() []qemu.Drive { return nil }, "no-disk", "disk"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mdir := filepath.Join(dir, tt.name)
+			os.MkdirAll(mdir, 0o755)
+			extra := tt.drives()
+			var before [][32]byte
+			for _, d := range extra {
+				before = append(before, fileSHA(t, d.File))
+			}
+			drives := append([]qemu.Drive{{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1}}, extra...)
+			m, err := qemu.Start(qemu.Config{Dir: mdir, NoReboot: true, Drives: drives})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Stop()
+			ev := waitEvent(t, m, "error", *bootLimit)
+			msg, _ := ev["message"].(string)
+			t.Logf("error event: %v", ev)
+			if tt.wantCode != "" && ev["code"] != tt.wantCode {
+				t.Errorf("code %v, want %s", ev["code"], tt.wantCode)
+			}
+			if !strings.Contains(strings.ToLower(msg), tt.wantMsg) {
+				t.Errorf("message %q does not mention %q", msg, tt.wantMsg)
+			}
+			m.Stop()
+			for i, d := range extra {
+				if fileSHA(t, d.File) != before[i] {
+					t.Errorf("%s changed", d.File)
+				}
+			}
+		})
+	}
+}
+
+// TestInstallNeverPicksBootStick boots from a USB stick that is the
+// largest disk: the installer must install onto the other disk.
+func TestInstallNeverPicksBootStick(t *testing.T) {
+	dir := machineDir(t)
+	iso := answersISO(t, dir, "disk: largest\nwipe: true\nafter: poweroff\n")
+	stick := sparseFile(t, filepath.Join(dir, "stick.img"), 9<<30)
+	run(t, "dd", "if="+iso, "of="+stick, "conv=notrunc,sparse", "bs=1M", "status=none")
+	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
+	before := fileSHA(t, stick)
+	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+		{Kind: qemu.USB, File: stick, BootIndex: 1, Serial: "STICK01"},
+		{Kind: qemu.NVMe, File: target, Serial: "TARGET01"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	ev := waitEvent(t, m, "installed", 10*time.Minute)
+	if ev["serial"] != "TARGET01" {
+		t.Errorf("installed onto %v (%v), want the NVMe disk TARGET01", ev["disk"], ev["serial"])
+	}
+	waitExit(t, m, 2*time.Minute)
+	if fileSHA(t, stick) != before {
+		t.Error("the boot stick was written to")
+	}
+}
