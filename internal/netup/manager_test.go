@@ -203,15 +203,14 @@ func TestDHCPRetryBindRenew(t *testing.T) {
 	if got := e.m.Addresses(); len(got) != 1 || got[0].String() != "10.0.2.15/24" {
 		t.Errorf("Addresses = %v", got)
 	}
+	// The address is published before the route and resolv.conf are written: wait for them.
 	for _, w := range []string{"up lo", "up eth0", "addr eth0 10.0.2.15/24 2s", "route eth0 0.0.0.0/0 via 10.0.2.2 metric 102"} {
-		if !e.ops.has(w) {
-			t.Errorf("no %q in %v", w, e.ops.list())
-		}
+		waitFor(t, w, func() bool { return e.ops.has(w) })
 	}
-	resolv, _ := os.ReadFile(filepath.Join(e.etc, "resolv.conf"))
-	if !strings.Contains(string(resolv), "nameserver 10.0.2.3\n") {
-		t.Errorf("resolv.conf = %q", resolv)
-	}
+	waitFor(t, "resolv.conf", func() bool {
+		resolv, _ := os.ReadFile(filepath.Join(e.etc, "resolv.conf"))
+		return strings.Contains(string(resolv), "nameserver 10.0.2.3\n")
+	})
 	// Three failures with a 10..40 ms backoff: reported once, then when the delay grows.
 	if n := strings.Count(e.out.String(), "no lease yet"); n < 1 || n > 3 {
 		t.Errorf("%d 'no lease yet' lines:\n%s", n, e.out.String())
@@ -266,14 +265,12 @@ func TestStatic(t *testing.T) {
 		t.Fatal("no address")
 	}
 	for _, w := range []string{"addr eth0 192.0.2.10/24 0s", "route eth0 0.0.0.0/0 via 192.0.2.1 metric 102"} {
-		if !e.ops.has(w) {
-			t.Errorf("no %q in %v", w, e.ops.list())
-		}
+		waitFor(t, w, func() bool { return e.ops.has(w) })
 	}
-	resolv, _ := os.ReadFile(filepath.Join(e.etc, "resolv.conf"))
-	if !strings.Contains(string(resolv), "nameserver 192.0.2.53\n") {
-		t.Errorf("resolv.conf = %q", resolv)
-	}
+	waitFor(t, "resolv.conf", func() bool {
+		resolv, _ := os.ReadFile(filepath.Join(e.etc, "resolv.conf"))
+		return strings.Contains(string(resolv), "nameserver 192.0.2.53\n")
+	})
 }
 
 func TestNoMatchingInterface(t *testing.T) {
