@@ -15,6 +15,7 @@ import (
 
 	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/provision"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -161,11 +162,6 @@ func baseConfig(cfg config) appconfig.Config {
 	}
 }
 
-// LoaderPath is where the runtime UKI goes on the ESP.
-func loaderPath(product string) string {
-	return "EFI/plinth/" + appconfig.HostnamePrefix(product) + ".efi"
-}
-
 // writeDisk writes a ready-to-boot sparse disk image: what an installer
 // would leave on a disk, and what a user uploads as a VM image.
 func writeDisk(cfg config, log io.Writer, runtimeUKI []byte) error {
@@ -192,7 +188,7 @@ func writeDisk(cfg config, log io.Writer, runtimeUKI []byte) error {
 		f.Close()
 		return fmt.Errorf("disk image: %w", err)
 	}
-	err = provision.Write(f, l, provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: loaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch})
+	err = provision.Write(f, l, provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch})
 	if err == nil {
 		err = f.Sync()
 	}

@@ -92,8 +92,8 @@ type PlanConfig struct {
 }
 
 // LoaderPath is where the runtime UKI goes on the ESP (forward
-// slashes, relative to the ESP root): EFI/plinth/<product>.efi. It is
-// the same rule cmds/mkiso uses for disk images.
+// slashes, relative to the ESP root): EFI/plinth/<product>.efi. mkiso's
+// disk images use it too, so images and installs agree.
 func LoaderPath(product string) string {
 	return "EFI/plinth/" + appconfig.HostnamePrefix(product) + ".efi"
 }
