@@ -91,15 +91,11 @@ func NewBootOption(label string, dp DevicePath) (*LoadOption, error) {
 // that number first in BootOrder, as efibootmgr -c does. It does not look
 // for duplicates; see EnsureBootEntry.
 func CreateBootEntry(s Store, o *LoadOption) (uint16, error) {
-	entries, err := ListBootEntries(s)
+	num, err := FreeBootNumber(s)
 	if err != nil {
 		return 0, err
 	}
 	order, err := readBootOrderOrEmpty(s)
-	if err != nil {
-		return 0, err
-	}
-	num, err := freeBootNumber(entries, order)
 	if err != nil {
 		return 0, err
 	}
