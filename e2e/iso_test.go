@@ -4,7 +4,7 @@ package e2e
 
 import (
 	"bytes"
-	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"os/exec"
@@ -74,20 +74,10 @@ func TestISOStructure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	isoBytes, _ := os.ReadFile(iso)
-	if !strings.Contains(string(sums), sha256hex(isoBytes)+"  "+filepath.Base(iso)) {
+	sum := fileSHA(t, iso)
+	if !strings.Contains(string(sums), hex.EncodeToString(sum[:])+"  "+filepath.Base(iso)) {
 		t.Errorf("SHA256SUMS does not match the ISO:\n%s", sums)
 	}
-}
-
-func sha256hex(b []byte) string {
-	s := sha256.Sum256(b)
-	const hexdigits = "0123456789abcdef"
-	var out [64]byte
-	for i, c := range s {
-		out[2*i], out[2*i+1] = hexdigits[c>>4], hexdigits[c&15]
-	}
-	return string(out[:])
 }
 
 // TestMkisoReproducible runs mkiso twice with the same inputs, compiling
