@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // answersISO builds an installer ISO with install.yaml embedded.
@@ -35,29 +35,12 @@ func answersISO(t *testing.T, dir, yaml string) string {
 
 func sparseFile(t *testing.T, path string, size int64) string {
 	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return testdisk.Sparse(t, path, size)
 }
 
 func fileSHA(t *testing.T, path string) [32]byte {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	io.Copy(h, f)
-	var s [32]byte
-	copy(s[:], h.Sum(nil))
-	return s
+	return testdisk.SHA256(t, path)
 }
 
 func waitExit(t *testing.T, m *qemu.Machine, d time.Duration) {

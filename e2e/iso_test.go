@@ -13,15 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testdisk.Run(t, name, args...)
 }
 
 // TestISOStructure checks the built ISO with tools that are not ours.

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/efivar"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
@@ -18,23 +19,10 @@ const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
 // ESP at LBA 2048 (0x800, 0x10000 sectors) with PARTUUID espUUID.
 func diskImage(t *testing.T) string {
 	t.Helper()
-	sgdisk, err := exec.LookPath("sgdisk")
-	if err != nil {
-		t.Fatal("sgdisk not installed (apt-get install gdisk, or make deps)")
-	}
-	img := filepath.Join(t.TempDir(), "disk.img")
-	if err := os.WriteFile(img, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(img, 64<<20); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(sgdisk, "-o",
+	img := testdisk.TempSparse(t, "disk.img", 64<<20)
+	testdisk.Run(t, testdisk.Tool(t, "sgdisk", "gdisk"), "-o",
 		"-n", "1:2048:+32M", "-t", "1:ef00", "-u", "1:"+espUUID,
-		"-n", "2:0:0", "-t", "2:8300", img).CombinedOutput()
-	if err != nil {
-		t.Fatalf("sgdisk: %v\n%s", err, out)
-	}
+		"-n", "2:0:0", "-t", "2:8300", img)
 	return img
 }
 

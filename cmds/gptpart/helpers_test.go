@@ -2,34 +2,26 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // tool returns the path of a required external tool; a missing one fails
 // the test: these tools are part of the test setup.
 func tool(t *testing.T, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (apt-get install %s): %v", name, pkg, err)
-	}
-	return p
+	return testdisk.Tool(t, name, pkg)
 }
 
 func runTool(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testdisk.Run(t, name, args...)
 }
 
 // gptpart runs the command in-process.
@@ -41,25 +33,12 @@ func gptpart(args ...string) (status int, stdout, stderr string) {
 
 func sparseImage(t *testing.T, name string, size int64) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testdisk.TempSparse(t, name, size)
 }
 
 func fileHash(t *testing.T, p string) [32]byte {
 	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sha256.Sum256(b)
+	return testdisk.SHA256(t, p)
 }
 
 // gptAreas returns the MBR, primary and backup GPT areas (the whole of

@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // testUUID is the UUID the tests format with.
@@ -96,16 +97,7 @@ func dumpe2fsHeader(t testing.TB, img string) map[string]string {
 // sparseImage returns the path of a new sparse file of size bytes.
 func sparseImage(t testing.TB, size int64) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "img")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testdisk.TempSparse(t, "img", size)
 }
 
 // formatFile formats the file at p (its whole size) with opts.

@@ -1,15 +1,13 @@
 package gpt
 
 import (
-	"crypto/sha256"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // memDisk is an in-memory disk for tests that need no real file.
@@ -33,44 +31,23 @@ func (m memDisk) WriteAt(b []byte, off int64) (int, error) {
 // the test (they are part of the test setup, not optional).
 func tool(t testing.TB, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (apt-get install %s): %v", name, pkg, err)
-	}
-	return p
+	return testdisk.Tool(t, name, pkg)
 }
 
 func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testdisk.Run(t, name, args...)
 }
 
 // sparseImage creates an empty sparse file of size bytes.
 func sparseImage(t testing.TB, size int64) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "disk.img")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return testdisk.TempSparse(t, "disk.img", size)
 }
 
 func fileHash(t testing.TB, p string) [32]byte {
 	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sha256.Sum256(b)
+	return testdisk.SHA256(t, p)
 }
 
 // sgdiskRow is one partition line of "sgdisk -p".

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 func TestPlan(t *testing.T) {
@@ -64,9 +66,7 @@ func testConfig(l Layout) *appconfig.Config {
 func need(t *testing.T, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s not found: install gdisk, dosfstools, e2fsprogs and mtools (make deps)", tool)
-		}
+		testdisk.Tool(t, tool, "gdisk dosfstools e2fsprogs mtools")
 	}
 }
 
