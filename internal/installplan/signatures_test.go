@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 func run(t *testing.T, name string, args ...string) {
@@ -76,9 +78,7 @@ func TestDetectSignaturesTools(t *testing.T) {
 		{"mkfs.vfat fat32", 40 << 20, func(t *testing.T, p string) { run(t, "mkfs.vfat", "-F", "32", p) }, []string{SigVFAT}},
 		{"mkswap", 8 << 20, func(t *testing.T, p string) { run(t, "mkswap", p) }, []string{SigSwap}},
 		{"sfdisk mbr", 16 << 20, func(t *testing.T, p string) {
-			if _, err := exec.LookPath("sfdisk"); err != nil {
-				t.Skip("sfdisk not installed")
-			}
+			testdisk.Tool(t, "sfdisk", "fdisk")
 			cmd := exec.Command("sfdisk", "-q", p)
 			cmd.Stdin = bytes.NewReader([]byte("label: dos\n,4M,83\n,,c\n"))
 			if out, err := cmd.CombinedOutput(); err != nil {
