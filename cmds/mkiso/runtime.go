@@ -170,7 +170,7 @@ func writeDisk(cfg config, log io.Writer, runtimeUKI []byte) error {
 	seed := sha256.New()
 	fmt.Fprintf(seed, "%s\x00%s\x00%d\x00", cfg.Product, cfg.Version, cfg.DiskSize)
 	seed.Write(runtimeUKI)
-	l, err := provision.Plan(cfg.DiskSize, 512, seed.Sum(nil))
+	l, err := provision.Plan(cfg.DiskSize, 512, 0, seed.Sum(nil))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,9 @@
 //	                         #   | by-id:/dev/disk/by-id/<name> | <SERIAL> (a bare serial)
 //	wipe: false              # a disk holding any partition or filesystem is overwritten
 //	                         #   only with wipe: true (default false)
+//	data-size: rest          # optional; the data partition: rest (default: the rest of
+//	                         #   the disk) or a whole number with a binary unit: 20GiB,
+//	                         #   512MiB, 2TiB; M, G and T mean the same (2^20, 2^30, 2^40)
 //	hostname: db-01          # optional; RFC 1123 (default: derived from the machine)
 //	network:                 # optional; default dhcp
 //	  mode: dhcp             # dhcp | static
@@ -30,6 +33,9 @@
 //     only serial, WWN, /dev/disk/by-id names or largest/smallest, which
 //     the installer resolves among eligible disks (never the boot medium).
 //   - wipe takes only true or false; "yes", "1", "on" are refused.
+//   - data-size needs a unit, and only binary ones: "20" or "20GB" could
+//     mean two different sizes, so both are refused rather than guessed.
+//     Whether the size fits is for the chosen disk to decide.
 //   - Every error is a *ParseError naming the file line and the field.
 //
 // The file is YAML, read by a small strict reader in this package that
@@ -41,8 +47,12 @@ package answers
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
+	"strconv"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/provision"
 )
 
 // FileName is the name errors are reported against.
@@ -76,6 +86,7 @@ const ByIDDir = "/dev/disk/by-id/"
 type Answers struct {
 	Disk     Selector `json:"disk"`
 	Wipe     bool     `json:"wipe"`
+	DataSize int64    `json:"dataSize,omitempty"` // bytes, a MiB multiple; 0 is the rest of the disk
 	Hostname string   `json:"hostname,omitempty"`
 	Network  Network  `json:"network"`
 	After    string   `json:"after"` // AfterReboot or AfterPoweroff
@@ -173,6 +184,14 @@ func Parse(data []byte) (*Answers, error) {
 			if a.Wipe, err = boolean(v, "wipe"); err != nil {
 				return nil, err
 			}
+		case "data-size":
+			s, err := str(v, "data-size")
+			if err == nil {
+				a.DataSize, err = ParseSize(s)
+			}
+			if err != nil {
+				return nil, asField(err, v, "data-size")
+			}
 		case "hostname":
 			s, err := str(v, "hostname")
 			if err != nil {
@@ -196,7 +215,7 @@ func Parse(data []byte) (*Answers, error) {
 			}
 			a.After = s
 		default:
-			return nil, fieldErr(k, k.value, "unknown key (known: disk, wipe, hostname, network, after)")
+			return nil, fieldErr(k, k.value, "unknown key (known: disk, wipe, data-size, hostname, network, after)")
 		}
 	}
 	if !haveDisk {
@@ -302,6 +321,116 @@ func ParseSelector(s string) (Selector, error) {
 		return Selector{Kind: SelectByID, Value: name}, nil
 	}
 	return Selector{}, fmt.Errorf("unknown disk selector %q: want largest, smallest, serial:, wwn: or by-id:", kind+":")
+}
+
+// DataSizeRest is the data-size value for the rest of the disk.
+const DataSizeRest = "rest"
+
+// sizeUnits are the accepted data-size units; the short forms are
+// binary too, as in most disk tools' size arguments.
+var sizeUnits = []struct {
+	name  string
+	short string
+	shift uint
+}{{"TiB", "T", 40}, {"GiB", "G", 30}, {"MiB", "M", 20}}
+
+// ParseSize parses a data-size value, as install.yaml or a user typing
+// it gives it: "rest" is 0 (the rest of the disk), otherwise a whole
+// number above zero with a unit, MiB, GiB or TiB (or M, G, T, the same
+// binary units), white space allowed between them. The result is at
+// least provision.MinDataSize.
+func ParseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == DataSizeRest {
+		return 0, nil
+	}
+	if s == "" {
+		return 0, errors.New("empty size: want e.g. 20GiB, or rest for the rest of the disk")
+	}
+	digits := len(s) - len(strings.TrimLeft(s, "0123456789"))
+	num, unit := s[:digits], strings.TrimSpace(s[digits:])
+	switch {
+	case strings.HasPrefix(s, "-"):
+		return 0, fmt.Errorf("%q is negative: want e.g. 20GiB, or rest for the rest of the disk", s)
+	case num == "":
+		return 0, fmt.Errorf("%q is not a size: want a whole number with a unit, e.g. 20GiB, or rest for the rest of the disk", s)
+	case strings.HasPrefix(unit, "."):
+		return 0, decimalSize(s, num, unit)
+	case strings.Trim(num, "0") == "":
+		return 0, fmt.Errorf("%q is zero: want a size above zero, or rest for the rest of the disk", s)
+	case unit == "":
+		return 0, fmt.Errorf("%q has no unit: write %sGiB or %sMiB", s, num, num)
+	}
+	shift := uint(0)
+	for _, u := range sizeUnits {
+		if unit == u.name || unit == u.short {
+			shift = u.shift
+		}
+	}
+	if shift == 0 {
+		switch strings.ToUpper(unit) {
+		case "MB", "GB", "TB":
+			return 0, fmt.Errorf("%q: %s is a decimal unit, which disk tools disagree about; write %s%ciB for the binary unit", s, unit, num, unit[0]&^0x20)
+		}
+		return 0, fmt.Errorf("%q: unknown unit %q: want MiB, GiB or TiB (or M, G, T, the same binary units)", s, unit)
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n > math.MaxInt64>>shift {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	size := n << shift
+	if size < provision.MinDataSize {
+		return 0, fmt.Errorf("%q is too small: the data partition needs at least %s", s, FormatSize(provision.MinDataSize))
+	}
+	return size, nil
+}
+
+// decimalSize explains the refusal of "1.5TiB", with the whole number
+// in a smaller unit when there is one (1536GiB).
+func decimalSize(s, num, rest string) error {
+	frac := rest[1:]
+	digits := len(frac) - len(strings.TrimLeft(frac, "0123456789"))
+	unit := strings.TrimSpace(frac[digits:])
+	if v, err := strconv.ParseFloat(num+"."+frac[:digits], 64); err == nil && digits > 0 && v > 0 {
+		for i, u := range sizeUnits {
+			if unit != u.name && unit != u.short {
+				continue
+			}
+			for _, smaller := range sizeUnits[i+1:] {
+				x := v * float64(int64(1)<<(u.shift-smaller.shift))
+				if x == math.Trunc(x) && x < 1<<53 {
+					return fmt.Errorf("%q: want a whole number, e.g. %d%s", s, int64(x), smaller.name)
+				}
+			}
+		}
+	}
+	return fmt.Errorf("%q: want a whole number with a unit, e.g. 20GiB", s)
+}
+
+// FormatSize gives a data size back in the form ParseSize reads, in the
+// largest unit that keeps it whole: FormatSize(20<<30) is "20GiB", 0 is
+// "rest". Sizes that are not a MiB multiple are rounded up to one, as
+// provision.Plan rounds them; a negative n gives a string ParseSize
+// refuses.
+func FormatSize(n int64) string {
+	switch {
+	case n == 0:
+		return DataSizeRest
+	case n < 0:
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	// Count in MiB so that rounding up cannot overflow.
+	m := n >> 20
+	if n&(1<<20-1) != 0 {
+		m++
+	}
+	switch {
+	case m%(1<<20) == 0:
+		return strconv.FormatInt(m>>20, 10) + "TiB"
+	case m%(1<<10) == 0:
+		return strconv.FormatInt(m>>10, 10) + "GiB"
+	}
+	return strconv.FormatInt(m, 10) + "MiB"
 }
 
 // isPartName reports whether a by-id name ends in -part<N>.

@@ -2,6 +2,7 @@ package answers
 
 import (
 	"errors"
+	"math"
 	"net/netip"
 	"reflect"
 	"strings"
@@ -38,6 +39,9 @@ after: poweroff
 		{"bare by-id path", "disk: /dev/disk/by-id/virtio-abc\n", Answers{Disk: Selector{Kind: "by-id", Value: "virtio-abc"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
 		{"bare serial", "disk: plinth01\nafter: reboot\n...\n", Answers{Disk: Selector{Kind: "serial", Value: "plinth01"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
 		{"dhcp explicit", "network:\n  mode: dhcp\ndisk: smallest\n", Answers{Disk: Selector{Kind: "smallest"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
+		{"data-size", "disk: largest\ndata-size: 20GiB\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 20 << 30, Network: Network{Mode: "dhcp"}, After: "reboot"}},
+		{"data-size short unit", "disk: largest\ndata-size: 2T # binary\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 2 << 40, Network: Network{Mode: "dhcp"}, After: "reboot"}},
+		{"data-size rest", "disk: largest\ndata-size: \"rest\"\n", Answers{Disk: Selector{Kind: "largest"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -63,7 +67,14 @@ func TestParseBad(t *testing.T) {
 		{"wipe yes please", "disk: largest\n\nwipe: yes please\n", 3, "wipe", `install.yaml:3: field "wipe": want true or false, got "yes please"`},
 		{"wipe quoted", "disk: largest\nwipe: \"true\"\n", 2, "wipe", "want true or false"},
 		{"wipe yes", "disk: largest\nwipe: yes\n", 2, "wipe", "want true or false"},
-		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key"},
+		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: disk, wipe, data-size, hostname, network, after)"},
+		{"data-size bare number", "disk: largest\ndata-size: 20\n", 2, "data-size", `install.yaml:2: field "data-size": "20" has no unit: write 20GiB or 20MiB`},
+		{"data-size decimal unit", "disk: largest\ndata-size: 20GB\n", 2, "data-size", "GB is a decimal unit"},
+		{"data-size zero", "disk: largest\n\ndata-size: 0G\n", 3, "data-size", "is zero"},
+		{"data-size too small", "disk: largest\ndata-size: 100MiB\n", 2, "data-size", "at least 256MiB"},
+		{"data-size empty", "disk: largest\ndata-size:\n", 2, "data-size", "empty value"},
+		{"data-size list", "disk: largest\ndata-size: [20GiB]\n", 2, "data-size", "got a list"},
+		{"data-size all", "disk: largest\ndata-size: all\n", 2, "data-size", "not a size"},
 		{"unknown network key", "disk: largest\nnetwork:\n  mode: static\n  adress: 1.2.3.4/24\n", 4, "network.adress", "unknown key"},
 		{"missing disk", "wipe: true\n", 1, "disk", "required"},
 		{"empty file", "# nothing\n", 0, "disk", "file is empty"},
@@ -128,6 +139,110 @@ func TestSelectorString(t *testing.T) {
 	}
 }
 
+func TestParseSize(t *testing.T) {
+	const mib, gib, tib = int64(1) << 20, int64(1) << 30, int64(1) << 40
+	tests := []struct {
+		in      string
+		want    int64
+		wantErr string // substring; "" for success
+	}{
+		{"rest", 0, ""},
+		{" rest ", 0, ""},
+		{"20GiB", 20 * gib, ""},
+		{"20G", 20 * gib, ""},
+		{"20 GiB", 20 * gib, ""},
+		{"256MiB", 256 * mib, ""},
+		{"256M", 256 * mib, ""},
+		{"3TiB", 3 * tib, ""},
+		{"3T", 3 * tib, ""},
+		{"1536GiB", 1536 * gib, ""},
+		{"8388607TiB", 8388607 * tib, ""},
+		{"", 0, "empty size"},
+		{"20", 0, `"20" has no unit: write 20GiB or 20MiB`},
+		{"0", 0, `"0" is zero`},
+		{"000G", 0, "is zero"},
+		{"0x", 0, "is zero"},
+		{"-20GiB", 0, "negative"},
+		{"+20GiB", 0, "not a size"},
+		{"GiB", 0, "not a size"},
+		{"Rest", 0, "not a size"},
+		{"0GiB", 0, "is zero"},
+		{"255MiB", 0, `"255MiB" is too small: the data partition needs at least 256MiB`},
+		{"20GB", 0, `"20GB": GB is a decimal unit, which disk tools disagree about; write 20GiB for the binary unit`},
+		{"20gb", 0, "write 20GiB"},
+		{"1TB", 0, "write 1TiB"},
+		{"20g", 0, `unknown unit "g": want MiB, GiB or TiB (or M, G, T, the same binary units)`},
+		{"20KiB", 0, "unknown unit"},
+		{"20B", 0, "unknown unit"},
+		{"20GiBs", 0, "unknown unit"},
+		{"1.5TiB", 0, `"1.5TiB": want a whole number, e.g. 1536GiB`},
+		{"2.5G", 0, `"2.5G": want a whole number, e.g. 2560MiB`},
+		{"1.1TiB", 0, "want a whole number with a unit, e.g. 20GiB"},
+		{"1.5M", 0, "want a whole number with a unit"},
+		{"0.5GiB", 0, "e.g. 512MiB"},
+		{"0.0GiB", 0, "want a whole number with a unit"},
+		{"1.GiB", 0, "want a whole number with a unit"},
+		{"8388608TiB", 0, "too large"},
+		{"99999999999999999999MiB", 0, "too large"},
+	}
+	for _, tt := range tests {
+		got, err := ParseSize(tt.in)
+		if tt.wantErr == "" {
+			if err != nil || got != tt.want {
+				t.Errorf("ParseSize(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("ParseSize(%q) = %d, %v; want an error containing %q", tt.in, got, err, tt.wantErr)
+		}
+	}
+}
+
+func TestFormatSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "rest"},
+		{20 << 30, "20GiB"},
+		{256 << 20, "256MiB"},
+		{1536 << 30, "1536GiB"},
+		{2 << 40, "2TiB"},
+		{7116 << 20, "7116MiB"},
+		{1<<30 + 1, "1025MiB"}, // rounded up, as provision.Plan rounds
+		{1, "1MiB"},
+		{math.MaxInt64, "8388608TiB"},
+		{-1, "-1B"},
+	}
+	for _, tt := range tests {
+		if got := FormatSize(tt.n); got != tt.want {
+			t.Errorf("FormatSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+// FuzzParseSize checks that every accepted size is a whole number of MiB
+// at or above the minimum, and survives FormatSize and back.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"rest", "20GiB", "20G", "256 MiB", "3T", "1.5TiB", "20GB", "-1G", "0M", "99999999999T"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err != nil {
+			return
+		}
+		if n != 0 && (n < 256<<20 || n%(1<<20) != 0) {
+			t.Fatalf("ParseSize(%q) = %d: not a MiB multiple of at least 256 MiB", s, n)
+		}
+		back, err := ParseSize(FormatSize(n))
+		if err != nil || back != n {
+			t.Fatalf("ParseSize(%q) = %d, FormatSize gives %q, which parses as %d, %v", s, n, FormatSize(n), back, err)
+		}
+	})
+}
+
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"disk: largest\n",
@@ -135,6 +250,8 @@ func FuzzParse(f *testing.F) {
 		"network:\n  dns:\n  - 1.2.3.4\n",
 		"---\ndisk: \"a\\\"b\" # c\n...\n",
 		"disk: 'it''s'\n",
+		"disk: largest\ndata-size: 20GiB\n",
+		"disk: largest\ndata-size: rest\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -147,7 +264,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if a.Disk.Kind == "" || (a.After != AfterReboot && a.After != AfterPoweroff) {
+		if a.Disk.Kind == "" || (a.After != AfterReboot && a.After != AfterPoweroff) || a.DataSize < 0 || a.DataSize%(1<<20) != 0 {
 			t.Fatalf("accepted but incomplete: %+v", a)
 		}
 	})

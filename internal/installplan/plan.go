@@ -2,6 +2,7 @@ package installplan
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -101,7 +102,9 @@ func LoaderPath(product string) string {
 // MakePlan plans installing product version onto c with answers a
 // (nil: defaults). seed makes the GPT GUIDs; the installer passes
 // random bytes, tests a fixed seed. The same inputs give the same plan.
-// MakePlan does not check confirmation: call Confirm first.
+// MakePlan does not check confirmation: call Confirm first. A data
+// size (a.DataSize) that does not fit on c is a CodeDataSizeInvalid
+// error naming the disk and the largest size that fits.
 func MakePlan(c Candidate, a *answers.Answers, product, version string, runtimeUKISize int64, seed []byte) (*Plan, error) {
 	if a == nil {
 		d := answers.Default()
@@ -128,8 +131,15 @@ func MakePlan(c Candidate, a *answers.Answers, product, version string, runtimeU
 	if ss == 0 {
 		ss = 512
 	}
-	l, err := provision.Plan(c.Disk.Size, ss, seed)
+	if a.DataSize < 0 {
+		return nil, errorf(CodeDataSizeInvalid, "installplan: negative data partition size %d", a.DataSize)
+	}
+	l, err := provision.Plan(c.Disk.Size, ss, a.DataSize, seed)
 	if err != nil {
+		var dse *provision.DataSizeError
+		if errors.As(err, &dse) {
+			return nil, &Error{Code: CodeDataSizeInvalid, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), dse), Err: err}
+		}
 		return nil, &Error{Code: CodeDiskTooSmall, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), err), Err: err}
 	}
 	loader := LoaderPath(product)

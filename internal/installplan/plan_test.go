@@ -162,3 +162,61 @@ func TestMakePlanErrors(t *testing.T) {
 		t.Errorf("small: %v (%s)", err, Code(err))
 	}
 }
+
+func TestMakePlanDataSize(t *testing.T) {
+	good := Candidates([]disk.Disk{testDisks()[0]}, Facts{}, DefaultRequirements())[0] // 1 TB, 512-byte sectors
+	tiny := good
+	tiny.Disk.Size = provision.MinDiskSize - 1
+	const dataFirst = 2048 + provision.ESPSize/512
+	tests := []struct {
+		name     string
+		c        Candidate
+		dataSize int64
+		lastLBA  uint64 // of the data partition, when accepted
+		code     string
+		contains []string
+	}{
+		{"rest", good, 0, 1953124351, "", nil},
+		{"20 GiB", good, 20 << 30, dataFirst + 20<<30/512 - 1, "", nil},
+		{"rounded up", good, 20<<30 + 1, dataFirst + (20<<30+1<<20)/512 - 1, "", nil},
+		{"largest that fits", good, 953161 << 20, 1953124351, "", nil},
+		{"one MiB too large", good, 953162 << 20, 0, CodeDataSizeInvalid,
+			[]string{"installplan: disk [23456a] Samsung SSD 980 1TB, 1.0 TB, serial S64ANS0T123456A", "data partition of 930.8 GiB does not fit", "at most 930.8 GiB (953161 MiB)"}},
+		{"2 TiB on 1 TB", good, 2 << 40, 0, CodeDataSizeInvalid, []string{"[23456a]", "of 2 TiB does not fit on a disk of 931.3 GiB"}},
+		{"below minimum", good, 100 << 20, 0, CodeDataSizeInvalid, []string{"[23456a]", "100 MiB is too small: at least 256 MiB"}},
+		{"negative", good, -1, 0, CodeDataSizeInvalid, []string{"negative"}},
+		{"disk too small comes first", tiny, 1 << 30, 0, CodeDiskTooSmall, []string{"too small: Plinth needs"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := answers.Default()
+			a.DataSize = tc.dataSize
+			p, err := MakePlan(tc.c, &a, "Plinth", "1", 40<<20, []byte("seed"))
+			if Code(err) != tc.code {
+				t.Fatalf("err %v code %q, want %q", err, Code(err), tc.code)
+			}
+			for _, s := range tc.contains {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not contain %q", err, s)
+				}
+			}
+			if err != nil {
+				return
+			}
+			data := p.Partitions[1]
+			if data.FirstLBA != dataFirst || data.LastLBA != tc.lastLBA || data.SizeBytes != int64(tc.lastLBA-dataFirst+1)*512 {
+				t.Errorf("data partition %d-%d (%d bytes), want %d-%d", data.FirstLBA, data.LastLBA, data.SizeBytes, dataFirst, tc.lastLBA)
+			}
+			if p.Layout.Data.LastLBA != data.LastLBA {
+				t.Errorf("layout ends data at %d, plan at %d", p.Layout.Data.LastLBA, data.LastLBA)
+			}
+		})
+	}
+}
+
+func TestMakePlanDataSizeFromYAML(t *testing.T) {
+	p := planFor(t, testDisks()[0], "disk: largest\ndata-size: 20G\n", "seed")
+	if got := p.Partitions[1].SizeBytes; got != 20<<30 {
+		t.Errorf("data-size: 20G gave a data partition of %d bytes, want %d", got, int64(20<<30))
+	}
+}

@@ -18,6 +18,11 @@ const (
 	CodeDiskHasData     = "disk-has-data"
 	CodeMachineTooSmall = "machine-too-small"
 	CodeInternal        = "internal"
+	// CodeDataSizeInvalid: the data partition size asked for is below
+	// the minimum or does not fit on the chosen disk. Distinct from
+	// disk-too-small, which means no size would fit: here a smaller
+	// size (or the rest of the disk) does.
+	CodeDataSizeInvalid = "data-size-invalid"
 )
 
 // Error is a refusal with a machine-readable code.

@@ -1,8 +1,9 @@
 // Package provision lays an installed Plinth appliance onto a disk: a GPT
 // with an EFI system partition (FAT32: the runtime UKI, its removable-media
-// fallback copy, the installed config) and a data partition (ext4) filling
-// the rest. mkiso uses it to write ready-to-boot disk images and the
-// installer to write real disks, so both produce the same layout.
+// fallback copy, the installed config) and a data partition (ext4) of a
+// chosen size or filling the rest of the disk. mkiso uses it to write
+// ready-to-boot disk images and the installer to write real disks, so
+// both produce the same layout.
 package provision
 
 import (
@@ -61,24 +62,107 @@ func GUIDs(seed []byte) (disk, esp, data gpt.GUID) {
 	return derive("disk"), derive("esp"), derive("data")
 }
 
-// Plan computes the layout for a disk of diskSize bytes.
-func Plan(diskSize int64, sectorSize int, seed []byte) (Layout, error) {
-	if diskSize < MinDiskSize {
-		return Layout{}, fmt.Errorf("provision: disk of %d MiB is too small: Plinth needs at least %d MiB", diskSize>>20, MinDiskSize>>20)
+// Plan computes the layout for a disk of diskSize bytes. dataSize 0
+// makes the data partition fill the rest of the disk; otherwise it is
+// dataSize rounded up to a 1 MiB multiple, right after the ESP, and the
+// space after it stays free. A data size below MinDataSize or one that
+// does not fit is refused with a *DataSizeError.
+func Plan(diskSize int64, sectorSize int, dataSize int64, seed []byte) (Layout, error) {
+	if dataSize < 0 {
+		return Layout{}, fmt.Errorf("provision: negative data partition size %d", dataSize)
 	}
-	t, err := gpt.New(diskSize, sectorSize)
+	t, dataFirst, restLast, err := geometry(diskSize, sectorSize)
 	if err != nil {
-		return Layout{}, fmt.Errorf("provision: %w", err)
+		return Layout{}, err
 	}
 	ss := uint64(sectorSize)
+	dataLast := restLast
+	if dataSize > 0 {
+		maxSize := int64(restLast-dataFirst+1) * int64(ss)
+		// Compare before rounding: maxSize is a MiB multiple, so this is
+		// the same test, and rounding a huge dataSize cannot overflow.
+		if dataSize > maxSize {
+			return Layout{}, fmt.Errorf("provision: %w", &DataSizeError{Size: dataSize, DiskSize: diskSize, Max: maxSize})
+		}
+		rounded := roundMiB(dataSize)
+		if rounded < MinDataSize {
+			return Layout{}, fmt.Errorf("provision: %w", &DataSizeError{Size: dataSize, DiskSize: diskSize, Max: maxSize})
+		}
+		dataLast = dataFirst + uint64(rounded)/ss - 1
+	}
 	diskGUID, espGUID, dataGUID := GUIDs(seed)
 	first := t.Alignment // 1 MiB
 	esp := gpt.Partition{Number: 1, Type: gpt.TypeESP, GUID: espGUID, FirstLBA: first, LastLBA: first + ESPSize/ss - 1, Name: ESPName}
-	dataFirst := esp.LastLBA + 1
-	// End the data partition on a 1 MiB boundary too: tidy for resizes and 4Kn copies.
-	dataLast := (t.LastUsable+1)/t.Alignment*t.Alignment - 1
 	data := gpt.Partition{Number: 2, Type: gpt.TypeLinuxFS, GUID: dataGUID, FirstLBA: dataFirst, LastLBA: dataLast, Name: DataName}
 	return Layout{DiskSize: diskSize, SectorSize: sectorSize, DiskGUID: diskGUID, ESP: esp, Data: data}, nil
+}
+
+// MaxDataSize is the largest data partition that fits on a disk of
+// diskSize bytes: the size Plan gives for dataSize 0.
+func MaxDataSize(diskSize int64, sectorSize int) (int64, error) {
+	_, first, last, err := geometry(diskSize, sectorSize)
+	if err != nil {
+		return 0, err
+	}
+	return int64(last-first+1) * int64(sectorSize), nil
+}
+
+// geometry returns an empty table for the disk and the sectors the data
+// partition may use: from right after the ESP to the last 1 MiB
+// boundary before the backup GPT.
+func geometry(diskSize int64, sectorSize int) (t *gpt.Table, dataFirst, restLast uint64, err error) {
+	if diskSize < MinDiskSize {
+		return nil, 0, 0, fmt.Errorf("provision: disk of %d MiB is too small: Plinth needs at least %d MiB", diskSize>>20, MinDiskSize>>20)
+	}
+	t, err = gpt.New(diskSize, sectorSize)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("provision: %w", err)
+	}
+	dataFirst = t.Alignment + ESPSize/uint64(sectorSize)
+	// End the data partition on a 1 MiB boundary too: tidy for resizes and 4Kn copies.
+	restLast = (t.LastUsable+1)/t.Alignment*t.Alignment - 1
+	return t, dataFirst, restLast, nil
+}
+
+func roundMiB(n int64) int64 { return (n + 1<<20 - 1) &^ (1<<20 - 1) }
+
+// DataSizeError is Plan's refusal of a data partition size: below
+// MinDataSize, or larger than Max on this disk.
+type DataSizeError struct {
+	Size     int64 // as requested
+	DiskSize int64
+	Max      int64 // what fits on this disk (MaxDataSize)
+}
+
+func (e *DataSizeError) Error() string {
+	if e.Size < MinDataSize {
+		return fmt.Sprintf("data partition of %s is too small: at least %s", humanSize(e.Size), humanSize(MinDataSize))
+	}
+	return fmt.Sprintf("data partition of %s does not fit on a disk of %s: at most %s (%d MiB); choose a smaller size or the rest of the disk",
+		humanSize(e.Size), humanSize(e.DiskSize), humanSize(e.Max), e.Max>>20)
+}
+
+// humanSize renders a byte count in binary units, rounded down to a
+// tenth ("7.4 GiB", "512 MiB"), so that an "at most" figure is never
+// more than is there.
+func humanSize(n int64) string {
+	units := []struct {
+		name  string
+		shift uint
+	}{{"TiB", 40}, {"GiB", 30}, {"MiB", 20}, {"KiB", 10}}
+	for _, u := range units {
+		unit := int64(1) << u.shift
+		if n < unit {
+			continue
+		}
+		whole, rest := n/unit, n%unit
+		if rest == 0 {
+			return fmt.Sprintf("%d %s", whole, u.name)
+		}
+		// rest*10 cannot overflow: rest < 2^40.
+		return fmt.Sprintf("%d.%d %s", whole, rest*10/unit, u.name)
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // Content is what goes onto the ESP.

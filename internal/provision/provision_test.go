@@ -3,8 +3,10 @@ package provision
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,7 +32,7 @@ func TestPlan(t *testing.T) {
 		{1 << 40, 512, false},
 	}
 	for _, tt := range tests {
-		l, err := Plan(tt.size, tt.ss, []byte("seed"))
+		l, err := Plan(tt.size, tt.ss, 0, []byte("seed"))
 		if (err != nil) != tt.wantErr {
 			t.Errorf("Plan(%d, %d) err = %v", tt.size, tt.ss, err)
 			continue
@@ -48,10 +50,124 @@ func TestPlan(t *testing.T) {
 			t.Errorf("data partition at %d size %d on a %d-byte disk", l.Offset(l.Data), l.Size(l.Data), tt.size)
 		}
 	}
-	a, _ := Plan(4<<30, 512, []byte("one"))
-	b, _ := Plan(4<<30, 512, []byte("two"))
+	a, _ := Plan(4<<30, 512, 0, []byte("one"))
+	b, _ := Plan(4<<30, 512, 0, []byte("two"))
 	if a.ESP.GUID == b.ESP.GUID || a.DiskGUID == b.DiskGUID {
 		t.Error("different seeds gave the same GUIDs")
+	}
+}
+
+func TestPlanDataSize(t *testing.T) {
+	const mib, gib = 1 << 20, 1 << 30
+	// dataFirst is right after the ESP; restLast is where dataSize 0 ends:
+	// the last 1 MiB boundary before the backup GPT (pinned here so that
+	// "the rest of the disk" keeps today's layout byte for byte).
+	tests := []struct {
+		name          string
+		disk          int64
+		ss            int
+		dataSize      int64
+		first, last   uint64 // data partition LBAs when accepted
+		wantErr       string // substring; "" for success
+		wantDataError bool   // the error is a *DataSizeError
+	}{
+		{"rest 8 GB", 8e9, 512, 0, 1050624, 15624191, "", false},
+		{"rest 4 GiB", 4 * gib, 512, 0, 1050624, 8386559, "", false},
+		{"rest 4 GiB 4Kn", 4 * gib, 4096, 0, 131328, 1048319, "", false},
+		{"2 GiB", 8e9, 512, 2 * gib, 1050624, 1050624 + 2*gib/512 - 1, "", false},
+		{"2 GiB 4Kn", 4 * gib, 4096, 2 * gib, 131328, 131328 + 2*gib/4096 - 1, "", false},
+		{"rounded up to 1 MiB", 8e9, 512, 2*gib + 1, 1050624, 1050624 + (2*gib+mib)/512 - 1, "", false},
+		{"just under the minimum rounds up to it", 8e9, 512, MinDataSize - mib + 1, 1050624, 1050624 + MinDataSize/512 - 1, "", false},
+		{"minimum", 8e9, 512, MinDataSize, 1050624, 1050624 + MinDataSize/512 - 1, "", false},
+		{"maximum is the rest", 8e9, 512, 7116 * mib, 1050624, 15624191, "", false},
+		{"below minimum", 8e9, 512, MinDataSize - mib, 0, 0, "data partition of 255 MiB is too small: at least 256 MiB", true},
+		{"one byte", 8e9, 512, 1, 0, 0, "too small: at least 256 MiB", true},
+		{"one MiB over", 8e9, 512, 7117 * mib, 0, 0, "at most 6.9 GiB (7116 MiB)", true},
+		{"one byte over", 8e9, 512, 7116*mib + 1, 0, 0, "does not fit", true},
+		{"20 GiB on 8 GB", 8e9, 512, 20 * gib, 0, 0,
+			"provision: data partition of 20 GiB does not fit on a disk of 7.4 GiB: at most 6.9 GiB (7116 MiB); choose a smaller size or the rest of the disk", true},
+		{"no overflow", 8e9, 512, math.MaxInt64, 0, 0, "does not fit", true},
+		{"negative", 8e9, 512, -1, 0, 0, "negative data partition size", false},
+		{"disk too small", MinDiskSize - 1, 512, MinDataSize, 0, 0, "too small: Plinth needs at least", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, err := Plan(tt.disk, tt.ss, tt.dataSize, []byte("seed"))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				var de *DataSizeError
+				if errors.As(err, &de) != tt.wantDataError {
+					t.Errorf("error %v: *DataSizeError %v, want %v", err, !tt.wantDataError, tt.wantDataError)
+				}
+				if tt.wantDataError {
+					if m, _ := MaxDataSize(tt.disk, tt.ss); de.Max != m || de.Size != tt.dataSize || de.DiskSize != tt.disk {
+						t.Errorf("DataSizeError %+v, want max %d", de, m)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Data.FirstLBA != tt.first || l.Data.LastLBA != tt.last {
+				t.Errorf("data LBAs %d-%d, want %d-%d", l.Data.FirstLBA, l.Data.LastLBA, tt.first, tt.last)
+			}
+			if l.Offset(l.Data) != l.Offset(l.ESP)+ESPSize || l.Size(l.Data)%mib != 0 {
+				t.Errorf("data at %d size %d: not right after the ESP or not whole MiB", l.Offset(l.Data), l.Size(l.Data))
+			}
+		})
+	}
+}
+
+func TestMaxDataSize(t *testing.T) {
+	tests := []struct {
+		disk    int64
+		ss      int
+		want    int64
+		wantErr bool
+	}{
+		{8e9, 512, 7116 << 20, false},
+		{4 << 30, 4096, 3582 << 20, false},
+		{MinDiskSize, 512, MinDataSize, false},
+		{MinDiskSize - 1, 512, 0, true},
+		{4 << 30, 1000, 0, true},
+	}
+	for _, tt := range tests {
+		got, err := MaxDataSize(tt.disk, tt.ss)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("MaxDataSize(%d, %d) = %d, %v; want %d, error %v", tt.disk, tt.ss, got, err, tt.want, tt.wantErr)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		l, err := Plan(tt.disk, tt.ss, 0, nil)
+		if err != nil || l.Size(l.Data) != got {
+			t.Errorf("MaxDataSize(%d, %d) = %d, but Plan with 0 gives %d (%v)", tt.disk, tt.ss, got, l.Size(l.Data), err)
+		}
+	}
+}
+
+func TestHumanSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{0, "0 B"},
+		{1023, "1023 B"},
+		{256 << 20, "256 MiB"},
+		{7116 << 20, "6.9 GiB"}, // 6.949: rounded down, never up
+		{8e9, "7.4 GiB"},        // 7.45
+		{20 << 30, "20 GiB"},
+		{3<<40 + 1<<39, "3.5 TiB"},
+		{math.MaxInt64, "8388607.9 TiB"},
+	}
+	for _, tt := range tests {
+		if got := humanSize(tt.n); got != tt.want {
+			t.Errorf("humanSize(%d) = %q, want %q", tt.n, got, tt.want)
+		}
 	}
 }
 
@@ -111,7 +227,7 @@ func TestWriteDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Truncate(2 << 30)
-		l, err := Plan(2<<30, 512, []byte("disk image"))
+		l, err := Plan(2<<30, 512, 0, []byte("disk image"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,8 +273,48 @@ func TestWriteDisk(t *testing.T) {
 	}
 }
 
+// TestWriteSizedDisk writes a layout whose data partition leaves free
+// space at the end and checks it with sgdisk and e2fsck.
+func TestWriteSizedDisk(t *testing.T) {
+	need(t, "sgdisk", "e2fsck")
+	const disk, data = 4 << 30, 1 << 30
+	img := testdisk.TempSparse(t, "disk.img", disk)
+	l, err := Plan(disk, 512, data, []byte("sized"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(img, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = Write(f, l, Content{RuntimeUKI: []byte("uki"), LoaderPath: "EFI/plinth/plinth.efi", Config: testConfig(l)})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := testdisk.Run(t, "sgdisk", "-v", img); !strings.Contains(out, "No problems found") {
+		t.Fatalf("sgdisk -v:\n%s", out)
+	}
+	info := testdisk.Run(t, "sgdisk", "-i", "2", img)
+	wantLast := fmt.Sprintf("Last sector: %d ", 1050624+data/512-1)
+	if !strings.Contains(info, "First sector: 1050624 ") || !strings.Contains(info, wantLast) || !strings.Contains(info, "1024.0 MiB") {
+		t.Errorf("sgdisk -i 2: want first sector 1050624, %q, 1024.0 MiB:\n%s", wantLast, info)
+	}
+	// Free: sectors 34-2047 before the ESP, as on every layout, and all
+	// after the data partition (last 3147775) up to the last usable
+	// sector 8388574: 2014 + 5240799.
+	wantFree := "Total free space is 5242813 sectors"
+	if p := testdisk.Run(t, "sgdisk", "-p", img); !strings.Contains(p, wantFree) {
+		t.Errorf("sgdisk -p: want %q:\n%s", wantFree, p)
+	}
+	part := extract(t, img, l.Offset(l.Data), l.Size(l.Data))
+	testdisk.Run(t, "e2fsck", "-fn", part)
+}
+
 func TestWriteRejects(t *testing.T) {
-	l, _ := Plan(2<<30, 512, nil)
+	l, _ := Plan(2<<30, 512, 0, nil)
 	cfg := testConfig(l)
 	bad := *cfg
 	bad.Hostname = "not a hostname!"
@@ -193,7 +349,7 @@ func BenchmarkWriteDisk(b *testing.B) {
 	uki := bytes.Repeat([]byte("u"), 8<<20)
 	for _, size := range []int64{4 << 30, 64 << 30} {
 		b.Run(fmt.Sprintf("%dGiB", size>>30), func(b *testing.B) {
-			l, _ := Plan(size, 512, nil)
+			l, _ := Plan(size, 512, 0, nil)
 			cfg := testConfig(l)
 			for i := 0; i < b.N; i++ {
 				w := &countingWriter{}
