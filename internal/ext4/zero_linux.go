@@ -9,12 +9,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// zeroOS zeroes a range of an *os.File without writing zeros: it punches
+// zeroOS zeroes a range of a file without writing zeros: it punches
 // a hole in a regular file (keeping an image sparse) and asks a block
 // device to zero out (BLKZEROOUT, which the kernel turns into WRITE ZEROES
 // or zero writes of its own). done is false when neither applies.
 func zeroOS(w io.WriterAt, off, n int64) (done bool, err error) {
-	f, ok := w.(*os.File)
+	// Any writer with a descriptor and Stat qualifies, so wrappers that
+	// count bytes (the installer's progress) keep the fast path.
+	f, ok := w.(interface {
+		Fd() uintptr
+		Stat() (os.FileInfo, error)
+	})
 	if !ok {
 		return false, nil
 	}
