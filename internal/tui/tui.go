@@ -1,0 +1,207 @@
+// Package tui draws the installer's wizard screens as text on the
+// consoles (the VGA/framebuffer text console and serial ports alike) and
+// decodes the keys typed there.
+//
+// Serial consoles are slow (115200 baud is 11 KB/s) and their output is
+// what automation logs, so after the first draw of a screen only the
+// lines that changed are rewritten, and everything stays ASCII: the
+// Linux console's default font has no "…" or box drawing in UTF-8 mode.
+package tui
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/plinth-os/plinth/internal/wizard"
+)
+
+// Size is the text area drawn into. Serial terminals do not report
+// theirs, so one size is used for every console.
+const (
+	Width  = 80
+	Height = 24
+)
+
+// ANSI sequences.
+const (
+	csi        = "\x1b["
+	reset      = csi + "0m"
+	clearAll   = csi + "H" + csi + "2J"
+	hideCursor = csi + "?25l"
+	clearLine  = csi + "2K"
+)
+
+// Screen draws views onto a terminal, rewriting only what changed.
+type Screen struct {
+	w      io.Writer
+	prev   []string
+	screen string
+}
+
+// New returns a Screen drawing to w.
+func New(w io.Writer) *Screen { return &Screen{w: w} }
+
+// Draw shows v.
+func (s *Screen) Draw(v wizard.View) error {
+	lines := Lines(v)
+	var b strings.Builder
+	if v.Screen != s.screen || len(s.prev) != len(lines) {
+		b.WriteString(hideCursor + reset + clearAll)
+		for i, l := range lines {
+			if l != "" {
+				fmt.Fprintf(&b, "%s%d;1H%s", csi, i+1, l)
+			}
+		}
+	} else {
+		for i, l := range lines {
+			if l != s.prev[i] {
+				fmt.Fprintf(&b, "%s%d;1H%s%s", csi, i+1, clearLine, l)
+			}
+		}
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	// Park the cursor on the last line, so text the kernel prints lands
+	// there and not inside a field.
+	fmt.Fprintf(&b, "%s%d;1H", csi, Height)
+	s.prev, s.screen = lines, v.Screen
+	if _, err := io.WriteString(s.w, b.String()); err != nil {
+		return fmt.Errorf("tui: draw %s: %w", v.Screen, err)
+	}
+	return nil
+}
+
+// Invalidate makes the next Draw repaint everything (after something
+// else wrote to the console).
+func (s *Screen) Invalidate() { s.screen = "" }
+
+// Lines lays v out as Height lines of at most Width visible ASCII
+// characters, with ANSI colours.
+func Lines(v wizard.View) []string {
+	out := make([]string, 0, Height)
+	add := func(style wizard.Style, selected bool, text string) {
+		out = append(out, styled(style, selected, fit(text, Width-1)))
+	}
+	add(wizard.Strong, true, padRight(" "+v.Title, Width-1))
+	add(wizard.Normal, false, "")
+	add(wizard.Strong, false, " "+v.Heading)
+	add(wizard.Normal, false, "")
+
+	var body []string
+	var styles []wizard.Style
+	var sel []bool
+	push := func(st wizard.Style, selected bool, text string) {
+		body, styles, sel = append(body, text), append(styles, st), append(sel, selected)
+	}
+	for _, l := range v.Body {
+		prefix := "   "
+		if l.Selected {
+			prefix = " > "
+		}
+		push(l.Style, l.Selected, prefix+l.Text)
+	}
+	for _, f := range v.Fields {
+		push(wizard.Normal, false, "")
+		mark := "   "
+		if f.Active {
+			mark = " > "
+		}
+		val := f.Value
+		if f.Active {
+			val += "_"
+		}
+		push(wizard.Normal, f.Active, fmt.Sprintf("%s%s: [%s]", mark, f.Label, padRight(val, 24)))
+	}
+	if v.Bar != nil {
+		push(wizard.Normal, false, "")
+		push(wizard.Strong, false, "   "+ProgressBar(v.Bar.Percent, 50))
+		push(wizard.Normal, false, "   "+v.Bar.Label)
+	}
+	if len(v.Menu) > 0 {
+		push(wizard.Normal, false, "")
+		for i, m := range v.Menu {
+			if i == v.Cursor {
+				push(wizard.Strong, true, " > "+m)
+			} else {
+				push(wizard.Normal, false, "   "+m)
+			}
+		}
+	}
+	// Rows left for the body: all but the 4 header rows, a spacer, the
+	// note and the hint. Scroll so the selected row stays visible.
+	room := Height - len(out) - 3
+	start := 0
+	if len(body) > room {
+		for i, s := range sel {
+			if s && i >= room {
+				start = i - room + 1
+				break
+			}
+		}
+		body, styles, sel = body[start:start+room], styles[start:start+room], sel[start:start+room]
+	}
+	for i := range body {
+		add(styles[i], sel[i], body[i])
+	}
+	for len(out) < Height-2 {
+		add(wizard.Normal, false, "")
+	}
+	add(wizard.Warn, false, " "+v.Note)
+	add(wizard.Dim, false, " "+v.Hint)
+	return out
+}
+
+// ProgressBar draws percent as a bar of width cells plus the number.
+func ProgressBar(percent, width int) string {
+	percent = max(0, min(100, percent))
+	full := percent * width / 100
+	return "[" + strings.Repeat("#", full) + strings.Repeat(".", width-full) + fmt.Sprintf("] %3d%%", percent)
+}
+
+func styled(st wizard.Style, selected bool, text string) string {
+	if strings.TrimSpace(text) == "" {
+		return ""
+	}
+	var sgr []string
+	switch st {
+	case wizard.Dim:
+		sgr = append(sgr, "2")
+	case wizard.Strong:
+		sgr = append(sgr, "1")
+	case wizard.Warn:
+		sgr = append(sgr, "1", "33")
+	case wizard.Good:
+		sgr = append(sgr, "1", "32")
+	}
+	if selected {
+		sgr = append(sgr, "7")
+	}
+	if len(sgr) == 0 {
+		return text
+	}
+	return csi + strings.Join(sgr, ";") + "m" + text + reset
+}
+
+// fit makes s printable ASCII of at most n characters.
+func fit(s string, n int) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < ' ' || c >= 0x7f {
+			b[i] = '?'
+		}
+	}
+	s = string(b)
+	if len(s) > n {
+		return s[:n-3] + "..."
+	}
+	return s
+}
+
+func padRight(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}

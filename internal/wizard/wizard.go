@@ -1,0 +1,537 @@
+// Package wizard is the installer's interactive flow as a state machine:
+// welcome and hardware summary, disk choice, advanced options, typed
+// confirmation, progress, finish, and the failure screen with Retry /
+// Back / Export logs / Power off.
+//
+// It does no I/O. The installer feeds it keys and install progress and
+// carries out the Actions it returns; a renderer (text on the consoles,
+// or graphics on the framebuffer) draws its View. Keeping the rules here
+// means every renderer gets the same safety: nothing destructive starts
+// without the disk's id typed on the confirmation screen, Retry
+// included.
+package wizard
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/installplan"
+)
+
+// Screens, as the "screen" event names them.
+const (
+	ScreenWelcome  = "welcome"
+	ScreenDisks    = "disks"
+	ScreenAdvanced = "advanced"
+	ScreenConfirm  = "confirm"
+	ScreenProgress = "progress"
+	ScreenDone     = "done"
+	ScreenFailed   = "failed"
+)
+
+// DoneCountdown is how long the finish screen waits before rebooting.
+const DoneCountdown = 10
+
+// maxInput bounds what can be typed into a field.
+const maxInput = 63
+
+// KeyKind is the kind of a decoded keypress.
+type KeyKind int
+
+// Keys the wizard understands.
+const (
+	KeyRune KeyKind = iota
+	KeyEnter
+	KeyEsc
+	KeyUp
+	KeyDown
+	KeyBackspace
+	KeyTab
+)
+
+// Key is one keypress.
+type Key struct {
+	Kind KeyKind
+	Rune rune // for KeyRune
+}
+
+// Machine is what the welcome screen shows.
+type Machine struct {
+	Product, Version string
+	CPUs             int
+	CPUModel         string
+	Memory           int64    // bytes
+	Problems         []string // unmet minimums; installing is refused
+}
+
+// Options are the advanced knobs.
+type Options struct {
+	Hostname string // "" derives one from the machine
+	DataSize int64  // bytes; 0 is the rest of the disk
+}
+
+// Progress is the install's state, as the installer reports it.
+type Progress struct {
+	Step    string
+	Percent int
+	Bytes   int64 // written so far
+	Total   int64 // expected; 0 if unknown
+}
+
+// Result is a finished install.
+type Result struct {
+	Disk      string // described for people
+	BootEntry string // Boot####
+	Duration  time.Duration
+}
+
+// Failure is why an install stopped.
+type Failure struct {
+	Code    string
+	Message string
+	Wrote   bool // the disk was written to before the failure
+}
+
+// Action is something the installer must do for the wizard.
+type Action interface{ isAction() }
+
+// StartInstall installs onto Target. Typed is what the user typed to
+// confirm; the installer checks it again against the disk it finds.
+type StartInstall struct {
+	Target  installplan.Candidate
+	Typed   string
+	Options Options
+}
+
+// Rescan asks for the disks to be listed again (SetDisks).
+type Rescan struct{}
+
+// ExportLogs asks for the log bundle to be written to a USB stick
+// (Exported).
+type ExportLogs struct{}
+
+// PowerOff and Reboot end the installer.
+type (
+	PowerOff struct{}
+	Reboot   struct{}
+)
+
+func (StartInstall) isAction() {}
+func (Rescan) isAction()       {}
+func (ExportLogs) isAction()   {}
+func (PowerOff) isAction()     {}
+func (Reboot) isAction()       {}
+
+// MaxDataSize returns the largest data partition that fits on c, for
+// the advanced screen's check; nil accepts any size.
+type MaxDataSize func(c installplan.Candidate) (int64, error)
+
+// Wizard is the state of the interactive installer.
+type Wizard struct {
+	machine Machine
+	cands   []installplan.Candidate
+	maxData MaxDataSize
+
+	screen string
+	cursor int    // menu item or disk row
+	input  []rune // confirmation typing
+	note   string // one line under the screen: what just went wrong
+	opts   Options
+
+	// advanced screen
+	field int
+	edit  [2][]rune
+
+	target   *installplan.Candidate
+	progress Progress
+	result   Result
+	failure  Failure
+	exported string
+	count    int // done screen countdown; <0 stopped
+}
+
+// New starts at the welcome screen.
+func New(m Machine, cands []installplan.Candidate, maxData MaxDataSize) *Wizard {
+	return &Wizard{machine: m, cands: cands, maxData: maxData, screen: ScreenWelcome}
+}
+
+// Screen is the current screen's name.
+func (w *Wizard) Screen() string { return w.screen }
+
+// Options are the advanced options in effect.
+func (w *Wizard) Options() Options { return w.opts }
+
+// Target is the disk chosen for installing, if any.
+func (w *Wizard) Target() (installplan.Candidate, bool) {
+	if w.target == nil {
+		return installplan.Candidate{}, false
+	}
+	return *w.target, true
+}
+
+func (w *Wizard) goTo(screen string) {
+	w.screen, w.cursor, w.note, w.input = screen, 0, "", nil
+	if screen == ScreenDisks {
+		w.cursor = w.firstEligible()
+		if w.target != nil {
+			if i := w.index(*w.target); i >= 0 {
+				w.cursor = i
+			}
+		}
+	}
+}
+
+func (w *Wizard) firstEligible() int {
+	for i, c := range w.cands {
+		if c.Eligible {
+			return i
+		}
+	}
+	return 0
+}
+
+// index finds c in the current list by identity, not by kernel name
+// alone: a different disk under the same name is not the same disk.
+func (w *Wizard) index(c installplan.Candidate) int {
+	for i, d := range w.cands {
+		if sameDisk(d, c) {
+			return i
+		}
+	}
+	return -1
+}
+
+func sameDisk(a, b installplan.Candidate) bool {
+	return a.Disk.Name == b.Disk.Name && a.Disk.Serial == b.Disk.Serial && a.Disk.WWN == b.Disk.WWN &&
+		a.Disk.Size == b.Disk.Size && a.Disk.Model == b.Disk.Model
+}
+
+// Key handles one keypress.
+func (w *Wizard) Key(k Key) Action {
+	switch w.screen {
+	case ScreenWelcome:
+		return w.menuKey(k, welcomeMenu, func(i int) Action {
+			switch i {
+			case 0:
+				if len(w.machine.Problems) > 0 {
+					w.note = "This machine does not meet the minimums: " + strings.Join(w.machine.Problems, "; ")
+					return nil
+				}
+				w.goTo(ScreenDisks)
+				return Rescan{}
+			case 1:
+				return PowerOff{}
+			}
+			return Reboot{}
+		})
+	case ScreenDisks:
+		return w.disksKey(k)
+	case ScreenAdvanced:
+		return w.advancedKey(k)
+	case ScreenConfirm:
+		return w.confirmKey(k)
+	case ScreenDone:
+		w.count = -1 // any key stops the countdown
+		return w.menuKey(k, doneMenu, func(i int) Action {
+			if i == 0 {
+				return Reboot{}
+			}
+			return PowerOff{}
+		})
+	case ScreenFailed:
+		return w.menuKey(k, failedMenu, func(i int) Action {
+			switch i {
+			case 0: // Retry: back to the confirmation, which must be typed again
+				if w.target == nil {
+					w.goTo(ScreenDisks)
+					return Rescan{}
+				}
+				w.goTo(ScreenConfirm)
+				return Rescan{}
+			case 1:
+				w.goTo(ScreenDisks)
+				return Rescan{}
+			case 2:
+				w.note = "Looking for a FAT-formatted USB stick..."
+				return ExportLogs{}
+			}
+			return PowerOff{}
+		})
+	}
+	return nil // progress: keys wait
+}
+
+type menuItem struct {
+	label  string
+	hotkey rune
+}
+
+var (
+	welcomeMenu = []menuItem{{"Install", 'i'}, {"Power off", 'p'}, {"Reboot", 'r'}}
+	doneMenu    = []menuItem{{"Reboot now", 'r'}, {"Power off", 'p'}}
+	failedMenu  = []menuItem{{"Retry", 'r'}, {"Back to disks", 'b'}, {"Export logs", 'e'}, {"Power off", 'p'}}
+)
+
+func (w *Wizard) menuKey(k Key, items []menuItem, choose func(int) Action) Action {
+	switch k.Kind {
+	case KeyUp:
+		w.cursor = (w.cursor + len(items) - 1) % len(items)
+	case KeyDown, KeyTab:
+		w.cursor = (w.cursor + 1) % len(items)
+	case KeyEnter:
+		return choose(w.cursor)
+	case KeyRune:
+		for i, it := range items {
+			if toLower(k.Rune) == it.hotkey {
+				w.cursor = i
+				return choose(i)
+			}
+		}
+	}
+	return nil
+}
+
+func toLower(r rune) rune {
+	if r >= 'A' && r <= 'Z' {
+		return r + 'a' - 'A'
+	}
+	return r
+}
+
+func (w *Wizard) disksKey(k Key) Action {
+	n := len(w.cands)
+	switch {
+	case k.Kind == KeyUp && n > 0:
+		w.cursor = (w.cursor + n - 1) % n
+		w.note = ""
+	case (k.Kind == KeyDown || k.Kind == KeyTab) && n > 0:
+		w.cursor = (w.cursor + 1) % n
+		w.note = ""
+	case k.Kind == KeyEsc || k.Kind == KeyRune && toLower(k.Rune) == 'b':
+		w.goTo(ScreenWelcome)
+	case k.Kind == KeyRune && toLower(k.Rune) == 'r':
+		w.note = ""
+		return Rescan{}
+	case k.Kind == KeyRune && toLower(k.Rune) == 'a':
+		if c, ok := w.highlighted(); ok && c.Eligible {
+			w.openAdvanced()
+		} else {
+			w.note = "Choose a disk that can be installed to first."
+		}
+	case k.Kind == KeyRune && k.Rune >= '1' && k.Rune <= '9' && int(k.Rune-'1') < n:
+		w.cursor = int(k.Rune - '1')
+		w.note = ""
+	case k.Kind == KeyEnter:
+		c, ok := w.highlighted()
+		switch {
+		case !ok:
+			w.note = "No disks found. Connect a disk and press r to look again."
+		case !c.Eligible:
+			w.note = "This disk cannot be installed to: " + strings.Join(c.Reasons, "; ")
+		default:
+			if err := w.checkDataSize(c, w.opts.DataSize); err != "" {
+				w.note = err + " Press a to change it."
+				return nil
+			}
+			w.target = &c
+			w.goTo(ScreenConfirm)
+		}
+	}
+	return nil
+}
+
+func (w *Wizard) highlighted() (installplan.Candidate, bool) {
+	if w.cursor < 0 || w.cursor >= len(w.cands) {
+		return installplan.Candidate{}, false
+	}
+	return w.cands[w.cursor], true
+}
+
+func (w *Wizard) openAdvanced() {
+	cursor := w.cursor
+	w.screen, w.note, w.field = ScreenAdvanced, "", 0
+	w.cursor = cursor // keep the highlighted disk for the size check
+	w.edit[0] = nil   // empty: the rest of the disk
+	if w.opts.DataSize > 0 {
+		w.edit[0] = []rune(answers.FormatSize(w.opts.DataSize))
+	}
+	w.edit[1] = []rune(w.opts.Hostname)
+}
+
+func (w *Wizard) advancedKey(k Key) Action {
+	switch k.Kind {
+	case KeyEsc:
+		cursor := w.cursor
+		w.goTo(ScreenDisks)
+		w.cursor = cursor
+	case KeyUp, KeyDown, KeyTab: // two fields: up and down both switch
+		w.field = (w.field + 1) % 2
+	case KeyBackspace:
+		if e := w.edit[w.field]; len(e) > 0 {
+			w.edit[w.field] = e[:len(e)-1]
+		}
+	case KeyRune:
+		if k.Rune > ' ' && k.Rune < 0x7f && len(w.edit[w.field]) < maxInput {
+			w.edit[w.field] = append(w.edit[w.field], k.Rune)
+		}
+	case KeyEnter:
+		var opts Options
+		sizeText := strings.TrimSpace(string(w.edit[0]))
+		if sizeText != "" && !strings.EqualFold(sizeText, "rest") {
+			n, err := answers.ParseSize(sizeText)
+			if err != nil {
+				w.field, w.note = 0, "Data partition size: "+err.Error()
+				return nil
+			}
+			opts.DataSize = n
+		}
+		if c, ok := w.highlighted(); ok {
+			if msg := w.checkDataSize(c, opts.DataSize); msg != "" {
+				w.field, w.note = 0, msg
+				return nil
+			}
+		}
+		host := strings.ToLower(strings.TrimSpace(string(w.edit[1])))
+		if host != "" {
+			if msg := answers.CheckHostname(host); msg != "" {
+				w.field, w.note = 1, "Hostname: "+msg
+				return nil
+			}
+		}
+		opts.Hostname = host
+		w.opts = opts
+		cursor := w.cursor
+		w.goTo(ScreenDisks)
+		w.cursor = cursor
+		w.note = "Options saved."
+	}
+	return nil
+}
+
+// checkDataSize returns why size does not fit on c, or "".
+func (w *Wizard) checkDataSize(c installplan.Candidate, size int64) string {
+	if size == 0 || w.maxData == nil {
+		return ""
+	}
+	max, err := w.maxData(c)
+	if err != nil {
+		return err.Error()
+	}
+	if size > max {
+		// MiB, rounded down, so the figure can be typed back as it is.
+		return fmt.Sprintf("A data partition of %s does not fit on this disk: at most %dMiB.",
+			answers.FormatSize(size), max>>20)
+	}
+	return ""
+}
+
+func (w *Wizard) confirmKey(k Key) Action {
+	switch k.Kind {
+	case KeyEsc:
+		w.goTo(ScreenDisks)
+	case KeyBackspace:
+		if len(w.input) > 0 {
+			w.input = w.input[:len(w.input)-1]
+		}
+	case KeyRune:
+		if k.Rune > ' ' && k.Rune < 0x7f && len(w.input) < maxInput {
+			w.input = append(w.input, k.Rune)
+			w.note = ""
+		}
+	case KeyEnter:
+		typed := strings.TrimSpace(string(w.input))
+		w.input = nil
+		c := *w.target
+		if !confirms(c, typed) {
+			if typed == "" {
+				w.note = fmt.Sprintf("Type %s and press Enter to erase this disk, or Esc to go back.", c.ShortID)
+			} else {
+				w.note = fmt.Sprintf("%q is not this disk's id. Type %s, or Esc to go back. Nothing was written.", typed, c.ShortID)
+			}
+			return nil
+		}
+		w.progress = Progress{Step: "starting"}
+		w.goTo(ScreenProgress)
+		return StartInstall{Target: c, Typed: typed, Options: w.opts}
+	}
+	return nil
+}
+
+// confirms reports whether typed names c: its short id or its serial.
+// Every disk needs it here, empty or not: the id is how people check
+// they are looking at the disk they mean.
+func confirms(c installplan.Candidate, typed string) bool {
+	if typed == "" {
+		return false
+	}
+	return strings.EqualFold(typed, c.ShortID) ||
+		c.Disk.Serial != "" && strings.EqualFold(typed, strings.TrimSpace(c.Disk.Serial))
+}
+
+// SetDisks replaces the disk list (after Rescan). A chosen disk that is
+// gone, changed or no longer eligible sends the user back to the list.
+func (w *Wizard) SetDisks(cands []installplan.Candidate) {
+	w.cands = cands
+	if w.target != nil {
+		i := w.index(*w.target)
+		if i < 0 || !cands[i].Eligible {
+			lost := w.target.Describe()
+			w.target = nil
+			if w.screen == ScreenConfirm {
+				w.goTo(ScreenDisks)
+				w.note = "The chosen disk " + lost + " changed or disappeared; choose again."
+			}
+		} else {
+			c := cands[i]
+			w.target = &c
+		}
+	}
+	if w.screen == ScreenDisks && (w.cursor >= len(cands) || w.cursor < 0) {
+		w.cursor = w.firstEligible()
+	}
+}
+
+// SetProgress updates the progress screen.
+func (w *Wizard) SetProgress(p Progress) {
+	if w.screen == ScreenProgress {
+		w.progress = p
+	}
+}
+
+// Finished ends the progress screen with the install's outcome.
+func (w *Wizard) Finished(r Result, f *Failure) {
+	if f != nil {
+		w.failure = *f
+		w.goTo(ScreenFailed)
+		return
+	}
+	w.result = r
+	w.goTo(ScreenDone)
+	w.count = DoneCountdown
+}
+
+// Exported reports the outcome of ExportLogs.
+func (w *Wizard) Exported(where string, err error) {
+	if err != nil {
+		w.note = "Export logs: " + err.Error()
+		return
+	}
+	w.exported = where
+	w.note = "Logs written to " + where + ". You can remove the stick."
+}
+
+// Tick is called once a second; on the finish screen it counts down and
+// then reboots.
+func (w *Wizard) Tick() Action {
+	if w.screen != ScreenDone || w.count < 0 {
+		return nil
+	}
+	w.count--
+	if w.count <= 0 {
+		w.count = -1
+		return Reboot{}
+	}
+	return nil
+}
