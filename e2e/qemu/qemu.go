@@ -51,6 +51,9 @@ type Drive struct {
 	// SectorSize sets the logical and physical block size the guest sees
 	// (virtio, nvme): 4096 makes a 4Kn disk. 0 keeps QEMU's 512.
 	SectorSize int
+	// FailWrites makes every write to the disk fail with EIO (QEMU's
+	// blkdebug); reads work. For testing how failures are handled.
+	FailWrites bool
 }
 
 // Config describes a machine.
@@ -128,6 +131,10 @@ func Args(cfg Config, vars string) ([]string, error) {
 	for i, d := range cfg.Drives {
 		id := fmt.Sprintf("drive%d", i)
 		drive := fmt.Sprintf("if=none,id=%s,format=raw,file=%s", id, d.File)
+		if d.FailWrites {
+			drive = fmt.Sprintf("if=none,id=%s,format=raw,file.driver=blkdebug,file.image.filename=%s,"+
+				"file.inject-error.0.event=pwritev,file.inject-error.0.errno=5", id, d.File)
+		}
 		if d.ReadOnly {
 			drive += ",readonly=on"
 		}

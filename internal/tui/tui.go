@@ -17,10 +17,15 @@ import (
 )
 
 // Size is the text area drawn into. Serial terminals do not report
-// theirs, so one size is used for every console.
+// theirs, so one size is used for every console: 80x24, of which the
+// screens use the top Height rows. The bottom two rows are a scrolling
+// region for everything else written to the console (automation events
+// on serial ports, kernel messages), so that such a line scrolls there
+// instead of pushing the whole screen up.
 const (
-	Width  = 80
-	Height = 24
+	Width    = 80
+	Height   = 22
+	Terminal = 24
 )
 
 // ANSI sequences.
@@ -30,6 +35,8 @@ const (
 	clearAll   = csi + "H" + csi + "2J"
 	hideCursor = csi + "?25l"
 	clearLine  = csi + "2K"
+	// Rows Height+1..Terminal scroll; the screen above them stays put.
+	scrollRegion = csi + "23;24r"
 )
 
 // Screen draws views onto a terminal, rewriting only what changed.
@@ -47,7 +54,7 @@ func (s *Screen) Draw(v wizard.View) error {
 	lines := Lines(v)
 	var b strings.Builder
 	if v.Screen != s.screen || len(s.prev) != len(lines) {
-		b.WriteString(hideCursor + reset + clearAll)
+		b.WriteString(hideCursor + reset + clearAll + scrollRegion)
 		for i, l := range lines {
 			if l != "" {
 				fmt.Fprintf(&b, "%s%d;1H%s", csi, i+1, l)
@@ -63,9 +70,9 @@ func (s *Screen) Draw(v wizard.View) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	// Park the cursor on the last line, so text the kernel prints lands
-	// there and not inside a field.
-	fmt.Fprintf(&b, "%s%d;1H", csi, Height)
+	// Park the cursor in the scrolling region, so text others print
+	// lands there and not inside the screen.
+	fmt.Fprintf(&b, "%s%d;1H", csi, Terminal)
 	s.prev, s.screen = lines, v.Screen
 	if _, err := io.WriteString(s.w, b.String()); err != nil {
 		return fmt.Errorf("tui: draw %s: %w", v.Screen, err)

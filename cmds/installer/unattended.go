@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/answersvol"
+	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/wizard"
+	"golang.org/x/sys/unix"
+)
+
+// answersSource says where install.yaml came from.
+type answersSource struct {
+	Where string // for people: a path, or the PLINTHCFG volume
+	Disk  string // kernel name of the disk holding it; never an install target
+}
+
+// findAnswers reads install.yaml: embedded in the image, or else from
+// a FAT volume labelled PLINTHCFG. (nil, nil) means there is none and
+// the install is interactive. Errors are malformed or ambiguous answers.
+func findAnswers(r roots) (*answers.Answers, answersSource, error) {
+	if data, err := os.ReadFile(r.Answers); err == nil {
+		a, err := answers.Parse(data)
+		return a, answersSource{Where: r.Answers}, err
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, answersSource{}, fmt.Errorf("read %s: %w", r.Answers, err)
+	}
+	// USB sticks may still be probing when init starts us: look twice.
+	var vols []answersvol.Volume
+	for try := 0; try < 2; try++ {
+		var err error
+		if vols, err = answersvol.Find(r.Sys, r.Dev); err != nil {
+			return nil, answersSource{}, err
+		}
+		if len(vols) > 0 {
+			break
+		}
+		if try == 0 && hasUSB(r.Sys) {
+			time.Sleep(2 * time.Second)
+		}
+	}
+	if len(vols) == 0 {
+		return nil, answersSource{}, nil
+	}
+	v, err := answersvol.One(vols)
+	if err != nil {
+		return nil, answersSource{}, err
+	}
+	src := answersSource{Where: answersvol.Label + " volume " + v.Describe, Disk: v.Disk}
+	data, err := answersvol.Read(v)
+	if err != nil {
+		return nil, src, err
+	}
+	a, err := answers.Parse(data)
+	return a, src, err
+}
+
+// hasUSB reports whether a USB storage host exists, whose disks may
+// appear a moment after boot.
+func hasUSB(sysRoot string) bool {
+	_, err := os.Stat(sysRoot + "/bus/usb/drivers/usb-storage")
+	return err == nil
+}
+
+// unattended installs as the answers say, then reboots or powers off.
+// On failure it returns, and the interactive installer shows the failure.
+func (a *app) unattended(ans *answers.Answers, src answersSource) {
+	if src.Disk != "" {
+		a.env.Exclude = map[string]string{src.Disk: "holds the answers volume " + answersvol.Label}
+	}
+	a.journal.Logf("Unattended installation (%s).", src.Where)
+	fmt.Fprintf(a.out, "\r\nUnattended installation (%s).\r\n", src.Where)
+	if a.payloadErr != nil {
+		a.unattendedFailed(a.payloadErr)
+		return
+	}
+	env := a.env
+	env.Log = func(format string, args ...any) {
+		a.journal.Logf(format, args...)
+		fmt.Fprintf(a.out, format+"\r\n", args...)
+	}
+	env.Progress = func(p install.Progress) {
+		fmt.Fprintf(a.out, "%3d%%  %s\r\n", p.Percent, wizard.StepText(p.Step))
+	}
+	res, err := install.Run(context.Background(), env, ans, a.manifest, a.uki)
+	if err != nil {
+		a.unattendedFailed(err)
+		return
+	}
+	a.installed(res, ans.After)
+}
+
+// installed reports a finished install; unattended installs then end.
+func (a *app) installed(res *install.Result, after string) {
+	if b, err := res.Plan.JSON(); err == nil {
+		a.lastPlan = b
+	}
+	a.events.Emit("installed", map[string]any{
+		"disk": res.Disk.Name, "serial": res.Disk.Serial, "bootEntry": efivar.BootOptionName(res.BootEntry),
+		"ourEntries": res.OurEntries, "seconds": res.Duration.Seconds(), "bytes": res.BytesOnDisk,
+		"after": after, "version": a.manifest.Version,
+	})
+	msg := fmt.Sprintf("Installed %s %s on %s in %s.", a.manifest.Product, a.manifest.Version, res.Disk.Describe(), res.Duration.Round(time.Second))
+	a.journal.Logf("%s", msg)
+	if after == "" {
+		return // interactive: the finish screen takes over
+	}
+	fmt.Fprintf(a.out, "%s\r\n", msg)
+	if after == answers.AfterPoweroff {
+		shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	}
+	shutdown(unix.LINUX_REBOOT_CMD_RESTART)
+}
+
+// unattendedFailed reports why the unattended install stopped; the
+// interactive installer then starts on its failure screen.
+func (a *app) unattendedFailed(err error) {
+	a.reportError(err)
+	a.startFailure = &wizard.Failure{Code: errorCode(err), Message: err.Error(), Wrote: install.Wrote(err)}
+}
+
+// reportError emits the error event: code and message, plus line and
+// field for a malformed answers file.
+func (a *app) reportError(err error) {
+	fields := map[string]any{"code": errorCode(err), "message": err.Error()}
+	var pe *answers.ParseError
+	if errors.As(err, &pe) {
+		fields["line"], fields["field"] = pe.Line, pe.Field
+	}
+	a.events.Emit("error", fields)
+	a.journal.Logf("error: %v", err)
+}
+
+func errorCode(err error) string {
+	var pe *answers.ParseError
+	if errors.As(err, &pe) {
+		return installplan.CodeAnswersInvalid
+	}
+	return install.Code(err)
+}
