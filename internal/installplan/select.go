@@ -183,14 +183,15 @@ func Confirm(c Candidate, wipe bool, typed string) error {
 	if t != "" && (strings.EqualFold(t, c.ShortID) || c.Disk.Serial != "" && strings.EqualFold(t, strings.TrimSpace(c.Disk.Serial))) {
 		return nil
 	}
-	what := describeData(c)
+	what := c.DataSummary()
 	if t == "" {
 		return errorf(CodeDiskHasData, "disk %s holds %s; set wipe: true in install.yaml or type %s to overwrite it", c.Describe(), what, c.ShortID)
 	}
 	return errorf(CodeDiskHasData, "disk %s holds %s; typed %q does not match its id %s, nothing written", c.Describe(), what, t, c.ShortID)
 }
 
-func describeData(c Candidate) string {
+// DataSummary says what the disk holds, e.g. "1 partition(s): gpt".
+func (c Candidate) DataSummary() string {
 	var parts []string
 	if n := len(c.Disk.Partitions); n > 0 {
 		parts = append(parts, fmt.Sprintf("%d partition(s)", n))

@@ -107,7 +107,12 @@ func Lines(v wizard.View) []string {
 		if l.Selected {
 			prefix = " > "
 		}
-		push(l.Style, l.Selected, prefix+l.Text)
+		for i, part := range Wrap(l.Text, Width-1-len(prefix)-2) {
+			if i > 0 {
+				prefix = "     " // continuation, indented under the text
+			}
+			push(l.Style, l.Selected, prefix+part)
+		}
 	}
 	for _, f := range v.Fields {
 		push(wizard.Normal, false, "")
@@ -126,37 +131,63 @@ func Lines(v wizard.View) []string {
 		push(wizard.Strong, false, "   "+ProgressBar(v.Bar.Percent, 50))
 		push(wizard.Normal, false, "   "+v.Bar.Label)
 	}
+	// The menu is pinned under the body, which scrolls in the rows left:
+	// all but the header, the menu, a spacer, the note and the hint.
+	var menu []string
 	if len(v.Menu) > 0 {
-		push(wizard.Normal, false, "")
+		menu = append(menu, "")
 		for i, m := range v.Menu {
 			if i == v.Cursor {
-				push(wizard.Strong, true, " > "+m)
+				menu = append(menu, styled(wizard.Strong, true, fit(" > "+m, Width-1)))
 			} else {
-				push(wizard.Normal, false, "   "+m)
+				menu = append(menu, fit("   "+m, Width-1))
 			}
 		}
 	}
-	// Rows left for the body: all but the 4 header rows, a spacer, the
-	// note and the hint. Scroll so the selected row stays visible.
-	room := Height - len(out) - 3
+	room := Height - len(out) - len(menu) - 3
 	start := 0
 	if len(body) > room {
+		last := -1 // the selected row's last line must be visible
 		for i, s := range sel {
-			if s && i >= room {
-				start = i - room + 1
-				break
+			if s {
+				last = i
 			}
+		}
+		if last >= room {
+			start = last - room + 1
 		}
 		body, styles, sel = body[start:start+room], styles[start:start+room], sel[start:start+room]
 	}
 	for i := range body {
 		add(styles[i], sel[i], body[i])
 	}
+	out = append(out, menu...)
 	for len(out) < Height-2 {
 		add(wizard.Normal, false, "")
 	}
 	add(wizard.Warn, false, " "+v.Note)
 	add(wizard.Dim, false, " "+v.Hint)
+	return out
+}
+
+// Wrap breaks s at spaces into lines of at most n characters; a word
+// longer than n is cut.
+func Wrap(s string, n int) []string {
+	if len(s) <= n || n <= 0 {
+		return []string{s}
+	}
+	var out []string
+	for len(s) > n {
+		cut := strings.LastIndexByte(s[:n+1], ' ')
+		if cut <= 0 {
+			cut = n
+		}
+		out = append(out, strings.TrimRight(s[:cut], " "))
+		s = strings.TrimLeft(s[cut:], " ")
+	}
+	if s != "" {
+		out = append(out, s)
+	}
 	return out
 }
 

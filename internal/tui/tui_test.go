@@ -99,7 +99,7 @@ func TestLinesFitAndScroll(t *testing.T) {
 		}
 		joined += plain + "\n"
 	}
-	for _, want := range []string{"Plinth 1.0 installer", "the selected disk", "note", "keys", "..."} {
+	for _, want := range []string{"Plinth 1.0 installer", "the selected disk", "note", "keys"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("screen lacks %q:\n%s", want, joined)
 		}
@@ -125,6 +125,30 @@ func TestDrawRewritesOnlyChanges(t *testing.T) {
 	s.Draw(v)
 	if buf.Len() != 0 {
 		t.Fatalf("unchanged view wrote %q", buf.String())
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"one two three four", 9, []string{"one two", "three", "four"}},
+		{"abcdefghijkl mn", 5, []string{"abcde", "fghij", "kl mn"}},
+		{"exactly 10", 10, []string{"exactly 10"}},
+	}
+	for _, tt := range tests {
+		got := Wrap(tt.in, tt.n)
+		if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+		for _, l := range got {
+			if len(l) > tt.n {
+				t.Errorf("Wrap(%q, %d): line %q too long", tt.in, tt.n, l)
+			}
+		}
 	}
 }
 

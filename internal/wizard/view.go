@@ -6,7 +6,6 @@ import (
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/disk"
-	"github.com/plinth-os/plinth/internal/installplan"
 )
 
 // Style says how a line is meant to look; each renderer maps it to its
@@ -92,7 +91,7 @@ func (w *Wizard) View() View {
 				l.Style = Dim
 				l.Text += "  - not usable: " + strings.Join(c.Reasons, "; ")
 			case c.HasData:
-				l.Text += "  - holds " + dataSummary(c)
+				l.Text += "  - holds " + c.DataSummary()
 			default:
 				l.Text += "  - empty"
 			}
@@ -117,7 +116,7 @@ func (w *Wizard) View() View {
 		v.Heading = "Erase this disk?"
 		v.Body = append(v.Body, Line{Text: c.Describe(), Style: Strong})
 		if c.HasData {
-			v.Body = append(v.Body, Line{Text: "Everything on it is destroyed: " + dataSummary(c) + ".", Style: Warn})
+			v.Body = append(v.Body, Line{Text: "Everything on it is destroyed: " + c.DataSummary() + ".", Style: Warn})
 		} else {
 			v.Body = append(v.Body, Line{Text: "The disk looks empty; it is partitioned and formatted anew."})
 		}
@@ -241,20 +240,6 @@ func (w *Wizard) dataText() string {
 		return "the rest of the disk"
 	}
 	return answers.FormatSize(w.opts.DataSize)
-}
-
-func dataSummary(c installplan.Candidate) string {
-	var parts []string
-	if n := len(c.Disk.Partitions); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d partition(s)", n))
-	}
-	if len(c.Signatures) > 0 {
-		parts = append(parts, strings.Join(c.Signatures, ", "))
-	}
-	if len(parts) == 0 {
-		return "data"
-	}
-	return strings.Join(parts, ": ")
 }
 
 func orDefault(s, def string) string {
