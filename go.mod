@@ -1,6 +1,6 @@
 module github.com/plinth-os/plinth
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/diskfs/go-diskfs v1.9.4
@@ -10,7 +10,8 @@ require (
 	github.com/u-root/gobusybox/src v0.0.0-20250101170133-2e884e4509c7
 	github.com/u-root/u-root v0.16.0
 	github.com/vishvananda/netlink v1.3.0
-	golang.org/x/sys v0.43.0
+	golang.org/x/image v0.47.0
+	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -22,25 +23,27 @@ require (
 	github.com/mdlayher/packet v1.1.2 // indirect
 	github.com/mdlayher/socket v0.5.1 // indirect
 	github.com/pierrec/lz4/v4 v4.1.26 // indirect
+	github.com/rck/unit v0.0.3 // indirect
 	github.com/spf13/afero v1.9.3 // indirect
 	github.com/u-root/uio v0.0.0-20240224005618-d2acac8f3701 // indirect
 	github.com/ulikunitz/xz v0.5.15 // indirect
 	github.com/vishvananda/netns v0.0.4 // indirect
 	golang.org/x/exp v0.0.0-20250305212735-054e65f0b394 // indirect
-	golang.org/x/mod v0.29.0 // indirect
-	golang.org/x/net v0.47.0 // indirect
-	golang.org/x/sync v0.18.0 // indirect
-	golang.org/x/text v0.31.0 // indirect
-	golang.org/x/tools v0.38.0 // indirect
+	golang.org/x/mod v0.41.0 // indirect
+	golang.org/x/net v0.59.0 // indirect
+	golang.org/x/sync v0.24.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	golang.org/x/tools v0.51.0 // indirect
 	mvdan.cc/sh/v3 v3.11.0 // indirect
 )
 
 tool (
 	github.com/u-root/u-root/cmds/core/cat
 	github.com/u-root/u-root/cmds/core/cp
-	github.com/u-root/u-root/cmds/core/init
+	github.com/u-root/u-root/cmds/core/dd
 	github.com/u-root/u-root/cmds/core/ls
 	github.com/u-root/u-root/cmds/core/mkdir
 	github.com/u-root/u-root/cmds/core/mount
+	github.com/u-root/u-root/cmds/core/sync
 	github.com/u-root/u-root/cmds/core/umount
 )

@@ -16,8 +16,9 @@ import (
 	"github.com/u-root/gobusybox/src/pkg/golang"
 )
 
-// InitCommand is u-root's init, PID 1 of every Plinth image.
-const InitCommand = "github.com/u-root/u-root/cmds/core/init"
+// InitCommand is PID 1 of every Plinth image: our quiet init on u-root's
+// libinit (see cmds/init for why not u-root's own init).
+const InitCommand = "github.com/plinth-os/plinth/cmds/init"
 
 // BusyboxOptions configure BuildBusybox.
 type BusyboxOptions struct {

@@ -45,11 +45,12 @@ func (im Image) Build(stub []byte) ([]byte, error) {
 // machine-readable events) is only the LAST one. ttyS0 therefore comes last,
 // so a harness reading the serial port sees everything; tty0 keeps kernel
 // messages on the screen. quiet and loglevel=3 hide all but errors, so the
-// events are not buried in boot noise; panic=10 reboots (exits QEMU under
+// events are not buried in boot noise, and nothing covers the splash;
+// vt.global_cursor_default=0 hides the blinking text cursor; panic=10 reboots (exits QEMU under
 // -no-reboot) instead of hanging forever on a panic. There is no udev in a
 // u-root initramfs, so no rd.udev.* setting is needed.
 func DefaultCmdline() string {
-	return "console=tty0 console=ttyS0,115200 quiet loglevel=3 panic=10"
+	return "console=tty0 console=ttyS0,115200 quiet loglevel=3 vt.global_cursor_default=0 panic=10"
 }
 
 // OSRelease returns os-release(5) text for the .osrel section, from which
