@@ -75,8 +75,14 @@ func TestUnattendedInstall(t *testing.T) {
 		}
 		vars = m.Vars
 		ev := waitEvent(t, m, "installed", 10*time.Minute)
-		recordTiming(t, "install-8GiB/round"+itoa(int64(round)), ev["seconds"].(float64))
+		seconds := ev["seconds"].(float64)
+		recordTiming(t, "install-8GiB/round"+itoa(int64(round)), seconds)
 		waitExit(t, m, 2*time.Minute)
+		if round == 1 {
+			dd := ddSeconds(t, filepath.Join(dir, "dd"), int64(ev["bytes"].(float64)))
+			recordTiming(t, "install-8GiB/dd-same-bytes", dd)
+			recordTiming(t, "install-8GiB/install-to-dd-ratio", seconds/dd)
+		}
 		entry, _ = ev["bootEntry"].(string)
 		ours, _ := ev["ourEntries"].([]any)
 		if len(ours) != 1 || ours[0] != entry {
@@ -111,6 +117,46 @@ func TestUnattendedInstall(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ddSeconds boots a test image that writes n bytes (rounded up to MiB)
+// of zeros onto a blank 8 GiB NVMe disk with dd and syncs, as fast as a
+// raw copy of what the installer wrote could be, and returns how long
+// dd and sync took in the guest.
+func ddSeconds(t *testing.T, dir string, n int64) float64 {
+	t.Helper()
+	if n <= 0 {
+		t.Fatalf("installed event reports %d bytes written", n)
+	}
+	os.MkdirAll(dir, 0o755)
+	mib := (n + 1<<20 - 1) >> 20
+	runner := testUKI(t, [][]string{
+		{"/bbin/dd", "if=/dev/zero", "of=/dev/nvme0n1", "bs=1M", "count=" + itoa(mib)},
+		{"/bbin/sync"},
+	}, "poweroff")
+	boot := fatImage(t, dir, "boot.img", 64<<20, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": runner})
+	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
+	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+		{Kind: qemu.Virtio, File: boot, BootIndex: 1},
+		{Kind: qemu.NVMe, File: target, Serial: "DDTARGET01"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Stop()
+	waitEvent(t, m, "e2e-done", *bootLimit)
+	total := 0.0
+	for _, ev := range m.Events() {
+		if ev["event"] != "e2e-step" {
+			continue
+		}
+		if ev["exit"].(float64) != 0 {
+			t.Fatalf("step %v failed: %v", ev["argv"], ev["output"])
+		}
+		total += ev["seconds"].(float64)
+	}
+	t.Logf("dd of %d MiB + sync: %.2f s", mib, total)
+	return total
+}
 
 // TestInstallRefusals: a disk with a partition and wipe: false, a disk
 // below the minimum, no disk at all, and a USB stick boot where the stick
@@ -192,5 +238,72 @@ func TestInstallNeverPicksBootStick(t *testing.T) {
 	waitExit(t, m, 2*time.Minute)
 	if fileSHA(t, stick) != before {
 		t.Error("the boot stick was written to")
+	}
+}
+
+// TestAnswersFromPLINTHCFG boots the plain ISO (no embedded answers) with
+// a USB stick labelled PLINTHCFG: good answers install unattended and
+// leave the stick alone; malformed ones stop with an error event naming
+// the line and field, and no disk is touched.
+func TestAnswersFromPLINTHCFG(t *testing.T) {
+	iso := needFile(t, *isoPath, "build it with make iso")
+	tests := []struct {
+		name, yaml string
+		wantEvent  string
+	}{
+		{"good", "disk: largest\nwipe: false\nhostname: from-stick\nafter: poweroff\n", "installed"},
+		{"malformed", "disk: largest\nwipe: yes\nafter: poweroff\n", "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := machineDir(t)
+			stick := sparseFile(t, filepath.Join(dir, "plinthcfg.img"), 64<<20)
+			run(t, "mkfs.fat", "-n", "PLINTHCFG", stick)
+			yaml := filepath.Join(dir, "install.yaml")
+			os.WriteFile(yaml, []byte(tt.yaml), 0o644)
+			run(t, "mcopy", "-i", stick, yaml, "::install.yaml")
+			target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
+			stickSum, targetSum := fileSHA(t, stick), fileSHA(t, target)
+			m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+				{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
+				{Kind: qemu.USB, File: stick, Serial: "PLINTHCFG1"},
+				{Kind: qemu.NVMe, File: target, Serial: "CFGTARGET1"},
+			}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Stop()
+			ev := waitEvent(t, m, tt.wantEvent, 10*time.Minute)
+			switch tt.wantEvent {
+			case "installed":
+				if ev["serial"] != "CFGTARGET1" {
+					t.Errorf("installed onto %v, want CFGTARGET1", ev["serial"])
+				}
+				plan, _, err := m.WaitEvent(context.Background(), "plan", 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h := plan["plan"].(map[string]any)["config"].(map[string]any)["hostname"]; h != "from-stick" {
+					t.Errorf("plan hostname %v, want the stick's from-stick", h)
+				}
+				waitExit(t, m, 2*time.Minute)
+			case "error":
+				if ev["code"] != "answers-invalid" || ev["line"] != float64(2) || ev["field"] != "wipe" {
+					t.Errorf("error event %v, want answers-invalid at line 2, field wipe", ev)
+				}
+				m.Stop()
+				for _, e := range m.Events() {
+					if e["event"] == "plan" || e["event"] == "progress" {
+						t.Errorf("%v event after malformed answers", e["event"])
+					}
+				}
+				if fileSHA(t, target) != targetSum {
+					t.Error("the target disk changed after malformed answers")
+				}
+			}
+			if fileSHA(t, stick) != stickSum {
+				t.Error("the PLINTHCFG stick was written to")
+			}
+		})
 	}
 }

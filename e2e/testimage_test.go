@@ -33,6 +33,8 @@ var testCommands = []string{
 	"github.com/u-root/u-root/cmds/core/ls",
 	"github.com/u-root/u-root/cmds/core/cp",
 	"github.com/u-root/u-root/cmds/core/mkdir",
+	"github.com/u-root/u-root/cmds/core/dd",
+	"github.com/u-root/u-root/cmds/core/sync",
 }
 
 var testBB struct {

@@ -47,7 +47,9 @@ func main() {
 	time.Sleep(2 * time.Second)
 	for i, s := range p.Steps {
 		cmd := exec.Command(s.Argv[0], s.Argv[1:]...)
+		start := time.Now()
 		out, err := cmd.CombinedOutput()
+		seconds := time.Since(start).Seconds()
 		code := 0
 		if err != nil {
 			code = -1
@@ -56,7 +58,7 @@ func main() {
 			}
 		}
 		fmt.Fprintf(cons.Text(), "$ %v\r\n%s\r\n", s.Argv, out)
-		events.Emit("e2e-step", map[string]any{"index": i, "argv": s.Argv, "exit": code, "output": string(out)})
+		events.Emit("e2e-step", map[string]any{"index": i, "argv": s.Argv, "exit": code, "output": string(out), "seconds": seconds})
 	}
 	events.Emit("e2e-done", nil)
 	unix.Sync()
