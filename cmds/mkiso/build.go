@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,11 +16,11 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/initramfs"
+	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/vfat"
 	"github.com/plinth-os/plinth/iso"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
-	"github.com/plinth-os/plinth/uki"
 )
 
 // installerCommands are compiled into the installer's busybox binary.
@@ -46,14 +47,6 @@ func begin(log io.Writer, name string) *step {
 
 func (s *step) done(format string, args ...any) {
 	fmt.Fprintf(s.log, "    %-28s %7s  %s\n", s.name, time.Since(s.start).Round(10*time.Millisecond), fmt.Sprintf(format, args...))
-}
-
-func withFile(files map[string][]byte, path string, data []byte) map[string][]byte {
-	out := map[string][]byte{path: data}
-	for k, v := range files {
-		out[k] = v
-	}
-	return out
 }
 
 // installManifest describes the runtime image for the installer, which
@@ -122,7 +115,15 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 		s.done("%s, %s, %s", mib(len(img)), releases[kind], cached)
 	}
 
-	runtimeUKI, err := buildRuntime(ctx, cfg, log, cacheDir, stub, images["runtime"], releases["runtime"])
+	s := begin(log, "brand")
+	parts, err := brandFiles(cfg.Brand)
+	if err != nil {
+		return err
+	}
+	s.done("%q, splash %dx%d 24-bit BMP %d bytes, %s %d bytes", cfg.Brand.Product, brand.SplashWidth, brand.SplashHeight, len(parts.Splash),
+		brand.LogoFile, len(parts.Files[path.Join(brand.Dir, brand.LogoFile)]))
+
+	runtimeUKI, err := buildRuntime(ctx, cfg, log, cacheDir, stub, images["runtime"], releases["runtime"], parts)
 	if err != nil {
 		return err
 	}
@@ -136,12 +137,8 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	installerFiles := map[string][]byte{install.ManifestPath: manifest, install.RuntimeUKIPath: runtimeUKI}
-	if cfg.Answers != nil {
-		installerFiles[install.AnswersPath] = cfg.Answers
-	}
 
-	s := begin(log, "installer busybox binary")
+	s = begin(log, "installer busybox binary")
 	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "installer", installerCommands, cfg.RebuildGo)
 	if err != nil {
 		return err
@@ -149,26 +146,18 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	s.done("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(installerCommands), " "))
 
 	s = begin(log, "initramfs")
-	rel, _ := json.Marshal(map[string]string{"product": cfg.Product, "version": cfg.Version})
-	initrd, err := initramfs.Image{
-		Busybox:  bb,
-		Commands: initramfs.CommandNames(installerCommands),
-		Uinit:    "installer",
-		Files:    withFile(installerFiles, "/etc/plinth/release.json", rel),
-	}.Build()
+	initImage, err := installerInitramfs(cfg, bb, parts, manifest, runtimeUKI)
+	if err != nil {
+		return err
+	}
+	initrd, err := initImage.Build()
 	if err != nil {
 		return err
 	}
 	s.done("%s zstd (runtime UKI, manifest%s inside)", mib(len(initrd)), map[bool]string{true: ", answers", false: ""}[cfg.Answers != nil])
 
 	s = begin(log, "installer UKI")
-	efi, err := uki.Build(stub, uki.Image{
-		OSRelease: uki.OSRelease(cfg.Product+" installer", "plinth", cfg.Version),
-		Cmdline:   cfg.Cmdline,
-		Uname:     releases["installer"],
-		Linux:     images["installer"],
-		Initrd:    initrd,
-	}.Sections())
+	efi, err := installerUKI(cfg, parts, images["installer"], releases["installer"], initrd).Build(stub)
 	if err != nil {
 		return err
 	}
@@ -194,7 +183,7 @@ func build(ctx context.Context, cfg config, log io.Writer) error {
 	isoSize, err := iso.Write(cfg.ISOPath, iso.Options{
 		VolumeID:     cfg.VolumeID,
 		EFIBootImage: img.buf,
-		Files:        map[string][]byte{"/plinth/release.json": rel, "/plinth/manifest.json": manifest},
+		Files:        map[string][]byte{"/plinth/release.json": releaseJSON(cfg), "/plinth/manifest.json": manifest},
 		ModTime:      cfg.Epoch,
 		Joliet:       true,
 	})

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/brand"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -47,7 +48,8 @@ type config struct {
 	DiskPath       string
 	DiskSize       int64
 	RebuildGo      bool
-	Answers        []byte // install.yaml to embed, validated
+	Answers        []byte      // install.yaml to embed, validated
+	Brand          brand.Brand // -brand, with -product's name if given
 	payloads       []payload
 }
 
@@ -75,7 +77,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mkiso", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var cfg config
-	var epoch, diskSize, answersFile string
+	var epoch, diskSize, answersFile, brandDir string
 	var payloads multiFlag
 	fs.StringVar(&cfg.ISOPath, "o", "out/plinth-installer.iso", "output `ISO` path; the UKI and SHA256SUMS go next to it")
 	fs.StringVar(&cfg.UKIPath, "uki", "", "output path of the installer UKI (default: <dir of -o>/plinth-installer.efi)")
@@ -85,7 +87,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for built kernels and the busybox source tree (default ~/.cache/plinth)")
 	fs.StringVar(&cfg.Stub, "stub", defaultStub, "systemd-stub EFI `file` the UKI is built on (package systemd-boot-efi)")
 	fs.StringVar(&cfg.Cmdline, "cmdline", uki.DefaultCmdline(), "kernel command line of the installer UKI")
-	fs.StringVar(&cfg.Product, "product", "Plinth", "product name shown to users and in os-release")
+	fs.StringVar(&cfg.Product, "product", "", "product name shown to users and in os-release; wins over the -brand product (default: the brand's, \"Plinth\" for the built-in brand)")
+	fs.StringVar(&brandDir, "brand", "", "brand `directory`: brand.json (product, background, foreground, accent) and logo.png, both optional; gives the UKI boot splash and the screens' look (default: the built-in Plinth brand; see README)")
 	fs.StringVar(&cfg.Version, "version", "", "product version (default: git describe of the source tree, else \"dev\")")
 	fs.StringVar(&cfg.VolumeID, "volid", "PLINTH", "ISO volume label")
 	fs.StringVar(&epoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "timestamp of every file, in Unix seconds (env SOURCE_DATE_EPOCH; default: time of the last git commit)")
@@ -131,6 +134,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		}
 		cfg.Answers = data
 	}
+	if cfg.Brand, err = loadBrand(brandDir, cfg.Product); err != nil {
+		return cfg, err
+	}
+	cfg.Product = cfg.Brand.Product
 	mod, err := moduleDir()
 	if err != nil {
 		return cfg, err

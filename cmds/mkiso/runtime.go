@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"debug/elf"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/provision"
-	"github.com/plinth-os/plinth/uki"
 )
 
 // runtimeCommands are always in the runtime image; payloads come on top.
@@ -103,7 +101,7 @@ func services(payloads []payload) []appconfig.Service {
 }
 
 // buildRuntime builds the runtime busybox binary, initramfs and UKI.
-func buildRuntime(ctx context.Context, cfg config, log io.Writer, cacheDir string, stub, kernel []byte, release string) ([]byte, error) {
+func buildRuntime(ctx context.Context, cfg config, log io.Writer, cacheDir string, stub, kernel []byte, release string, parts brandParts) ([]byte, error) {
 	cmds := append([]string(nil), runtimeCommands...)
 	execs := map[string][]byte{}
 	for _, p := range cfg.payloads {
@@ -121,27 +119,18 @@ func buildRuntime(ctx context.Context, cfg config, log io.Writer, cacheDir strin
 	s.done("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(cmds), " "))
 
 	s = begin(log, "runtime initramfs")
-	rel, _ := json.Marshal(map[string]string{"product": cfg.Product, "version": cfg.Version})
-	initrd, err := initramfs.Image{
-		Busybox:     bb,
-		Commands:    initramfs.CommandNames(cmds),
-		Uinit:       "appliance",
-		Files:       map[string][]byte{"/etc/plinth/release.json": rel},
-		Executables: execs,
-	}.Build()
+	initImage, err := runtimeInitramfs(cfg, bb, cmds, execs, parts)
+	if err != nil {
+		return nil, err
+	}
+	initrd, err := initImage.Build()
 	if err != nil {
 		return nil, err
 	}
 	s.done("%s zstd, %d static payload(s)", mib(len(initrd)), len(execs))
 
 	s = begin(log, "runtime UKI")
-	efi, err := uki.Build(stub, uki.Image{
-		OSRelease: uki.OSRelease(cfg.Product, "plinth", cfg.Version),
-		Cmdline:   cfg.RuntimeCmdline,
-		Uname:     release,
-		Linux:     kernel,
-		Initrd:    initrd,
-	}.Sections())
+	efi, err := runtimeUKI(cfg, parts, kernel, release, initrd).Build(stub)
 	if err != nil {
 		return nil, err
 	}
