@@ -109,6 +109,9 @@ func (a *appliance) announce(ctx context.Context, sup *supervise.Supervisor, cfg
 
 	fields := readyFields(cfg, r, dr, net.Addresses(), bootCurrent(vars), sup.Status())
 	a.events.Emit("runtime-ready", fields)
+	if a.screen != nil {
+		a.screen.Kick()
+	}
 	a.say("")
 	a.say("%s", readyLine(cfg, fields["addresses"].([]string)))
 }

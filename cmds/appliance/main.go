@@ -38,6 +38,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/power"
@@ -46,12 +47,21 @@ import (
 
 func main() {
 	var out, ev io.Writer = os.Stderr, os.Stderr // init's own console output
+	// With a framebuffer the screen shows the status screen and the
+	// console text goes to the serial ports only.
+	screen, screenErr := openStatusScreen(brand.Dir)
 	if cons, err := console.Open("/sys", "/dev"); err == nil {
+		if screen != nil {
+			cons = cons.Serial()
+		}
 		out, ev = cons.Text(), cons.Events()
 	} else {
 		fmt.Fprintf(os.Stderr, "appliance: %v\n", err)
 	}
-	a := &appliance{out: out, events: event.New(ev), paths: systemPaths(), sys: realSystem()}
+	a := &appliance{out: out, events: event.New(ev), paths: systemPaths(), sys: realSystem(), screen: screen}
+	if screenErr != nil {
+		a.say("No status screen: %v", screenErr)
+	}
 	a.run()
 }
 
@@ -63,6 +73,7 @@ type appliance struct {
 	sys    system
 
 	reaper *supervise.Reaper
+	screen *statusScreen // nil without a framebuffer
 
 	mu  sync.Mutex
 	sup *supervise.Supervisor // nil until services start
@@ -100,6 +111,9 @@ func (a *appliance) run() {
 	go power.ButtonWatcher{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, Log: a.say}.Watch(ctx, presses)
 
 	rel := readRelease(a.paths.Release)
+	if a.screen != nil {
+		go a.runStatusScreen(ctx, a.screen, rel)
+	}
 	a.say("")
 	a.say("%s %s starting", rel.Product, rel.Version)
 	// Boot runs beside the power handling: waiting for disks can take a
@@ -124,6 +138,11 @@ func (a *appliance) wait(sigs <-chan os.Signal, presses <-chan struct{}, booted 
 			booted = nil
 			if f != nil {
 				a.report(f)
+				if a.screen != nil {
+					a.screen.SetMessage(plainText(f.text()))
+				}
+			} else if a.screen != nil {
+				a.screen.Kick()
 			}
 			continue
 		case sig := <-sigs:

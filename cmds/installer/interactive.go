@@ -60,10 +60,22 @@ func (a *app) interactive(keys <-chan byte) {
 	exported := make(chan exportDone, 1)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	typed := tui.Keys(keys)
+	keyChans := []<-chan wizard.Key{tui.Keys(keys)}
+	if a.gfx != nil {
+		keyChans = append(keyChans, a.gfx.keys)
+	}
+	typed := mergeKeys(keyChans...)
 	var lastEvent map[string]any
 	for {
-		scr.Draw(wz.View())
+		// Draw before the screen event, so that whoever reacts to the
+		// event (a test taking a screendump) sees the new screen.
+		v := wz.View()
+		if a.gfx != nil {
+			if err := a.gfx.Draw(v); err != nil {
+				a.journal.Logf("graphics: %v", err)
+			}
+		}
+		scr.Draw(v)
 		if ev := wz.Event(); !reflect.DeepEqual(ev, lastEvent) {
 			a.events.Emit("screen", ev)
 			lastEvent = ev

@@ -53,9 +53,18 @@ func main() {
 	journal := newJournal()
 	events := event.New(io.MultiWriter(cons.Events(), journal))
 	a := &app{
-		out: cons.Text(), events: events, journal: journal,
+		events: events, journal: journal,
 		rel: readRelease(releaseFile), roots: defaultRoots(),
 	}
+	// With a framebuffer the screen shows graphics, and the text UI stays
+	// on the serial consoles; without one the text UI is on every console.
+	text := cons
+	if g, err := openGraphics(a.roots.Proc, journal.Logf); err == nil {
+		a.gfx, text = g, cons.Serial()
+	} else {
+		journal.Logf("graphics: %v; the text UI is on the screen", err)
+	}
+	a.out = text.Text()
 	a.env = a.installEnv()
 	a.loadPayload()
 	if ans, src, err := findAnswers(a.roots); err != nil {
@@ -63,7 +72,7 @@ func main() {
 	} else if ans != nil {
 		a.unattended(ans, src)
 	}
-	a.interactive(cons.Keys())
+	a.interactive(text.Keys())
 }
 
 // roots are where the installer finds the system's pseudo filesystems
@@ -88,6 +97,7 @@ func defaultRoots() roots {
 // app is the running installer.
 type app struct {
 	out     io.Writer
+	gfx     *graphics // nil: text UI only
 	events  *event.Emitter
 	journal *journal
 	rel     release

@@ -86,8 +86,13 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 		a.journal.Logf(format, args...)
 		fmt.Fprintf(a.out, format+"\r\n", args...)
 	}
+	last := ""
 	env.Progress = func(p install.Progress) {
-		fmt.Fprintf(a.out, "%3d%%  %s\r\n", p.Percent, wizard.StepText(p.Step))
+		if line := fmt.Sprintf("%3d%%  %s", p.Percent, wizard.StepText(p.Step)); line != last {
+			fmt.Fprintf(a.out, "%s\r\n", line)
+			last = line
+		}
+		a.drawUnattended(src, p)
 	}
 	res, err := install.Run(context.Background(), env, ans, a.manifest, a.uki)
 	if err != nil {
@@ -144,4 +149,24 @@ func errorCode(err error) string {
 		return installplan.CodeAnswersInvalid
 	}
 	return install.Code(err)
+}
+
+// drawUnattended shows an unattended install's progress on the
+// framebuffer, if there is one.
+func (a *app) drawUnattended(src answersSource, p install.Progress) {
+	if a.gfx == nil {
+		return
+	}
+	label := wizard.StepText(p.Step)
+	if p.Total > 0 {
+		label += fmt.Sprintf(", %.1f of %.1f MiB written", float64(p.Bytes)/(1<<20), float64(p.Total)/(1<<20))
+	}
+	a.gfx.Draw(wizard.View{
+		Screen: wizard.ScreenProgress, Cursor: -1,
+		Title:   fmt.Sprintf("%s %s installer", a.rel.Product, a.rel.Version),
+		Heading: "Installing (unattended)",
+		Body:    []wizard.Line{{Text: "Answers from " + src.Where}},
+		Bar:     &wizard.Bar{Percent: p.Percent, Label: label},
+		Hint:    "Please wait; do not remove any disk.",
+	})
 }

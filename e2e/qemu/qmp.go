@@ -10,7 +10,15 @@ import (
 
 // QMP runs one QMP command (e.g. "system_powerdown") on a machine
 // started with Config.QMP.
-func (m *Machine) QMP(command string) error {
+func (m *Machine) QMP(command string) error { return m.QMPArgs(command, nil) }
+
+// Screendump writes what the machine's display shows to path as PNG.
+func (m *Machine) Screendump(path string) error {
+	return m.QMPArgs("screendump", map[string]any{"filename": path, "format": "png"})
+}
+
+// QMPArgs runs one QMP command with arguments.
+func (m *Machine) QMPArgs(command string, args map[string]any) error {
 	conn, err := net.DialTimeout("unix", m.qmpPath, 5*time.Second)
 	if err != nil {
 		return fmt.Errorf("qmp: connect: %w", err)
@@ -22,7 +30,11 @@ func (m *Machine) QMP(command string) error {
 		return fmt.Errorf("qmp: greeting: %w", err)
 	}
 	for _, cmd := range []string{"qmp_capabilities", command} {
-		if err := json.NewEncoder(conn).Encode(map[string]string{"execute": cmd}); err != nil {
+		req := map[string]any{"execute": cmd}
+		if cmd == command && args != nil {
+			req["arguments"] = args
+		}
+		if err := json.NewEncoder(conn).Encode(req); err != nil {
 			return fmt.Errorf("qmp: send %s: %w", cmd, err)
 		}
 		for {

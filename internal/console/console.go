@@ -67,6 +67,16 @@ func Open(sysRoot, devRoot string) (*Set, error) {
 	return s, nil
 }
 
+// Serial returns the serial consoles alone (or the same set when there
+// are none), for when the screen shows graphics and must not get text
+// or give keys twice.
+func (s *Set) Serial() *Set {
+	if len(s.serial) == len(s.ttys) {
+		return s
+	}
+	return &Set{ttys: s.serial, serial: s.serial, saved: map[*os.File]*unix.Termios{}}
+}
+
 // Text is a writer to every console (for people).
 func (s *Set) Text() io.Writer { return multi(s.ttys) }
 

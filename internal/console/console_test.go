@@ -34,3 +34,22 @@ func TestOpenNoConsole(t *testing.T) {
 		t.Error("Open with no consoles succeeded")
 	}
 }
+
+func TestSerialLeavesTheScreenOut(t *testing.T) {
+	sys, dev := t.TempDir(), t.TempDir()
+	os.MkdirAll(filepath.Join(sys, "class/tty/console"), 0o755)
+	os.WriteFile(filepath.Join(sys, "class/tty/console/active"), []byte("tty0 ttyS0\n"), 0o644)
+	for _, n := range []string{"tty0", "ttyS0"} {
+		os.WriteFile(filepath.Join(dev, n), nil, 0o644)
+	}
+	s, err := Open(sys, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serial().Text().Write([]byte("serial only\n"))
+	tty0, _ := os.ReadFile(filepath.Join(dev, "tty0"))
+	ttyS0, _ := os.ReadFile(filepath.Join(dev, "ttyS0"))
+	if len(tty0) != 0 || string(ttyS0) != "serial only\n" {
+		t.Errorf("tty0 %q, ttyS0 %q", tty0, ttyS0)
+	}
+}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"net"
+	"os"
+	"reflect"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/fb"
+	"github.com/plinth-os/plinth/internal/gfx"
+	"github.com/plinth-os/plinth/internal/vt"
+	"golang.org/x/sys/unix"
+)
+
+// statusEvery is how often the status screen is refreshed (uptime,
+// service restarts); changes that matter are drawn at once (kick).
+const statusEvery = 2 * time.Second
+
+// statusScreen is the appliance's face on the framebuffer: product,
+// version, addresses and service health, instead of a login prompt.
+type statusScreen struct {
+	dev     *fb.Device
+	r       *gfx.Renderer
+	img     *image.RGBA
+	restore func() error
+	kick    chan struct{}
+
+	mu      sync.Mutex
+	message string // a boot failure, shown in full
+}
+
+// openStatusScreen takes over the framebuffer, or says why not.
+func openStatusScreen(brandDir string) (*statusScreen, error) {
+	dev, err := fb.Open("/dev/fb0")
+	if err != nil {
+		return nil, err
+	}
+	b, err := brand.Load(brandDir)
+	if err != nil {
+		b = brand.Default()
+	}
+	r, err := gfx.New(b)
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	restore, err := vt.Graphics("/dev/tty0")
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	return &statusScreen{dev: dev, r: r, img: image.NewRGBA(image.Rectangle{Max: dev.Size()}), restore: restore,
+		kick: make(chan struct{}, 1)}, nil
+}
+
+// Kick redraws now.
+func (s *statusScreen) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// SetMessage shows a boot failure on the screen.
+func (s *statusScreen) SetMessage(m string) {
+	s.mu.Lock()
+	s.message = m
+	s.mu.Unlock()
+	s.Kick()
+}
+
+// run keeps the screen current until ctx ends. Each time what it shows
+// changes (uptime aside) it emits a "screen" event, so tests know when
+// to look.
+func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel release) {
+	t := time.NewTicker(statusEvery)
+	defer t.Stop()
+	var shown gfx.Status
+	for {
+		st := a.status(rel, s)
+		s.r.DrawStatus(s.img, st)
+		if err := s.dev.Draw(s.img); err != nil {
+			a.say("status screen: %v", err)
+			return
+		}
+		st.Uptime = 0
+		for i := range st.Services {
+			st.Services[i].Since = 0
+		}
+		if !reflect.DeepEqual(st, shown) {
+			shown = st
+			a.events.Emit("screen", map[string]any{"screen": "status", "addresses": st.Addresses, "services": len(st.Services)})
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+	}
+}
+
+// status gathers what the screen shows.
+func (a *appliance) status(rel release, s *statusScreen) gfx.Status {
+	st := gfx.Status{Product: rel.Product, Version: rel.Version, Addresses: addresses()}
+	st.Hostname, _ = os.Hostname()
+	var si unix.Sysinfo_t
+	if unix.Sysinfo(&si) == nil {
+		st.Uptime = time.Duration(si.Uptime) * time.Second
+	}
+	if sup := a.supervisor(); sup != nil {
+		for _, svc := range sup.Status() {
+			st.Services = append(st.Services, gfx.ServiceStatus{Name: svc.Name, State: svc.State,
+				Restarts: svc.Restarts, Since: time.Since(svc.Since).Round(time.Second)})
+		}
+	}
+	s.mu.Lock()
+	st.Message = s.message
+	s.mu.Unlock()
+	return st
+}
+
+// addresses lists the global unicast addresses with their prefixes.
+func addresses() []string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 || ifc.Flags&net.FlagLoopback != 0 {
+			continue
+		}
+		addrs, _ := ifc.Addrs()
+		for _, ad := range addrs {
+			if ipn, ok := ad.(*net.IPNet); ok && ipn.IP.IsGlobalUnicast() {
+				out = append(out, fmt.Sprintf("%s (%s)", ipn.String(), ifc.Name))
+			}
+		}
+	}
+	return out
+}
+
+// plainText turns console text (CR LF, a frame of '=') into lines for
+// the screen.
+func plainText(s string) string {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n") {
+		if strings.Trim(l, "=") == "" && l != "" {
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}

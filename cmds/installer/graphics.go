@@ -1,0 +1,127 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/evdev"
+	"github.com/plinth-os/plinth/internal/fb"
+	"github.com/plinth-os/plinth/internal/gfx"
+	"github.com/plinth-os/plinth/internal/vt"
+	"github.com/plinth-os/plinth/internal/wizard"
+)
+
+// noGraphicsFlag on the kernel command line keeps the text UI on the
+// screen (for machines whose framebuffer misbehaves).
+const noGraphicsFlag = "plinth.ui=text"
+
+// keyboardWait is how long to look for a USB keyboard that is still
+// being probed when the installer starts.
+const keyboardWait = 5 * time.Second
+
+// graphics is the installer on the framebuffer: the wizard's screens
+// drawn with the brand, keys from evdev keyboards.
+type graphics struct {
+	dev     *fb.Device
+	r       *gfx.Renderer
+	img     *image.RGBA
+	restore func() error
+	keys    chan wizard.Key
+}
+
+// openGraphics takes over the framebuffer, or says why not; the caller
+// then keeps the text UI on the screen.
+func openGraphics(procRoot string, logf func(string, ...any)) (*graphics, error) {
+	if b, err := os.ReadFile(procRoot + "/cmdline"); err == nil && strings.Contains(string(b), noGraphicsFlag) {
+		return nil, fmt.Errorf("%s on the kernel command line", noGraphicsFlag)
+	}
+	dev, err := fb.Open("/dev/fb0")
+	if err != nil {
+		return nil, err
+	}
+	b, err := brand.Load(brand.Dir)
+	if err != nil {
+		logf("brand: %v; using the built-in one", err)
+		b = brand.Default()
+	}
+	r, err := gfx.New(b)
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	restore, err := vt.Graphics("/dev/tty0")
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	logf("graphics: %s %s", dev.Name(), dev.Layout())
+	g := &graphics{dev: dev, r: r, img: image.NewRGBA(image.Rectangle{Max: dev.Size()}), restore: restore,
+		keys: make(chan wizard.Key, 16)}
+	go g.readKeyboards(logf)
+	return g, nil
+}
+
+// readKeyboards forwards evdev keys, waiting a little for a keyboard
+// that is still being probed.
+func (g *graphics) readKeyboards(logf func(string, ...any)) {
+	deadline := time.Now().Add(keyboardWait)
+	for {
+		kb, err := evdev.Open("/dev")
+		if err == nil {
+			for _, d := range kb.Devices() {
+				logf("keyboard: %s (%s)", d.Name, d.Path)
+			}
+			for k := range kb.Keys() {
+				if wk, ok := wizardKey(k); ok {
+					g.keys <- wk
+				}
+			}
+			return
+		}
+		if !errors.Is(err, evdev.ErrNoKeyboard) || time.Now().After(deadline) {
+			logf("keyboard: %v; keys come from the serial console only", err)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func wizardKey(k evdev.Key) (wizard.Key, bool) {
+	kinds := map[evdev.KeyKind]wizard.KeyKind{
+		evdev.KeyRune: wizard.KeyRune, evdev.KeyEnter: wizard.KeyEnter, evdev.KeyEsc: wizard.KeyEsc,
+		evdev.KeyUp: wizard.KeyUp, evdev.KeyDown: wizard.KeyDown, evdev.KeyBackspace: wizard.KeyBackspace,
+		evdev.KeyTab: wizard.KeyTab,
+	}
+	kind, ok := kinds[k.Kind]
+	return wizard.Key{Kind: kind, Rune: k.Rune}, ok
+}
+
+// Draw shows v on the screen.
+func (g *graphics) Draw(v wizard.View) error {
+	g.r.Draw(g.img, v)
+	return g.dev.Draw(g.img)
+}
+
+// Close gives the screen back to the text console.
+func (g *graphics) Close() {
+	g.restore()
+	g.dev.Close()
+}
+
+// mergeKeys merges key channels into one.
+func mergeKeys(chans ...<-chan wizard.Key) <-chan wizard.Key {
+	out := make(chan wizard.Key, 16)
+	for _, c := range chans {
+		go func(c <-chan wizard.Key) {
+			for k := range c {
+				out <- k
+			}
+		}(c)
+	}
+	return out
+}
