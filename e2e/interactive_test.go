@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
+	"github.com/plinth-os/plinth/internal/brand"
 )
 
 // screenWaiter follows the installer's "screen" events.
@@ -148,7 +149,7 @@ func TestInstallFailureExportsLogs(t *testing.T) {
 	target := sparseFile(t, filepath.Join(dir, "failing.img"), 8<<30)
 	stick := sparseFile(t, filepath.Join(dir, "stick.img"), 64<<20)
 	run(t, "mkfs.fat", "-n", "LOGS", stick)
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, QMP: true, Drives: []qemu.Drive{
 		{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
 		{Kind: qemu.NVMe, File: target, Serial: "FAILING01", FailWrites: true},
 		{Kind: qemu.USB, File: stick, Serial: "LOGSTICK"},
@@ -179,6 +180,9 @@ func TestInstallFailureExportsLogs(t *testing.T) {
 	s.wait("confirm", "", time.Minute)
 	s.keys(id + "\r")
 	fail := s.wait("failed", "", 5*time.Minute)
+	if img := shot(t, m, dir, "failed"); share(img, brand.Default().Background) < 0.3 {
+		t.Error("the failure screen is not drawn in the brand's colours")
+	}
 	if fail["code"] != "install-write" || fail["wrote"] != true {
 		t.Errorf("failure %v, want install-write after writing", fail)
 	}

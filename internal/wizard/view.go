@@ -192,6 +192,7 @@ func (w *Wizard) Event() map[string]any {
 		ev["disks"] = ds
 	case ScreenConfirm:
 		ev["shortId"], ev["disk"], ev["hasData"] = w.target.ShortID, w.target.Disk.Name, w.target.HasData
+		ev["typed"] = len(w.input) // how much, not what: enough to follow typing
 	case ScreenAdvanced:
 		ev["dataSize"], ev["hostname"] = string(w.edit[0]), string(w.edit[1])
 	case ScreenFailed:
