@@ -77,9 +77,7 @@ func (g *graphics) readKeyboards(logf func(string, ...any)) {
 				logf("keyboard: %s (%s)", d.Name, d.Path)
 			}
 			for k := range kb.Keys() {
-				if wk, ok := wizardKey(k); ok {
-					g.keys <- wk
-				}
+				g.keys <- k
 			}
 			return
 		}
@@ -89,16 +87,6 @@ func (g *graphics) readKeyboards(logf func(string, ...any)) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-}
-
-func wizardKey(k evdev.Key) (wizard.Key, bool) {
-	kinds := map[evdev.KeyKind]wizard.KeyKind{
-		evdev.KeyRune: wizard.KeyRune, evdev.KeyEnter: wizard.KeyEnter, evdev.KeyEsc: wizard.KeyEsc,
-		evdev.KeyUp: wizard.KeyUp, evdev.KeyDown: wizard.KeyDown, evdev.KeyBackspace: wizard.KeyBackspace,
-		evdev.KeyTab: wizard.KeyTab,
-	}
-	kind, ok := kinds[k.Kind]
-	return wizard.Key{Kind: kind, Rune: k.Rune}, ok
 }
 
 // Draw shows v on the screen.

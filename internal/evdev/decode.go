@@ -2,29 +2,9 @@ package evdev
 
 import (
 	"encoding/binary"
+	"github.com/plinth-os/plinth/internal/keys"
 	"unsafe"
 )
-
-// KeyKind is the kind of a decoded keypress. The values mirror
-// wizard.KeyKind; convert with an explicit switch all the same.
-type KeyKind int
-
-// Keys the installer's screens understand.
-const (
-	KeyRune KeyKind = iota
-	KeyEnter
-	KeyEsc
-	KeyUp
-	KeyDown
-	KeyBackspace
-	KeyTab
-)
-
-// Key is one keypress.
-type Key struct {
-	Kind KeyKind
-	Rune rune // for KeyRune
-}
 
 // eventSize is sizeof(struct input_event): a struct timeval of two C longs
 // (24 bytes in all on 64-bit Linux), then type u16, code u16, value s32.
@@ -77,7 +57,7 @@ type decoder struct {
 
 // feed takes one event and returns the key it completes, if any.
 // Value 1 is a press, 2 an autorepeat (a press again), 0 a release.
-func (d *decoder) feed(ev event) (Key, bool) {
+func (d *decoder) feed(ev event) (keys.Key, bool) {
 	if ev.Type == evSyn {
 		switch ev.Code {
 		case synDropped:
@@ -88,10 +68,10 @@ func (d *decoder) feed(ev event) (Key, bool) {
 		case synReport:
 			d.dropped = false
 		}
-		return Key{}, false
+		return keys.Key{}, false
 	}
 	if d.dropped || ev.Type != evKey || ev.Value < 0 || ev.Value > 2 {
-		return Key{}, false
+		return keys.Key{}, false
 	}
 	down := ev.Value != 0
 	switch ev.Code {
@@ -120,29 +100,29 @@ func (d *decoder) feed(ev event) (Key, bool) {
 			return d.translate(ev.Code)
 		}
 	}
-	return Key{}, false
+	return keys.Key{}, false
 }
 
 func (d *decoder) shift() bool { return d.shiftL || d.shiftR }
 
-// translate maps a pressed key to a Key under the current modifiers.
-func (d *decoder) translate(code uint16) (Key, bool) {
+// translate maps a pressed key to a keys.Key under the current modifiers.
+func (d *decoder) translate(code uint16) (keys.Key, bool) {
 	switch code {
 	case keyEnter, keyKPEnter:
-		return Key{Kind: KeyEnter}, true
+		return keys.Key{Kind: keys.Enter}, true
 	case keyEsc:
-		return Key{Kind: KeyEsc}, true
+		return keys.Key{Kind: keys.Esc}, true
 	case keyUp:
-		return Key{Kind: KeyUp}, true
+		return keys.Key{Kind: keys.Up}, true
 	case keyDown:
-		return Key{Kind: KeyDown}, true
+		return keys.Key{Kind: keys.Down}, true
 	case keyBackspace:
-		return Key{Kind: KeyBackspace}, true
+		return keys.Key{Kind: keys.Backspace}, true
 	case keyTab:
 		if d.shift() {
-			return Key{Kind: KeyUp}, true
+			return keys.Key{Kind: keys.Up}, true
 		}
-		return Key{Kind: KeyTab}, true
+		return keys.Key{Kind: keys.Tab}, true
 	}
 	var r rune
 	switch {
@@ -168,11 +148,11 @@ func (d *decoder) translate(code uint16) (Key, bool) {
 			// Num Lock off: the keypad is a cursor pad.
 			switch code {
 			case keyKP8:
-				return Key{Kind: KeyUp}, true
+				return keys.Key{Kind: keys.Up}, true
 			case keyKP2:
-				return Key{Kind: KeyDown}, true
+				return keys.Key{Kind: keys.Down}, true
 			}
-			return Key{}, false
+			return keys.Key{}, false
 		}
 	case code == keyKPSlash:
 		r = '/'
@@ -181,9 +161,9 @@ func (d *decoder) translate(code uint16) (Key, bool) {
 	}
 	if r == 0 || d.ctrlL || d.ctrlR || d.altL || d.altR {
 		// Ctrl-C and friends must not type a "c" into a field.
-		return Key{}, false
+		return keys.Key{}, false
 	}
-	return Key{Kind: KeyRune, Rune: r}, true
+	return keys.Key{Kind: keys.Rune, Rune: r}, true
 }
 
 // ledReport is what to write to a keyboard to light its Num and Caps Lock

@@ -2,6 +2,7 @@ package evdev
 
 import (
 	"encoding/binary"
+	"github.com/plinth-os/plinth/internal/keys"
 	"slices"
 	"testing"
 )
@@ -53,22 +54,22 @@ func stream(evs []event) []byte {
 }
 
 // decodeStream feeds a byte stream through d the way the reader does.
-func decodeStream(d *decoder, b []byte) []Key {
-	var keys []Key
+func decodeStream(d *decoder, b []byte) []keys.Key {
+	var got []keys.Key
 	for off := 0; off+eventSize <= len(b); off += eventSize {
 		if k, ok := d.feed(parseEvent(b[off : off+eventSize])); ok {
-			keys = append(keys, k)
+			got = append(got, k)
 		}
 	}
-	return keys
+	return got
 }
 
-func runes(s string) []Key {
-	var keys []Key
+func runes(s string) []keys.Key {
+	var out []keys.Key
 	for _, r := range s {
-		keys = append(keys, Key{Kind: KeyRune, Rune: r})
+		out = append(out, keys.Key{Kind: keys.Rune, Rune: r})
 	}
-	return keys
+	return out
 }
 
 func TestEventSize(t *testing.T) {
@@ -85,7 +86,7 @@ func TestDecode(t *testing.T) {
 		name   string
 		start  decoder
 		events []event
-		want   []Key
+		want   []keys.Key
 	}{
 		{"letters", decoder{}, seq(tap(keyQ), tap(keyA), tap(keyZ), tap(keyM), tap(keyP), tap(keyL)), runes("qazmpl")},
 		{"left shift", decoder{}, with(keyLeftShift, tap(keyA)), runes("A")},
@@ -103,15 +104,15 @@ func TestDecode(t *testing.T) {
 		{"caps lock on at start (LED)", decoder{caps: true}, tap(keyA), runes("A")},
 		{"autorepeat types again", decoder{}, []event{press(keyA), repeat(keyA), repeat(keyA), release(keyA)}, runes("aaa")},
 		{"release alone types nothing", decoder{}, []event{release(keyA), syn}, nil},
-		{"enter and keypad enter", decoder{}, seq(tap(keyEnter), tap(keyKPEnter)), []Key{{Kind: KeyEnter}, {Kind: KeyEnter}}},
+		{"enter and keypad enter", decoder{}, seq(tap(keyEnter), tap(keyKPEnter)), []keys.Key{{Kind: keys.Enter}, {Kind: keys.Enter}}},
 		{"navigation", decoder{}, seq(tap(keyEsc), tap(keyUp), tap(keyDown), tap(keyBackspace), tap(keyTab)),
-			[]Key{{Kind: KeyEsc}, {Kind: KeyUp}, {Kind: KeyDown}, {Kind: KeyBackspace}, {Kind: KeyTab}}},
-		{"shift-tab is up", decoder{}, with(keyLeftShift, tap(keyTab)), []Key{{Kind: KeyUp}}},
+			[]keys.Key{{Kind: keys.Esc}, {Kind: keys.Up}, {Kind: keys.Down}, {Kind: keys.Backspace}, {Kind: keys.Tab}}},
+		{"shift-tab is up", decoder{}, with(keyLeftShift, tap(keyTab)), []keys.Key{{Kind: keys.Up}}},
 		{"ctrl-c types nothing", decoder{}, seq(with(keyLeftCtrl, tap(keyZ)), with(keyRightCtrl, tap(keyZ)), tap(keyZ)), runes("z")},
 		{"alt-x types nothing", decoder{}, seq(with(keyLeftAlt, tap(keyZ)), with(keyRightAlt, tap(keyZ))), nil},
-		{"ctrl does not block enter", decoder{}, with(keyLeftCtrl, tap(keyEnter)), []Key{{Kind: KeyEnter}}},
+		{"ctrl does not block enter", decoder{}, with(keyLeftCtrl, tap(keyEnter)), []keys.Key{{Kind: keys.Enter}}},
 		{"keypad without num lock is a cursor pad", decoder{}, seq(tap(keyKP8), tap(keyKP2), tap(keyKP5), tap(keyKPDot), tap(keyKPMinus), tap(keyKPPlus), tap(keyKPAsterisk), tap(keyKPSlash)),
-			append([]Key{{Kind: KeyUp}, {Kind: KeyDown}}, runes("-+*/")...)},
+			append([]keys.Key{{Kind: keys.Up}, {Kind: keys.Down}}, runes("-+*/")...)},
 		{"keypad with num lock", decoder{}, seq(tap(keyNumLock), tap(keyKP7), tap(keyKP8), tap(keyKP0), tap(keyKPDot), tap(keyKP3), tap(keyKPEqual)), runes("780.3=")},
 		{"num lock on at start (LED)", decoder{num: true}, tap(keyKP2), runes("2")},
 		{"keys without a meaning", decoder{}, seq(tap(keyF1), tap(keyLeft), tap(keyPower), tap(btnLeft)), nil},

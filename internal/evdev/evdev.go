@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/plinth-os/plinth/internal/keys"
 	"os"
 	"path/filepath"
 	"sort"
@@ -37,7 +38,7 @@ type Device struct {
 // Keyboard reads all keyboards found at Open and merges their keys.
 type Keyboard struct {
 	devices   []Device
-	keys      chan Key
+	keys      chan keys.Key
 	done      chan struct{}
 	files     []*os.File
 	wg        sync.WaitGroup
@@ -110,7 +111,7 @@ func open(devRoot string, sys system) (*Keyboard, error) {
 	}
 	sort.Slice(paths, func(i, j int) bool { return eventNumber(paths[i]) < eventNumber(paths[j]) })
 
-	k := &Keyboard{keys: make(chan Key, 64), done: make(chan struct{})}
+	k := &Keyboard{keys: make(chan keys.Key, 64), done: make(chan struct{})}
 	var decoders []decoder
 	var skipped []string
 	for _, p := range paths {
@@ -246,7 +247,7 @@ func (k *Keyboard) read(f *os.File, dev Device, dec decoder) {
 
 // Keys delivers keypresses from all keyboards. It is closed after Close,
 // or when every keyboard has gone away.
-func (k *Keyboard) Keys() <-chan Key { return k.keys }
+func (k *Keyboard) Keys() <-chan keys.Key { return k.keys }
 
 // Devices lists the keyboards being read, for the log.
 func (k *Keyboard) Devices() []Device { return append([]Device(nil), k.devices...) }

@@ -2,6 +2,7 @@ package evdev
 
 import (
 	"errors"
+	"github.com/plinth-os/plinth/internal/keys"
 	"io"
 	"maps"
 	"os"
@@ -112,10 +113,10 @@ func fullKeyboard() []int {
 	return append(codes, keyKPEnter, keyRightCtrl, keyKPSlash, keyRightAlt, keyUp, keyLeft, keyDown)
 }
 
-func recv(t *testing.T, keys <-chan Key) Key {
+func recv(t *testing.T, in <-chan keys.Key) keys.Key {
 	t.Helper()
 	select {
-	case k, ok := <-keys:
+	case k, ok := <-in:
 		if !ok {
 			t.Fatal("Keys closed early")
 		}
@@ -123,10 +124,10 @@ func recv(t *testing.T, keys <-chan Key) Key {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no key within 5s")
 	}
-	return Key{}
+	return keys.Key{}
 }
 
-func waitClosed(t *testing.T, keys <-chan Key) {
+func waitClosed(t *testing.T, keys <-chan keys.Key) {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
@@ -169,15 +170,15 @@ func TestOpenFindsKeyboardsAndMergesThem(t *testing.T) {
 	}
 
 	devs["event1"].send(t, tap(keyA))
-	if k := recv(t, kb.Keys()); k != (Key{Kind: KeyRune, Rune: 'a'}) {
+	if k := recv(t, kb.Keys()); k != (keys.Key{Kind: keys.Rune, Rune: 'a'}) {
 		t.Errorf("PS/2 keyboard typed %v, want 'a'", k)
 	}
 	devs["event10"].send(t, tap(keyA)) // Caps Lock LED was on at Open
-	if k := recv(t, kb.Keys()); k != (Key{Kind: KeyRune, Rune: 'A'}) {
+	if k := recv(t, kb.Keys()); k != (keys.Key{Kind: keys.Rune, Rune: 'A'}) {
 		t.Errorf("USB keyboard typed %v, want 'A'", k)
 	}
 	devs["event10"].send(t, seq(tap(keyCapsLock), tap(keyEnter)))
-	if k := recv(t, kb.Keys()); k != (Key{Kind: KeyEnter}) {
+	if k := recv(t, kb.Keys()); k != (keys.Key{Kind: keys.Enter}) {
 		t.Errorf("got %v, want Enter", k)
 	}
 	led := make([]byte, 3*eventSize)
@@ -219,7 +220,7 @@ func TestSplitEvents(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if got := []Key{recv(t, kb.Keys()), recv(t, kb.Keys())}; !slices.Equal(got, runes("z.")) {
+	if got := []keys.Key{recv(t, kb.Keys()), recv(t, kb.Keys())}; !slices.Equal(got, runes("z.")) {
 		t.Errorf("got %v, want z .", got)
 	}
 }
@@ -262,7 +263,7 @@ func TestKeyboardGone(t *testing.T) {
 	}
 	devs["event0"].send(t, tap(keyM))
 	devs["event0"].peer.Close()
-	if k := recv(t, kb.Keys()); k != (Key{Kind: KeyRune, Rune: 'm'}) {
+	if k := recv(t, kb.Keys()); k != (keys.Key{Kind: keys.Rune, Rune: 'm'}) {
 		t.Errorf("got %v, want 'm' sent before unplugging", k)
 	}
 	waitClosed(t, kb.Keys())

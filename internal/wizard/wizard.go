@@ -18,6 +18,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/keys"
 )
 
 // Screens, as the "screen" event names them.
@@ -37,25 +38,23 @@ const DoneCountdown = 10
 // maxInput bounds what can be typed into a field.
 const maxInput = 63
 
-// KeyKind is the kind of a decoded keypress.
-type KeyKind int
+// Key is one keypress; KeyKind its kind (internal/keys, shared with the
+// keyboard and terminal decoders).
+type (
+	Key     = keys.Key
+	KeyKind = keys.Kind
+)
 
 // Keys the wizard understands.
 const (
-	KeyRune KeyKind = iota
-	KeyEnter
-	KeyEsc
-	KeyUp
-	KeyDown
-	KeyBackspace
-	KeyTab
+	KeyRune      = keys.Rune
+	KeyEnter     = keys.Enter
+	KeyEsc       = keys.Esc
+	KeyUp        = keys.Up
+	KeyDown      = keys.Down
+	KeyBackspace = keys.Backspace
+	KeyTab       = keys.Tab
 )
-
-// Key is one keypress.
-type Key struct {
-	Kind KeyKind
-	Rune rune // for KeyRune
-}
 
 // Machine is what the welcome screen shows.
 type Machine struct {

@@ -23,7 +23,7 @@ func cands() []installplan.Candidate {
 
 func maxData(c installplan.Candidate) (int64, error) { return c.Disk.Size - 1<<30, nil }
 
-func keys(s string) []Key {
+func keySeq(s string) []Key {
 	var out []Key
 	for _, r := range s {
 		switch r {
@@ -47,7 +47,7 @@ func keys(s string) []Key {
 // press sends keys and returns the last non-nil action.
 func press(w *Wizard, s string) Action {
 	var last Action
-	for _, k := range keys(s) {
+	for _, k := range keySeq(s) {
 		if a := w.Key(k); a != nil {
 			last = a
 		}
