@@ -16,7 +16,7 @@ export GOFLAGS ?= -mod=mod
 
 # Debian packages the build and the tests need, by the command that proves each is there.
 APT_PACKAGES := make gcc bc bison flex libelf-dev libssl-dev xz-utils tar curl unzip git ca-certificates \
-	linux-source systemd-boot-efi qemu-system-x86 ovmf xorriso mtools dosfstools e2fsprogs gdisk fdisk binutils
+	linux-source systemd-boot-efi qemu-system-x86 ovmf xorriso mtools dosfstools e2fsprogs gdisk fdisk binutils file
 
 .PHONY: all deps go iso test unit e2e bench vet clean
 all: iso
