@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,6 +79,7 @@ func TestUnattendedInstall(t *testing.T) {
 		seconds := ev["seconds"].(float64)
 		recordTiming(t, "install-8GiB/round"+itoa(int64(round)), seconds)
 		waitExit(t, m, 2*time.Minute)
+		t.Logf("round %d steps (seconds since the install started): %s", round, stepTimes(m))
 		if round == 1 {
 			dd := ddSeconds(t, filepath.Join(dir, "dd"), int64(ev["bytes"].(float64)))
 			recordTiming(t, "install-8GiB/dd-same-bytes", dd)
@@ -117,6 +119,22 @@ func TestUnattendedInstall(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// stepTimes lists when each install step began, from the progress events.
+func stepTimes(m *qemu.Machine) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range m.Events() {
+		step, _ := e["step"].(string)
+		sec, ok := e["seconds"].(float64)
+		if e["event"] != "progress" || !ok || seen[step] {
+			continue
+		}
+		seen[step] = true
+		out = append(out, fmt.Sprintf("%s %.2f", step, sec))
+	}
+	return strings.Join(out, ", ")
+}
 
 // ddSeconds boots a test image that writes n bytes (rounded up to MiB)
 // of zeros onto a blank 8 GiB NVMe disk with dd and syncs, as fast as a

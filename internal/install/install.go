@@ -89,8 +89,9 @@ func Wrote(err error) bool {
 type Progress struct {
 	Step    string
 	Percent int
-	Bytes   int64 // written to the disk so far
-	Total   int64 // expected bytes to write
+	Bytes   int64         // written to the disk so far
+	Total   int64         // expected bytes to write
+	Elapsed time.Duration // since the install started; 0 before
 }
 
 // Env is the machine the installer runs on.
@@ -159,6 +160,9 @@ func Run(ctx context.Context, env Env, a *answers.Answers, m Manifest, uki []byt
 func (env Env) progress(p Progress) {
 	if env.Events != nil {
 		ev := map[string]any{"step": p.Step, "percent": p.Percent}
+		if p.Elapsed > 0 {
+			ev["seconds"] = p.Elapsed.Seconds()
+		}
 		if p.Total > 0 {
 			ev["bytes"], ev["total"] = p.Bytes, p.Total
 		}
@@ -188,6 +192,10 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 	if err != nil {
 		return nil, err
 	}
+	progress := func(p Progress) {
+		p.Elapsed = time.Since(start)
+		env.progress(p)
+	}
 	var c *installplan.Candidate
 	for i := range cands {
 		d := cands[i].Disk
@@ -201,7 +209,7 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 	if err := installplan.Confirm(*c, a.Wipe, typed); err != nil {
 		return nil, err
 	}
-	env.progress(Progress{Step: "plan", Percent: 5})
+	progress(Progress{Step: "plan", Percent: 5})
 	seed := append(append([]byte(nil), env.Seed...), c.Disk.Serial...)
 	plan, err := installplan.MakePlan(*c, a, m.Product, m.Version, m.RuntimeUKISize, seed)
 	if err != nil {
@@ -249,7 +257,7 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 		if cw.total > 0 {
 			pct = r[0] + int(float64(r[1]-r[0])*min(1, float64(cw.stepBytes)/float64(max(1, cw.stepTotal))))
 		}
-		env.progress(Progress{Step: step, Percent: pct, Bytes: min(cw.n, cw.total), Total: cw.total})
+		progress(Progress{Step: step, Percent: pct, Bytes: min(cw.n, cw.total), Total: cw.total})
 	}
 	cw.onWrite = report
 	err = provision.Write(cw, l, provision.Content{
@@ -262,7 +270,7 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 		},
 	})
 	if err == nil {
-		env.progress(Progress{Step: "sync", Percent: 74, Bytes: cw.n, Total: max(cw.n, cw.total)})
+		progress(Progress{Step: "sync", Percent: 74, Bytes: cw.n, Total: max(cw.n, cw.total)})
 		err = f.Sync()
 	}
 	if err != nil {
@@ -270,19 +278,19 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 	}
 	written := cw.n
 
-	env.progress(Progress{Step: "boot-entry", Percent: 80, Bytes: written, Total: written})
+	progress(Progress{Step: "boot-entry", Percent: 80, Bytes: written, Total: written})
 	num, err := bootEntry(env.Vars, m.Product, l, loader)
 	if err != nil {
 		err.(*Error).Wrote = true
 		return nil, err
 	}
-	env.progress(Progress{Step: "verify", Percent: 90, Bytes: written, Total: written})
+	progress(Progress{Step: "verify", Percent: 90, Bytes: written, Total: written})
 	if err := verify(f, l, loader, uki, cfg, env.Vars, num, partitionDevice(env.DevRoot, c.Disk.Name, 2)); err != nil {
 		err.(*Error).Wrote = true
 		return nil, err
 	}
 	ours, _ := ourEntries(env.Vars, m.Product)
-	env.progress(Progress{Step: "done", Percent: 100, Bytes: written, Total: written})
+	progress(Progress{Step: "done", Percent: 100, Bytes: written, Total: written})
 	return &Result{Plan: plan, BootEntry: num, OurEntries: ours, Disk: c.Disk, Duration: time.Since(start), BytesOnDisk: written}, nil
 }
 
