@@ -285,6 +285,12 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 		return nil, err
 	}
 	progress(Progress{Step: "verify", Percent: 90, Bytes: written, Total: written})
+	// Drop the disk's cached pages, so the read-back below comes from
+	// the disk and not from memory. Image files (tests) have no such
+	// cache to drop; that is not an error.
+	if err := unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0); err != nil && !errors.Is(err, unix.ENOTTY) && !errors.Is(err, unix.EINVAL) {
+		return nil, failWritten("verify", "install: verify: flush the cache of %s: %w", c.Describe(), err)
+	}
 	if err := verify(f, l, loader, uki, cfg, env.Vars, num, partitionDevice(env.DevRoot, c.Disk.Name, 2)); err != nil {
 		err.(*Error).Wrote = true
 		return nil, err
