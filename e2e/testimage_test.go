@@ -27,6 +27,7 @@ var testCommands = []string{
 	"github.com/plinth-os/plinth/cmds/mkfs-vfat",
 	"github.com/plinth-os/plinth/cmds/mkfs-ext4",
 	"github.com/plinth-os/plinth/cmds/gptpart",
+	"github.com/plinth-os/plinth/cmds/installer",
 	"github.com/u-root/u-root/cmds/core/mount",
 	"github.com/u-root/u-root/cmds/core/umount",
 	"github.com/u-root/u-root/cmds/core/cat",
@@ -47,6 +48,13 @@ const stubPath = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
 // testUKI builds a UKI on the installer kernel whose uinit runs steps.
 func testUKI(t *testing.T, steps []([]string), after string) []byte {
+	t.Helper()
+	return testUKIFiles(t, steps, after, nil)
+}
+
+// testUKIFiles is testUKI with more files in the initramfs (absolute
+// paths).
+func testUKIFiles(t *testing.T, steps []([]string), after string, files map[string][]byte) []byte {
 	t.Helper()
 	testBB.once.Do(func() {
 		out := filepath.Join(os.TempDir(), "plinth-e2e-bb")
@@ -73,7 +81,7 @@ func testUKI(t *testing.T, steps []([]string), after string) []byte {
 		Busybox:  testBB.bin,
 		Commands: initramfs.CommandNames(testCommands),
 		Uinit:    "e2e-runner",
-		Files:    map[string][]byte{"/etc/plinth/e2e-steps.json": stepsJSON},
+		Files:    withFile(files, "/etc/plinth/e2e-steps.json", stepsJSON),
 	}.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -129,4 +137,12 @@ func treeFS(files map[string][]byte) fstest.MapFS {
 		tree[p] = &fstest.MapFile{Data: data, Mode: 0o644, ModTime: time.Unix(1700000000, 0)}
 	}
 	return tree
+}
+
+func withFile(files map[string][]byte, path string, data []byte) map[string][]byte {
+	out := map[string][]byte{path: data}
+	for p, d := range files {
+		out[p] = d
+	}
+	return out
 }
