@@ -309,6 +309,15 @@ func TestAnswersFromPLINTHCFG(t *testing.T) {
 				if ev["code"] != "answers-invalid" || ev["line"] != float64(2) || ev["field"] != "wipe" {
 					t.Errorf("error event %v, want answers-invalid at line 2, field wipe", ev)
 				}
+				// The failure screen follows; the stick is never a candidate.
+				ready := waitEvent(t, m, "ready", time.Minute)
+				for _, c := range ready["candidates"].([]any) {
+					c := c.(map[string]any)
+					d := c["disk"].(map[string]any)
+					if d["serial"] == "PLINTHCFG1" && (c["eligible"] == true || !strings.Contains(fmt.Sprint(c["reasons"]), "answers volume")) {
+						t.Errorf("the PLINTHCFG stick is offered or not marked: %v", c)
+					}
+				}
 				m.Stop()
 				for _, e := range m.Events() {
 					if e["event"] == "plan" || e["event"] == "progress" {

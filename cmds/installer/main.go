@@ -22,6 +22,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/answersvol"
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
@@ -67,7 +68,12 @@ func main() {
 	a.out = text.Text()
 	a.env = a.installEnv()
 	a.loadPayload()
-	if ans, src, err := findAnswers(a.roots); err != nil {
+	ans, src, err := findAnswers(a.roots)
+	if src.Disk != "" {
+		// Never an install target, whether its answers are good or not.
+		a.env.Exclude = map[string]string{src.Disk: "holds the answers volume " + answersvol.Label}
+	}
+	if err != nil {
 		a.unattendedFailed(err)
 	} else if ans != nil {
 		a.unattended(ans, src)

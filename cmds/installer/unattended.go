@@ -72,9 +72,6 @@ func hasUSB(sysRoot string) bool {
 // unattended installs as the answers say, then reboots or powers off.
 // On failure it returns, and the interactive installer shows the failure.
 func (a *app) unattended(ans *answers.Answers, src answersSource) {
-	if src.Disk != "" {
-		a.env.Exclude = map[string]string{src.Disk: "holds the answers volume " + answersvol.Label}
-	}
 	a.journal.Logf("Unattended installation (%s).", src.Where)
 	fmt.Fprintf(a.out, "\r\nUnattended installation (%s).\r\n", src.Where)
 	if a.payloadErr != nil {
