@@ -11,19 +11,15 @@ package logbundle
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
-	"errors"
 	"fmt"
+	"github.com/plinth-os/plinth/internal/kmsg"
 	"io"
 	"io/fs"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // File is one file of a bundle.
@@ -86,78 +82,12 @@ func Build(w io.Writer, files []File, now time.Time) error {
 	return nil
 }
 
-// kmsgBufSize is larger than the longest record /dev/kmsg returns
-// (CONSOLE_EXT_LOG_MAX, 8 KiB); a smaller buffer makes read fail with
-// EINVAL.
-const kmsgBufSize = 16 << 10
-
-// KernelLog returns the kernel's log buffer, read from devRoot/kmsg
-// (normally /dev/kmsg), formatted as dmesg does: "[    1.234567] message"
-// per line. It reads without blocking until the buffer is drained, so it
-// returns as soon as it has read what the kernel had logged.
+// KernelLog returns the kernel's log buffer from devRoot/kmsg (normally
+// /dev/kmsg) in dmesg's format.
 func KernelLog(devRoot string) ([]byte, error) {
-	p := filepath.Join(devRoot, "kmsg")
-	// unix.Open rather than os.Open: the os package would put a character
-	// device in the runtime poller and wait on EAGAIN instead of returning.
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	b, err := kmsg.ReadAll(filepath.Join(devRoot, "kmsg"))
 	if err != nil {
-		return nil, fmt.Errorf("logbundle: open %s: %w", p, err)
+		return nil, fmt.Errorf("logbundle: %w", err)
 	}
-	defer unix.Close(fd)
-	var raw bytes.Buffer
-	var out bytes.Buffer
-	buf := make([]byte, kmsgBufSize)
-	for {
-		n, err := unix.Read(fd, buf)
-		switch {
-		case errors.Is(err, unix.EAGAIN) || (err == nil && n == 0):
-			formatKmsg(&out, raw.Bytes())
-			return out.Bytes(), nil
-		case errors.Is(err, unix.EPIPE):
-			// The ring buffer overwrote records before we read them;
-			// the next read returns the oldest one still there.
-			formatKmsg(&out, raw.Bytes())
-			raw.Reset()
-			out.WriteString("[logbundle: kernel messages lost here: the log buffer wrapped while it was read]\n")
-			continue
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("logbundle: read %s: %w", p, err)
-		}
-		raw.Write(buf[:n])
-	}
-}
-
-// formatKmsg appends the records in b, as /dev/kmsg returns them, to out
-// in dmesg's format. A record is a line "prio,seq,usec,flags[,...];text"
-// followed by continuation lines that start with a space (" KEY=value"
-// device properties), which are left out. A line that does not parse is
-// kept as it is rather than lost.
-func formatKmsg(out *bytes.Buffer, b []byte) {
-	for line := range strings.Lines(string(b)) {
-		line = strings.TrimSuffix(line, "\n")
-		if line == "" || line[0] == ' ' {
-			continue
-		}
-		out.WriteString(formatRecord(line))
-		out.WriteByte('\n')
-	}
-}
-
-// formatRecord formats one record header line.
-func formatRecord(line string) string {
-	hdr, text, ok := strings.Cut(line, ";")
-	if !ok {
-		return line
-	}
-	fields := strings.Split(hdr, ",")
-	if len(fields) < 3 {
-		return line
-	}
-	usec, err := strconv.ParseUint(fields[2], 10, 64)
-	if err != nil {
-		return line
-	}
-	return fmt.Sprintf("[%5d.%06d] %s", usec/1e6, usec%1e6, text)
+	return b, nil
 }
