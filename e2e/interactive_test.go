@@ -189,6 +189,17 @@ func TestInstallFailureExportsLogs(t *testing.T) {
 	if _, _, err := m.WaitEvent(context.Background(), "error", 0); err != nil {
 		t.Errorf("no error event: %v", err)
 	}
+	// The kernel's I/O errors, which the hidden text console would have
+	// shown, reach the screen.
+	alerted := false
+	for _, e := range eventsNamed(m, "screen") {
+		if note, _ := e["note"].(string); strings.Contains(note, "Kernel error") {
+			alerted = true
+		}
+	}
+	if !alerted {
+		t.Error("no kernel error was shown on any screen")
+	}
 	s.keys("e")
 	exp := waitEvent(t, m, "logs-exported", 2*time.Minute)
 	path, _ := exp["path"].(string)

@@ -14,6 +14,7 @@ import (
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/fb"
 	"github.com/plinth-os/plinth/internal/gfx"
+	"github.com/plinth-os/plinth/internal/kmsg"
 	"github.com/plinth-os/plinth/internal/vt"
 	"golang.org/x/sys/unix"
 )
@@ -81,9 +82,19 @@ func (s *statusScreen) SetMessage(m string) {
 func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel release) {
 	t := time.NewTicker(statusEvery)
 	defer t.Stop()
+	// Kernel errors would print on the text console, which this screen
+	// hides: the last few are shown on it instead.
+	kerrs, err := kmsg.Follow(ctx, "/dev/kmsg", kmsg.Err)
+	if err != nil {
+		a.say("status screen: kernel errors will not be shown: %v", err)
+	}
+	var recent []string
 	var shown gfx.Status
 	for {
 		st := a.status(rel, s)
+		if st.Message == "" && len(recent) > 0 {
+			st.Message = "Kernel errors:\n" + strings.Join(recent, "\n")
+		}
 		s.r.DrawStatus(s.img, st)
 		if err := s.dev.Draw(s.img); err != nil {
 			a.say("status screen: %v", err)
@@ -102,6 +113,15 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 			return
 		case <-t.C:
 		case <-s.kick:
+		case r, ok := <-kerrs:
+			if !ok {
+				kerrs = nil
+				break
+			}
+			recent = append(recent, r.String())
+			if len(recent) > 3 {
+				recent = recent[len(recent)-3:]
+			}
 		}
 	}
 }

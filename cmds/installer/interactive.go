@@ -11,6 +11,7 @@ import (
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/kmsg"
 	"github.com/plinth-os/plinth/internal/provision"
 	"github.com/plinth-os/plinth/internal/sysinfo"
 	"github.com/plinth-os/plinth/internal/tui"
@@ -65,6 +66,12 @@ func (a *app) interactive(keys <-chan byte) {
 		keyChans = append(keyChans, a.gfx.keys)
 	}
 	typed := mergeKeys(keyChans...)
+	// Kernel errors would print on the text console, which the screens
+	// keep hidden: show them on the screen instead.
+	kerrs, err := kmsg.Follow(context.Background(), "/dev/kmsg", kmsg.Err)
+	if err != nil {
+		a.journal.Logf("kernel errors will not be shown: %v", err)
+	}
 	var lastEvent map[string]any
 	for {
 		// Draw before the screen event, so that whoever reacts to the
@@ -101,6 +108,13 @@ func (a *app) interactive(keys <-chan byte) {
 			} else {
 				a.events.Emit("error", map[string]any{"code": "export-logs", "message": e.err.Error()})
 			}
+		case r, ok := <-kerrs:
+			if !ok {
+				kerrs = nil // stopped reading; a nil channel never fires
+				break
+			}
+			a.journal.Logf("kernel: %s", r)
+			wz.Alert(r.Text)
 		case <-tick.C:
 			act = wz.Tick()
 		}

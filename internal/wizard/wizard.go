@@ -521,6 +521,12 @@ func (w *Wizard) Exported(where string, err error) {
 	w.note = "Logs written to " + where + ". You can remove the stick."
 }
 
+// Alert shows a kernel error on the current screen: the screens keep
+// the text console, where the kernel would print it, hidden.
+func (w *Wizard) Alert(text string) {
+	w.note = "Kernel error: " + text
+}
+
 // Tick is called once a second; on the finish screen it counts down and
 // then reboots.
 func (w *Wizard) Tick() Action {

@@ -240,3 +240,15 @@ func bodyText(v View) []string {
 	}
 	return out
 }
+
+func TestAlertShowsOnAnyScreen(t *testing.T) {
+	w := New(Machine{}, cands(), nil)
+	press(w, "\n")
+	w.Alert("nvme nvme0: I/O 12 QID 1 timeout")
+	if v := w.View(); v.Screen != ScreenDisks || !strings.Contains(v.Note, "Kernel error: nvme nvme0") {
+		t.Errorf("view %s note %q", v.Screen, v.Note)
+	}
+	if ev := w.Event(); !strings.Contains(ev["note"].(string), "I/O 12") {
+		t.Errorf("event %v", ev)
+	}
+}
