@@ -291,7 +291,7 @@ func Install(ctx context.Context, env Env, target installplan.Candidate, a *answ
 	if err := unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0); err != nil && !errors.Is(err, unix.ENOTTY) && !errors.Is(err, unix.EINVAL) {
 		return nil, failWritten("verify", "install: verify: flush the cache of %s: %w", c.Describe(), err)
 	}
-	if err := verify(f, l, loader, uki, cfg, env.Vars, num, partitionDevice(env.DevRoot, c.Disk.Name, 2)); err != nil {
+	if err := verify(f, l, loader, strings.ToLower(m.RuntimeUKISHA256), cfg, env.Vars, num, partitionDevice(env.DevRoot, c.Disk.Name, 2)); err != nil {
 		err.(*Error).Wrote = true
 		return nil, err
 	}
@@ -429,7 +429,7 @@ func partitionDevice(devRoot, diskName string, n int) string {
 // verify reads back what was written: the partition table, every file
 // on the ESP, the boot entry, and a write/read round trip on the data
 // partition.
-func verify(f *os.File, l provision.Layout, loader string, uki []byte, cfg *appconfig.Config, vars efivar.Store, num uint16, dataDev string) error {
+func verify(f *os.File, l provision.Layout, loader string, ukiSHA256 string, cfg *appconfig.Config, vars efivar.Store, num uint16, dataDev string) error {
 	t, err := gpt.Read(f, l.DiskSize, l.SectorSize)
 	if err != nil {
 		return fail("verify", "install: verify: re-read partition table: %w", err)
@@ -444,14 +444,18 @@ func verify(f *os.File, l provision.Layout, loader string, uki []byte, cfg *appc
 	if err != nil {
 		return fail("verify", "install: verify: open ESP: %w", err)
 	}
+	// Each file is read back and hashed once, against the digest of what
+	// was written: the manifest's for the UKI copies (the payload was
+	// checked against it before writing), the config's own.
 	wantCfg, _ := appconfig.Marshal(cfg)
-	for path, want := range map[string][]byte{loader: uki, provision.FallbackPath: uki, appconfig.RelPath: wantCfg} {
+	cfgSum := sha256.Sum256(wantCfg)
+	for path, want := range map[string]string{loader: ukiSHA256, provision.FallbackPath: ukiSHA256, appconfig.RelPath: hex.EncodeToString(cfgSum[:])} {
 		got, err := fsys.ReadFile(path)
 		if err != nil {
 			return fail("verify", "install: verify: read %s: %w", path, err)
 		}
-		if sha256.Sum256(got) != sha256.Sum256(want) {
-			return fail("verify", "install: verify: %s on the disk differs from what was written", path)
+		if sum := sha256.Sum256(got); hex.EncodeToString(sum[:]) != want {
+			return fail("verify", "install: verify: %s on the disk differs from what was written (sha256 %x, want %s)", path, sum, want)
 		}
 	}
 	opt, err := efivar.ReadBootEntry(vars, num)
