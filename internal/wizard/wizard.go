@@ -521,10 +521,16 @@ func (w *Wizard) Exported(where string, err error) {
 	w.note = "Logs written to " + where + ". You can remove the stick."
 }
 
+// alertPrefix starts a note that shows a kernel error.
+const alertPrefix = "Kernel error: "
+
 // Alert shows a kernel error on the current screen: the screens keep
-// the text console, where the kernel would print it, hidden.
+// the text console, where the kernel would print it, hidden. It does
+// not replace a note about what the user just did, which matters more.
 func (w *Wizard) Alert(text string) {
-	w.note = "Kernel error: " + text
+	if w.note == "" || strings.HasPrefix(w.note, alertPrefix) {
+		w.note = alertPrefix + text
+	}
 }
 
 // Tick is called once a second; on the finish screen it counts down and

@@ -251,4 +251,14 @@ func TestAlertShowsOnAnyScreen(t *testing.T) {
 	if ev := w.Event(); !strings.Contains(ev["note"].(string), "I/O 12") {
 		t.Errorf("event %v", ev)
 	}
+	w.Alert("a second error")
+	if !strings.Contains(w.View().Note, "a second error") {
+		t.Errorf("a newer kernel error did not replace the older: %q", w.View().Note)
+	}
+	// A note about the user's action stays.
+	press(w, "\nwrong\n")
+	w.Alert("a third error")
+	if note := w.View().Note; !strings.Contains(note, "not this disk's id") {
+		t.Errorf("the kernel error replaced the user's note: %q", note)
+	}
 }
