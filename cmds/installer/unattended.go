@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
@@ -32,19 +34,14 @@ func findAnswers(r roots) (*answers.Answers, answersSource, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, answersSource{}, fmt.Errorf("read %s: %w", r.Answers, err)
 	}
-	// USB sticks may still be probing when init starts us: look twice.
-	var vols []answersvol.Volume
-	for try := 0; try < 2; try++ {
-		var err error
-		if vols, err = answersvol.Find(r.Sys, r.Dev); err != nil {
-			return nil, answersSource{}, err
-		}
-		if len(vols) > 0 {
-			break
-		}
-		if try == 0 && hasUSB(r.Sys) {
-			time.Sleep(2 * time.Second)
-		}
+	// A USB stick may still be probing when init starts us (usb-storage
+	// waits a second before it scans): wait for its disk to appear.
+	for deadline := time.Now().Add(usbWait); usbStoragePending(r.Sys) && time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+	}
+	vols, err := answersvol.Find(r.Sys, r.Dev)
+	if err != nil {
+		return nil, answersSource{}, err
 	}
 	if len(vols) == 0 {
 		return nil, answersSource{}, nil
@@ -62,11 +59,23 @@ func findAnswers(r roots) (*answers.Answers, answersSource, error) {
 	return a, src, err
 }
 
-// hasUSB reports whether a USB storage host exists, whose disks may
-// appear a moment after boot.
-func hasUSB(sysRoot string) bool {
-	_, err := os.Stat(sysRoot + "/bus/usb/drivers/usb-storage")
-	return err == nil
+// usbWait bounds the wait for USB storage to show its disks.
+const usbWait = 5 * time.Second
+
+// usbStoragePending reports whether a USB mass-storage interface
+// (class 08) has no block device under it yet.
+func usbStoragePending(sysRoot string) bool {
+	classes, _ := filepath.Glob(filepath.Join(sysRoot, "bus/usb/devices/*:*/bInterfaceClass"))
+	for _, c := range classes {
+		if b, err := os.ReadFile(c); err != nil || strings.TrimSpace(string(b)) != "08" {
+			continue
+		}
+		blocks, _ := filepath.Glob(filepath.Join(filepath.Dir(c), "host*/target*/*/block/*"))
+		if len(blocks) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // unattended installs as the answers say, then reboots or powers off.
