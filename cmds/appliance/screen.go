@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"image"
 	"net"
 	"os"
 	"reflect"
@@ -11,11 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/plinth-os/plinth/internal/brand"
-	"github.com/plinth-os/plinth/internal/fb"
+	"github.com/plinth-os/plinth/internal/display"
 	"github.com/plinth-os/plinth/internal/gfx"
 	"github.com/plinth-os/plinth/internal/kmsg"
-	"github.com/plinth-os/plinth/internal/vt"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,11 +23,8 @@ const statusEvery = 2 * time.Second
 // statusScreen is the appliance's face on the framebuffer: product,
 // version, addresses and service health, instead of a login prompt.
 type statusScreen struct {
-	dev     *fb.Device
-	r       *gfx.Renderer
-	img     *image.RGBA
-	restore func() error
-	kick    chan struct{}
+	*display.Display
+	kick chan struct{}
 
 	mu      sync.Mutex
 	message string // a boot failure, shown in full
@@ -38,26 +32,11 @@ type statusScreen struct {
 
 // openStatusScreen takes over the framebuffer, or says why not.
 func openStatusScreen(brandDir string) (*statusScreen, error) {
-	dev, err := fb.Open("/dev/fb0")
+	d, err := display.Open("/dev/fb0", "/dev/tty0", brandDir)
 	if err != nil {
 		return nil, err
 	}
-	b, err := brand.Load(brandDir)
-	if err != nil {
-		b = brand.Default()
-	}
-	r, err := gfx.New(b)
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	restore, err := vt.Graphics("/dev/tty0")
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	return &statusScreen{dev: dev, r: r, img: image.NewRGBA(image.Rectangle{Max: dev.Size()}), restore: restore,
-		kick: make(chan struct{}, 1)}, nil
+	return &statusScreen{Display: d, kick: make(chan struct{}, 1)}, nil
 }
 
 // Kick redraws now.
@@ -95,8 +74,8 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 		if st.Message == "" && len(recent) > 0 {
 			st.Message = "Kernel errors:\n" + strings.Join(recent, "\n")
 		}
-		s.r.DrawStatus(s.img, st)
-		if err := s.dev.Draw(s.img); err != nil {
+		s.Renderer.DrawStatus(s.Image, st)
+		if err := s.Show(); err != nil {
 			a.say("status screen: %v", err)
 			return
 		}

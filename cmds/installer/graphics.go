@@ -3,16 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/display"
 	"github.com/plinth-os/plinth/internal/evdev"
-	"github.com/plinth-os/plinth/internal/fb"
-	"github.com/plinth-os/plinth/internal/gfx"
-	"github.com/plinth-os/plinth/internal/vt"
 	"github.com/plinth-os/plinth/internal/wizard"
 )
 
@@ -27,11 +24,8 @@ const keyboardWait = 5 * time.Second
 // graphics is the installer on the framebuffer: the wizard's screens
 // drawn with the brand, keys from evdev keyboards.
 type graphics struct {
-	dev     *fb.Device
-	r       *gfx.Renderer
-	img     *image.RGBA
-	restore func() error
-	keys    chan wizard.Key
+	*display.Display
+	keys chan wizard.Key
 }
 
 // openGraphics takes over the framebuffer, or says why not; the caller
@@ -40,28 +34,15 @@ func openGraphics(procRoot string, logf func(string, ...any)) (*graphics, error)
 	if b, err := os.ReadFile(procRoot + "/cmdline"); err == nil && strings.Contains(string(b), noGraphicsFlag) {
 		return nil, fmt.Errorf("%s on the kernel command line", noGraphicsFlag)
 	}
-	dev, err := fb.Open("/dev/fb0")
+	d, err := display.Open("/dev/fb0", "/dev/tty0", brand.Dir)
 	if err != nil {
 		return nil, err
 	}
-	b, err := brand.Load(brand.Dir)
-	if err != nil {
+	if err := d.BrandError(); err != nil {
 		logf("brand: %v; using the built-in one", err)
-		b = brand.Default()
 	}
-	r, err := gfx.New(b)
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	restore, err := vt.Graphics("/dev/tty0")
-	if err != nil {
-		dev.Close()
-		return nil, err
-	}
-	logf("graphics: %s %s", dev.Name(), dev.Layout())
-	g := &graphics{dev: dev, r: r, img: image.NewRGBA(image.Rectangle{Max: dev.Size()}), restore: restore,
-		keys: make(chan wizard.Key, 16)}
+	logf("graphics: %s", d)
+	g := &graphics{Display: d, keys: make(chan wizard.Key, 16)}
 	go g.readKeyboards(logf)
 	return g, nil
 }
@@ -91,14 +72,8 @@ func (g *graphics) readKeyboards(logf func(string, ...any)) {
 
 // Draw shows v on the screen.
 func (g *graphics) Draw(v wizard.View) error {
-	g.r.Draw(g.img, v)
-	return g.dev.Draw(g.img)
-}
-
-// Close gives the screen back to the text console.
-func (g *graphics) Close() {
-	g.restore()
-	g.dev.Close()
+	g.Renderer.Draw(g.Image, v)
+	return g.Show()
 }
 
 // mergeKeys merges key channels into one.
