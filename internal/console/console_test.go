@@ -6,7 +6,10 @@ import (
 	"testing"
 )
 
-func TestOpenSplitsSerial(t *testing.T) {
+// screenAndSerial opens a fake system whose active consoles are tty0
+// and ttyS0, plain files in the returned dev directory.
+func screenAndSerial(t *testing.T) (*Set, string) {
+	t.Helper()
 	sys, dev := t.TempDir(), t.TempDir()
 	os.MkdirAll(filepath.Join(sys, "class/tty/console"), 0o755)
 	os.WriteFile(filepath.Join(sys, "class/tty/console/active"), []byte("tty0 ttyS0\n"), 0o644)
@@ -17,6 +20,11 @@ func TestOpenSplitsSerial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, dev
+}
+
+func TestOpenSplitsSerial(t *testing.T) {
+	s, dev := screenAndSerial(t)
 	s.Text().Write([]byte("hello\n"))
 	s.Events().Write([]byte("@plinth {}\n"))
 	tty0, _ := os.ReadFile(filepath.Join(dev, "tty0"))
@@ -36,16 +44,7 @@ func TestOpenNoConsole(t *testing.T) {
 }
 
 func TestSerialLeavesTheScreenOut(t *testing.T) {
-	sys, dev := t.TempDir(), t.TempDir()
-	os.MkdirAll(filepath.Join(sys, "class/tty/console"), 0o755)
-	os.WriteFile(filepath.Join(sys, "class/tty/console/active"), []byte("tty0 ttyS0\n"), 0o644)
-	for _, n := range []string{"tty0", "ttyS0"} {
-		os.WriteFile(filepath.Join(dev, n), nil, 0o644)
-	}
-	s, err := Open(sys, dev)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dev := screenAndSerial(t)
 	s.Serial().Text().Write([]byte("serial only\n"))
 	tty0, _ := os.ReadFile(filepath.Join(dev, "tty0"))
 	ttyS0, _ := os.ReadFile(filepath.Join(dev, "ttyS0"))
