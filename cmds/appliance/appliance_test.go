@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,8 +17,10 @@ import (
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
 	"github.com/plinth-os/plinth/internal/supervise"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // TestMain lets the test binary act as a payload service.
@@ -41,8 +42,8 @@ func testConfig() *appconfig.Config {
 	return &appconfig.Config{
 		Schema: 1, Product: "Plinth", Version: "1.0.0",
 		MachineID: "3f2a9c0e5b7d4e1f8a6b2c3d4e5f6a7b", Hostname: "plinth-3f2a9c",
-		ESP:     appconfig.ESP{PartUUID: espUUID},
-		Data:    appconfig.Data{PartUUID: dataUUID, Label: "plinth-data", FSType: "ext4"},
+		ESP:     appconfig.ESP{PartUUID: guid.MustParse(espUUID)},
+		Data:    appconfig.Data{PartUUID: guid.MustParse(dataUUID), Label: "plinth-data", FSType: "ext4"},
 		Network: appconfig.Network{Mode: "dhcp"},
 		Services: []appconfig.Service{{
 			Name: "demo", Exec: "/bbin/plinth-demo", Args: []string{"-addr", ":80"},
@@ -171,19 +172,13 @@ type machine struct {
 // fakeMachine: a disk with an ESP (holding espFiles when mounted) and an
 // ext4 data partition; efivars with LoaderDevicePartUUID and BootCurrent.
 func fakeMachine(t *testing.T, espFiles map[string]string) machine {
-	if _, err := exec.LookPath("mkfs.ext4"); err != nil {
-		t.Fatal("mkfs.ext4 not installed (apt-get install e2fsprogs, or make deps)")
-	}
+	mkfs, truncate := testdisk.Tool(t, "mkfs.ext4"), testdisk.Tool(t, "truncate")
 	s := partfindtest.Build(t, partfindtest.Disk{Name: "vda", Parts: []partfindtest.Part{
 		{TypeCode: "EF00", UUID: espUUID, SizeMiB: 8},
 		{TypeCode: "8300", UUID: dataUUID, Label: "plinth-data"},
 	}})
-	if out, err := exec.Command("truncate", "-s", "16M", s.Device("vda2")).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
-	if out, err := exec.Command("mkfs.ext4", "-q", "-F", s.Device("vda2")).CombinedOutput(); err != nil {
-		t.Fatalf("%v %s", err, out)
-	}
+	testdisk.Run(t, truncate, "-s", "16M", s.Device("vda2"))
+	testdisk.Run(t, mkfs, "-q", "-F", s.Device("vda2"))
 	root := t.TempDir()
 	p := paths{Sys: s.Sys, Dev: s.Dev, Etc: filepath.Join(root, "etc"), Efivars: filepath.Join(root, "efivars"),
 		ESP: filepath.Join(root, "boot/efi"), Data: filepath.Join(root, "data"), Release: filepath.Join(root, "release.json")}
@@ -247,19 +242,30 @@ func configJSON(t *testing.T, mod func(*appconfig.Config)) string {
 	return string(b)
 }
 
+// waitEvent waits for the first event called name in out.
 func waitEvent(t *testing.T, out *syncBuf, name string) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		sc := bufio.NewScanner(strings.NewReader(out.String()))
-		for sc.Scan() {
-			if obj, ok := event.Parse(sc.Text()); ok && obj["event"] == name {
-				return obj
-			}
+	var found map[string]any
+	defer func() {
+		if found == nil {
+			t.Logf("output:\n%s", out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+	}()
+	testdisk.Eventually(t, "a "+name+" event", 15*time.Second, func() bool {
+		found = firstEvent(out.String(), name)
+		return found != nil
+	})
+	return found
+}
+
+// firstEvent returns the first event called name in the lines of out.
+func firstEvent(out, name string) map[string]any {
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if obj, ok := event.Parse(sc.Text()); ok && obj["event"] == name {
+			return obj
+		}
 	}
-	t.Fatalf("no %s event; output:\n%s", name, out.String())
 	return nil
 }
 
@@ -313,7 +319,7 @@ func TestBootFailures(t *testing.T) {
 		{"config missing", map[string]string{"EFI/BOOT/BOOTX64.EFI": "MZ"}, "config-missing"},
 		{"config invalid", map[string]string{appconfig.RelPath: `{"schema": 1}`}, "config-invalid"},
 		{"data missing", map[string]string{appconfig.RelPath: configJSON(t, func(c *appconfig.Config) {
-			c.Data = appconfig.Data{PartUUID: "99999999-0000-4000-8000-000000000000", FSType: "ext4"}
+			c.Data = appconfig.Data{PartUUID: guid.MustParse("99999999-0000-4000-8000-000000000000"), FSType: "ext4"}
 		})}, "data-partition-missing"},
 	}
 	for _, tt := range tests {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/datapart"
@@ -40,7 +39,7 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	if err != nil {
 		return configFailure(r.ConfigPath, err)
 	}
-	if !strings.EqualFold(cfg.ESP.PartUUID, r.Partition.PartUUID) {
+	if cfg.ESP.PartUUID != r.Partition.PartUUID {
 		a.say("Warning: the config names ESP %s but the system booted from %s", cfg.ESP.PartUUID, r.Partition.PartUUID)
 	}
 	a.say("%s %s, host %s", cfg.Product, cfg.Version, cfg.Hostname)

@@ -106,8 +106,8 @@ func dataFailure(d appconfig.Data, err error) *failure {
 
 func describeData(d appconfig.Data) string {
 	var s []string
-	if d.PartUUID != "" {
-		s = append(s, "PARTUUID "+d.PartUUID)
+	if !d.PartUUID.IsZero() {
+		s = append(s, "PARTUUID "+d.PartUUID.String())
 	}
 	if d.Label != "" {
 		s = append(s, fmt.Sprintf("label %q", d.Label))

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/guid"
 
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
@@ -20,7 +21,7 @@ const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
 func diskImage(t *testing.T) string {
 	t.Helper()
 	img := testdisk.TempSparse(t, "disk.img", 64<<20)
-	testdisk.Run(t, testdisk.Tool(t, "sgdisk", "gdisk"), "-o",
+	testdisk.Run(t, testdisk.Tool(t, "sgdisk"), "-o",
 		"-n", "1:2048:+32M", "-t", "1:ef00", "-u", "1:"+espUUID,
 		"-n", "2:0:0", "-t", "2:8300", img)
 	return img
@@ -37,11 +38,11 @@ type machine struct {
 func newMachine(t *testing.T) *machine {
 	dir := t.TempDir()
 	s := efivar.NewEfivarfs(dir)
-	guid := func(s string) []byte { g, _ := efivar.ParseGUID(s); return g[:] }
+	mixed := func(s string) []byte { m := guid.MustParse(s).Mixed(); return m[:] }
 	entries := []*efivar.LoadOption{
 		{Attributes: efivar.LoadOptionActive | efivar.LoadOptionCategoryApp, Description: "UiApp", FilePaths: []efivar.DevicePath{{
-			efivar.RawNode{NodeType: efivar.TypeMedia, NodeSubType: 0x07, Data: guid("7cb8bdc9-f8eb-4f34-aaea-3ee4af6516a1")},
-			efivar.RawNode{NodeType: efivar.TypeMedia, NodeSubType: 0x06, Data: guid("462caa21-7614-4503-836e-8ab6f4662331")},
+			efivar.RawNode{NodeType: efivar.TypeMedia, NodeSubType: 0x07, Data: mixed("7cb8bdc9-f8eb-4f34-aaea-3ee4af6516a1")},
+			efivar.RawNode{NodeType: efivar.TypeMedia, NodeSubType: 0x06, Data: mixed("462caa21-7614-4503-836e-8ab6f4662331")},
 		}}},
 		{Attributes: efivar.LoadOptionActive, Description: "UEFI QEMU DVD-ROM QM00003 ", FilePaths: []efivar.DevicePath{{
 			efivar.RawNode{NodeType: efivar.TypeACPI, NodeSubType: 0x01, Data: []byte{0xd0, 0x41, 0x03, 0x0a, 0, 0, 0, 0}},

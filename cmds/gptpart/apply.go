@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // session applies the ops to a table in memory; nothing is written until
@@ -125,7 +126,7 @@ func (s *session) apply(o op) error {
 	case 'U':
 		t.DiskGUID = o.guid
 		if o.random {
-			t.DiskGUID = gpt.RandomGUID()
+			t.DiskGUID = guid.Random()
 		}
 		return t.Validate()
 	}
@@ -148,7 +149,7 @@ func (s *session) apply(o op) error {
 	case 'u':
 		p.GUID = o.guid
 		if o.random {
-			p.GUID = gpt.RandomGUID()
+			p.GUID = guid.Random()
 		}
 	}
 	if err := t.Validate(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // flagSpec describes one sgdisk option we implement.
@@ -39,8 +40,8 @@ type op struct {
 	num    int // partition number; 0: default (see apply)
 	start  position
 	end    position
-	typ    gpt.GUID
-	guid   gpt.GUID
+	typ    guid.GUID
+	guid   guid.GUID
 	random bool
 	name   string
 	value  uint64
@@ -243,11 +244,11 @@ func parseNum(s string, zeroOK bool) (int, error) {
 	return n, nil
 }
 
-func parseGUIDArg(s string) (gpt.GUID, bool, error) {
+func parseGUIDArg(s string) (guid.GUID, bool, error) {
 	if s == "R" || s == "r" {
-		return gpt.GUID{}, true, nil
+		return guid.GUID{}, true, nil
 	}
-	g, err := gpt.ParseGUID(s)
+	g, err := guid.Parse(s)
 	if err == nil && g.IsZero() {
 		err = fmt.Errorf("the zero GUID is not allowed")
 	}

@@ -36,7 +36,7 @@ func printTable(w io.Writer, d *gpt.Disk, t *gpt.Table) {
 	}
 	arr := (uint64(t.Entries)*128 + uint64(t.SectorSize) - 1) / uint64(t.SectorSize)
 	free, _, _ := freeSummary(t)
-	fmt.Fprintf(w, "Disk identifier (GUID): %s\n", t.DiskGUID)
+	fmt.Fprintf(w, "Disk identifier (GUID): %s\n", t.DiskGUID.Upper())
 	fmt.Fprintf(w, "Partition table holds up to %d entries\n", t.Entries)
 	fmt.Fprintf(w, "Main partition table begins at sector 2 and ends at sector %d\n", 1+arr)
 	fmt.Fprintf(w, "First usable sector is %d, last usable sector is %d\n", t.FirstUsable, t.LastUsable)
@@ -57,8 +57,8 @@ func printTable(w io.Writer, d *gpt.Disk, t *gpt.Table) {
 
 func printInfo(w io.Writer, t *gpt.Table, p *gpt.Partition) {
 	_, typeName := gpt.TypeCode(p.Type)
-	fmt.Fprintf(w, "Partition GUID code: %s (%s)\n", p.Type, typeName)
-	fmt.Fprintf(w, "Partition unique GUID: %s\n", p.GUID)
+	fmt.Fprintf(w, "Partition GUID code: %s (%s)\n", p.Type.Upper(), typeName)
+	fmt.Fprintf(w, "Partition unique GUID: %s\n", p.GUID.Upper())
 	fmt.Fprintf(w, "First sector: %d (at %s)\n", p.FirstLBA, ieee(p.FirstLBA, t.SectorSize))
 	fmt.Fprintf(w, "Last sector: %d (at %s)\n", p.LastLBA, ieee(p.LastLBA, t.SectorSize))
 	fmt.Fprintf(w, "Partition size: %d sectors (%s)\n", p.Sectors(), ieee(p.Sectors(), t.SectorSize))

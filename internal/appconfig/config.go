@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // SchemaVersion is the version of the format this package reads and writes.
@@ -48,16 +50,16 @@ type Config struct {
 
 // ESP identifies the EFI system partition the appliance boots from.
 type ESP struct {
-	PartUUID string `json:"partUUID"` // GPT unique partition GUID
+	PartUUID guid.GUID `json:"partUUID"` // GPT unique partition GUID
 }
 
 // Data identifies the data partition. PartUUID is preferred; Label (the
 // GPT partition name, PARTLABEL) is used when PartUUID is empty or
 // matches nothing, and must then match exactly one partition.
 type Data struct {
-	PartUUID string `json:"partUUID,omitempty"`
-	Label    string `json:"label,omitempty"`
-	FSType   string `json:"fsType"` // "ext4"
+	PartUUID guid.GUID `json:"partUUID,omitzero"`
+	Label    string    `json:"label,omitempty"`
+	FSType   string    `json:"fsType"` // "ext4"
 }
 
 // Network configures the wired interfaces.

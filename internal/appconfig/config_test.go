@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 func validConfig() *Config {
@@ -15,8 +17,8 @@ func validConfig() *Config {
 		Version:   "1.0.0",
 		MachineID: "3f2a9c0e5b7d4e1f8a6b2c3d4e5f6a7b",
 		Hostname:  "plinth-3f2a9c",
-		ESP:       ESP{PartUUID: "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"},
-		Data:      Data{PartUUID: "0fc63daf-8483-4772-8e79-3d69d8477de4", Label: "plinth-data", FSType: FSExt4},
+		ESP:       ESP{PartUUID: guid.MustParse("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")},
+		Data:      Data{PartUUID: guid.MustParse("0fc63daf-8483-4772-8e79-3d69d8477de4"), Label: "plinth-data", FSType: FSExt4},
 		Network:   Network{Mode: ModeDHCP},
 		Services: []Service{{
 			Name: "demo", Exec: "/bbin/plinth-demo", Args: []string{"-addr", ":80"},
@@ -34,7 +36,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", func(c *Config) {}, nil},
 		{"no services", func(c *Config) { c.Services = nil }, nil},
-		{"label only", func(c *Config) { c.Data.PartUUID = "" }, nil},
+		{"label only", func(c *Config) { c.Data.PartUUID = guid.GUID{} }, nil},
 		{"static", func(c *Config) {
 			c.Network = Network{Mode: ModeStatic, Address: "192.0.2.10/24", Gateway: "192.0.2.1", DNS: []string{"192.0.2.53"}, Interface: "52:54:00:12:34:56"}
 		}, nil},
@@ -49,10 +51,8 @@ func TestValidate(t *testing.T) {
 		{"hostname underscore", func(c *Config) { c.Hostname = "my_host" }, []string{"hostname:", "only letters"}},
 		{"hostname dash", func(c *Config) { c.Hostname = "-host" }, []string{"hostname:", "start or end"}},
 		{"hostname long", func(c *Config) { c.Hostname = strings.Repeat("a", 65) }, []string{"hostname:", "longer than 64"}},
-		{"esp missing", func(c *Config) { c.ESP.PartUUID = "" }, []string{"esp.partUUID: missing"}},
-		{"esp bad", func(c *Config) { c.ESP.PartUUID = "sda1" }, []string{"esp.partUUID:", "not a GUID"}},
-		{"data none", func(c *Config) { c.Data.PartUUID, c.Data.Label = "", "" }, []string{"data: needs partUUID or label"}},
-		{"data bad uuid", func(c *Config) { c.Data.PartUUID = "/dev/sda2" }, []string{"data.partUUID:", "not a GUID"}},
+		{"esp missing", func(c *Config) { c.ESP.PartUUID = guid.GUID{} }, []string{"esp.partUUID: missing"}},
+		{"data none", func(c *Config) { c.Data.PartUUID, c.Data.Label = guid.GUID{}, "" }, []string{"data: needs partUUID or label"}},
 		{"data fstype", func(c *Config) { c.Data.FSType = "xfs" }, []string{`data.fsType: "xfs" is not supported`}},
 		{"data fstype missing", func(c *Config) { c.Data.FSType = "" }, []string{`data.fsType: "" is not supported`}},
 		{"data label long", func(c *Config) { c.Data.Label = strings.Repeat("x", 37) }, []string{"data.label:", "at most 36"}},
@@ -232,7 +232,7 @@ func TestLoad(t *testing.T) {
 }
 
 func TestDerive(t *testing.T) {
-	id := Identity{Product: "Acme Widget 3000", ProductUUID: "4C4C4544-0042-3510-8052-B4C04F4E4D32", DiskSerial: "S1234", DiskGUID: "a-guid", ESPPartUUID: "e", DataPartUUID: "d"}
+	id := Identity{Product: "Acme Widget 3000", ProductUUID: "4C4C4544-0042-3510-8052-B4C04F4E4D32", DiskSerial: "S1234", DiskGUID: guid.Derive("disk", nil), ESPPartUUID: guid.Derive("esp", nil), DataPartUUID: guid.Derive("data", nil)}
 	m1, h1 := Derive(id)
 	m2, h2 := Derive(id)
 	if m1 != m2 || h1 != h2 {
@@ -259,8 +259,8 @@ func TestDerive(t *testing.T) {
 		t.Errorf("different serial gave the same machine ID")
 	}
 	// Field boundaries matter.
-	a, _ := Derive(Identity{DiskSerial: "ab", DiskGUID: "c"})
-	b, _ := Derive(Identity{DiskSerial: "a", DiskGUID: "bc"})
+	a, _ := Derive(Identity{DiskSerial: "ab", ProductUUID: "c"})
+	b, _ := Derive(Identity{DiskSerial: "a", ProductUUID: "bc"})
 	if a == b {
 		t.Error("field boundaries are not separated")
 	}

@@ -4,18 +4,20 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Identity holds the stable identifiers Derive hashes. Callers pass what
 // they have; empty fields are allowed, but at least one of ProductUUID,
 // DiskSerial or a GUID should be set or every machine gets the same ID.
 type Identity struct {
-	Product      string // names the hostname prefix
-	ProductUUID  string // SMBIOS system UUID (/sys/class/dmi/id/product_uuid)
-	DiskSerial   string // serial of the disk installed to
-	DiskGUID     string // GPT disk GUID
-	ESPPartUUID  string
-	DataPartUUID string
+	Product      string    // names the hostname prefix
+	ProductUUID  string    // SMBIOS system UUID (/sys/class/dmi/id/product_uuid)
+	DiskSerial   string    // serial of the disk installed to
+	DiskGUID     guid.GUID // GPT disk GUID
+	ESPPartUUID  guid.GUID
+	DataPartUUID guid.GUID
 }
 
 // Derive computes the machine ID (32 lower-case hex digits, shaped as a
@@ -25,7 +27,7 @@ type Identity struct {
 func Derive(id Identity) (machineID, hostname string) {
 	h := sha256.New()
 	h.Write([]byte("plinth machine-id v1\x00"))
-	for _, f := range []string{id.Product, id.ProductUUID, id.DiskSerial, id.DiskGUID, id.ESPPartUUID, id.DataPartUUID} {
+	for _, f := range []string{id.Product, id.ProductUUID, id.DiskSerial, id.DiskGUID.String(), id.ESPPartUUID.String(), id.DataPartUUID.String()} {
 		h.Write([]byte(strings.ToLower(strings.TrimSpace(f))))
 		h.Write([]byte{0}) // separator: ("ab","c") and ("a","bc") differ
 	}

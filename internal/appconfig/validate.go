@@ -51,10 +51,8 @@ func (c *Config) Validate() error {
 	if err := checkHostname(c.Hostname); err != "" {
 		p.add("hostname", "%s", err)
 	}
-	if c.ESP.PartUUID == "" {
+	if c.ESP.PartUUID.IsZero() {
 		p.add("esp.partUUID", "missing")
-	} else if !IsGUID(c.ESP.PartUUID) {
-		p.add("esp.partUUID", "%q is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", c.ESP.PartUUID)
 	}
 	c.Data.validate(&p)
 	c.Network.validate(&p)
@@ -77,11 +75,8 @@ func (c *Config) Validate() error {
 }
 
 func (d Data) validate(p *problems) {
-	if d.PartUUID == "" && d.Label == "" {
+	if d.PartUUID.IsZero() && d.Label == "" {
 		p.add("data", "needs partUUID or label to find the data partition")
-	}
-	if d.PartUUID != "" && !IsGUID(d.PartUUID) {
-		p.add("data.partUUID", "%q is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)", d.PartUUID)
 	}
 	// GPT partition names hold 36 UTF-16 code units.
 	if n := len([]rune(d.Label)); n > 36 {
@@ -240,25 +235,4 @@ func checkHostname(s string) string {
 func validIfName(s string) bool {
 	// IFNAMSIZ is 16 including the NUL.
 	return s != "" && len(s) < 16 && s != "." && s != ".." && !strings.ContainsAny(s, "/: \t\n\x00")
-}
-
-// IsGUID reports whether s is a GUID in text form,
-// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (either case).
-func IsGUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, r := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if r != '-' {
-				return false
-			}
-		default:
-			if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }

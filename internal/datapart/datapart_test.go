@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 const (
@@ -24,10 +26,7 @@ const (
 // debugfs commands to it.
 func mkfs(t testing.TB, path string, mkfsArgs []string, debugfs ...string) {
 	t.Helper()
-	mk, err := exec.LookPath("mkfs.ext4")
-	if err != nil {
-		t.Fatal("mkfs.ext4 not installed (apt-get install e2fsprogs, or make deps)")
-	}
+	mk, debugfsBin := testdisk.Tool(t, "mkfs.ext4"), testdisk.Tool(t, "debugfs")
 	if _, err := os.Stat(path); err != nil {
 		f, _ := os.Create(path)
 		f.Truncate(16 << 20)
@@ -38,7 +37,7 @@ func mkfs(t testing.TB, path string, mkfsArgs []string, debugfs ...string) {
 		t.Fatalf("mkfs.ext4: %v\n%s", err, out)
 	}
 	for _, c := range debugfs {
-		if out, err := exec.Command("debugfs", "-w", "-R", c, path).CombinedOutput(); err != nil {
+		if out, err := exec.Command(debugfsBin, "-w", "-R", c, path).CombinedOutput(); err != nil {
 			t.Fatalf("debugfs %s: %v\n%s", c, err, out)
 		}
 	}
@@ -100,7 +99,7 @@ func parts(specs ...string) []partfind.Partition {
 	var ps []partfind.Partition
 	for _, s := range specs {
 		f := strings.Split(s, "/")
-		ps = append(ps, partfind.Partition{Disk: f[0], Name: f[1], PartUUID: f[2], Label: f[3]})
+		ps = append(ps, partfind.Partition{Disk: f[0], Name: f[1], PartUUID: guid.MustParse(f[2]), Label: f[3]})
 	}
 	return ps
 }
@@ -115,14 +114,14 @@ func TestFind(t *testing.T) {
 		want     string // partition name, or "error: substring"
 		wantHow  string
 	}{
-		{"uuid", parts("sda/sda1/"+u1+"/x", "vda/vda2/"+u2+"/data"), appconfig.Data{PartUUID: strings.ToUpper(u2), Label: "x"}, "", "vda2", "PARTUUID " + u2},
-		{"label fallback", parts("vda/vda2/" + u2 + "/data"), appconfig.Data{PartUUID: u1, Label: "data"}, "", "vda2", "no partition has PARTUUID " + u1 + "; label \"data\""},
+		{"uuid", parts("sda/sda1/"+u1+"/x", "vda/vda2/"+u2+"/data"), appconfig.Data{PartUUID: guid.MustParse(strings.ToUpper(u2)), Label: "x"}, "", "vda2", "PARTUUID " + u2},
+		{"label fallback", parts("vda/vda2/" + u2 + "/data"), appconfig.Data{PartUUID: guid.MustParse(u1), Label: "data"}, "", "vda2", "no partition has PARTUUID " + u1 + "; label \"data\""},
 		{"label only", parts("vda/vda2/" + u2 + "/data"), appconfig.Data{Label: "data"}, "", "vda2", `label "data"`},
-		{"none", parts("vda/vda2/" + u2 + "/data"), appconfig.Data{PartUUID: u1, Label: "other"}, "", `error: data partition not found: no partition has PARTUUID ` + u1 + `, no partition is labelled "other"; partitions seen: vda2`, ""},
+		{"none", parts("vda/vda2/" + u2 + "/data"), appconfig.Data{PartUUID: guid.MustParse(u1), Label: "other"}, "", `error: data partition not found: no partition has PARTUUID ` + u1 + `, no partition is labelled "other"; partitions seen: vda2`, ""},
 		{"duplicate label, boot disk wins", parts("sda/sda2/"+u1+"/data", "vda/vda2/"+u2+"/data"), appconfig.Data{Label: "data"}, "vda", "vda2", ""},
 		{"duplicate label, no boot disk", parts("sda/sda2/"+u1+"/data", "vda/vda2/"+u2+"/data"), appconfig.Data{Label: "data"}, "", `error: 2 partitions match label "data"`, ""},
-		{"cloned uuid, boot disk wins", parts("sda/sda2/"+u1+"/data", "vda/vda2/"+u1+"/data"), appconfig.Data{PartUUID: u1}, "sda", "sda2", ""},
-		{"cloned uuid, elsewhere", parts("sda/sda2/"+u1+"/data", "vda/vda2/"+u1+"/data"), appconfig.Data{PartUUID: u1}, "nvme0n1", "error: 2 partitions match PARTUUID", ""},
+		{"cloned uuid, boot disk wins", parts("sda/sda2/"+u1+"/data", "vda/vda2/"+u1+"/data"), appconfig.Data{PartUUID: guid.MustParse(u1)}, "sda", "sda2", ""},
+		{"cloned uuid, elsewhere", parts("sda/sda2/"+u1+"/data", "vda/vda2/"+u1+"/data"), appconfig.Data{PartUUID: guid.MustParse(u1)}, "nvme0n1", "error: 2 partitions match PARTUUID", ""},
 	}
 	for _, tt := range tests {
 		p, how, err := Find(tt.parts, tt.data, tt.bootDisk)
@@ -158,7 +157,7 @@ func TestMount(t *testing.T) {
 	mkfs(t, s.Device("vda2"), nil)
 	m := &fakeMounter{}
 	o := Options{SysRoot: s.Sys, DevRoot: s.Dev, Mounter: m, MountPoint: filepath.Join(t.TempDir(), "data"), Wait: 200 * time.Millisecond, Interval: 20 * time.Millisecond}
-	res, err := Mount(context.Background(), o, appconfig.Data{PartUUID: dataUUID, FSType: "ext4"})
+	res, err := Mount(context.Background(), o, appconfig.Data{PartUUID: guid.MustParse(dataUUID), FSType: "ext4"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +175,7 @@ func TestMount(t *testing.T) {
 
 	// Missing partition: a clear error after the wait, no mount.
 	m.calls = nil
-	_, err = Mount(context.Background(), o, appconfig.Data{PartUUID: "00000000-0000-4000-8000-000000000001", FSType: "ext4"})
+	_, err = Mount(context.Background(), o, appconfig.Data{PartUUID: guid.MustParse("00000000-0000-4000-8000-000000000001"), FSType: "ext4"})
 	if !errors.Is(err, ErrNotFound) || len(m.calls) != 0 {
 		t.Errorf("missing partition: %v, calls %v", err, m.calls)
 	}
@@ -190,7 +189,7 @@ func TestMount(t *testing.T) {
 	// A filesystem with errors is not mounted.
 	m.err, m.calls = nil, nil
 	mkfs(t, s.Device("vda2"), nil, "ssv state 3")
-	if _, err := Mount(context.Background(), o, appconfig.Data{PartUUID: dataUUID, FSType: "ext4"}); !errors.Is(err, ErrUnusable) || len(m.calls) != 0 {
+	if _, err := Mount(context.Background(), o, appconfig.Data{PartUUID: guid.MustParse(dataUUID), FSType: "ext4"}); !errors.Is(err, ErrUnusable) || len(m.calls) != 0 {
 		t.Errorf("fs with errors: %v, calls %v", err, m.calls)
 	}
 }

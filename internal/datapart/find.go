@@ -21,16 +21,16 @@ var (
 // matches. how says how it was chosen.
 func Find(parts []partfind.Partition, d appconfig.Data, bootDisk string) (p partfind.Partition, how string, err error) {
 	var notes []string
-	if d.PartUUID != "" {
+	if !d.PartUUID.IsZero() {
 		m := partfind.ByPartUUID(parts, d.PartUUID)
-		p, err := pick(m, bootDisk, "PARTUUID "+d.PartUUID)
+		p, err := pick(m, bootDisk, "PARTUUID "+d.PartUUID.String())
 		if err != nil {
 			return p, "", err
 		}
 		if len(m) > 0 {
-			return p, "PARTUUID " + strings.ToLower(d.PartUUID), nil
+			return p, "PARTUUID " + d.PartUUID.String(), nil
 		}
-		notes = append(notes, "no partition has PARTUUID "+d.PartUUID)
+		notes = append(notes, "no partition has PARTUUID "+d.PartUUID.String())
 	}
 	if d.Label != "" {
 		m := partfind.ByLabel(parts, d.Label)

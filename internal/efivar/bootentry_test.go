@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // logStore records writes and deletes so tests can check their order.
@@ -17,19 +19,19 @@ type logStore struct {
 	log []string
 }
 
-func (l *logStore) Set(name string, guid GUID, attrs uint32, data []byte) error {
+func (l *logStore) Set(name string, vendor guid.GUID, attrs uint32, data []byte) error {
 	l.log = append(l.log, "set "+name)
-	return l.Store.Set(name, guid, attrs, data)
+	return l.Store.Set(name, vendor, attrs, data)
 }
 
-func (l *logStore) Delete(name string, guid GUID) error {
+func (l *logStore) Delete(name string, vendor guid.GUID) error {
 	l.log = append(l.log, "delete "+name)
-	return l.Store.Delete(name, guid)
+	return l.Store.Delete(name, vendor)
 }
 
 func diskPath(t testing.TB, partUUID, loader string) DevicePath {
 	t.Helper()
-	g, err := ParseGUID(partUUID)
+	g, err := guid.Parse(partUUID)
 	if err != nil {
 		t.Fatal(err)
 	}

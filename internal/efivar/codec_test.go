@@ -5,12 +5,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 func TestLoadOptionRoundTrip(t *testing.T) {
-	g, _ := ParseGUID("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")
+	g, _ := guid.Parse("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")
 	hd := GPTHardDrive(1, 2048, 204800, g)
-	mbr := HardDrive{PartitionNumber: 2, PartitionStart: 63, PartitionSize: 1000, Signature: [16]byte{0xef, 0xbe, 0xad, 0xde}, PartitionFmt: PartitionFormatMBR, SignatureType: SignatureMBR}
+	mbr := HardDrive{PartitionNumber: 2, PartitionStart: 63, PartitionSize: 1000, MBRSignature: 0xdeadbeef, PartitionFmt: PartitionFormatMBR, SignatureType: SignatureMBR}
 	pci := DevicePath{
 		RawNode{TypeACPI, 0x01, []byte{0xd0, 0x41, 0x03, 0x0a, 0, 0, 0, 0}},
 		RawNode{TypeHardware, 0x01, []byte{0x00, 0x1f}},
@@ -81,7 +83,7 @@ func normalize(o *LoadOption) {
 }
 
 func TestEncodeErrors(t *testing.T) {
-	hd := GPTHardDrive(1, 34, 100, GUID{1})
+	hd := GPTHardDrive(1, 34, 100, guid.GUID{1})
 	tests := []struct {
 		name string
 		o    LoadOption

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Device path node types and subtypes (UEFI 2.10 section 10.3).
@@ -65,21 +67,25 @@ type HardDrive struct {
 	PartitionNumber uint32 // 1-based; GPT entry index or MBR slot
 	PartitionStart  uint64 // first LBA
 	PartitionSize   uint64 // number of blocks
-	// Signature is the GPT unique partition GUID (PARTUUID) for
-	// SignatureGUID, or the 32-bit MBR disk signature in its first four
-	// bytes (little-endian) for SignatureMBR.
-	Signature     [16]byte
-	PartitionFmt  uint8 // PartitionFormatMBR or PartitionFormatGPT
-	SignatureType uint8 // SignatureNone, SignatureMBR or SignatureGUID
+	PartitionFmt    uint8  // PartitionFormatMBR or PartitionFormatGPT
+	SignatureType   uint8  // SignatureNone, SignatureMBR or SignatureGUID
+	// The 16-byte Partition Signature field (UEFI 2.10 table 10-46), by
+	// SignatureType: the GPT unique partition GUID (PARTUUID, stored
+	// mixed-endian) for SignatureGUID, the 32-bit MBR disk signature
+	// (little-endian, then zeros) for SignatureMBR, and the bytes as they
+	// were for any other type, so a foreign entry survives a rewrite.
+	PartUUID     guid.GUID
+	MBRSignature uint32
+	RawSignature [16]byte
 }
 
 // GPTHardDrive returns the HD() node of GPT partition part.
-func GPTHardDrive(part uint32, start, size uint64, partUUID GUID) HardDrive {
+func GPTHardDrive(part uint32, start, size uint64, partUUID guid.GUID) HardDrive {
 	return HardDrive{
 		PartitionNumber: part,
 		PartitionStart:  start,
 		PartitionSize:   size,
-		Signature:       partUUID,
+		PartUUID:        partUUID,
 		PartitionFmt:    PartitionFormatGPT,
 		SignatureType:   SignatureGUID,
 	}
@@ -92,8 +98,33 @@ func (h HardDrive) appendBody(b []byte) ([]byte, error) {
 	b = binary.LittleEndian.AppendUint32(b, h.PartitionNumber)
 	b = binary.LittleEndian.AppendUint64(b, h.PartitionStart)
 	b = binary.LittleEndian.AppendUint64(b, h.PartitionSize)
-	b = append(b, h.Signature[:]...)
+	b = append(b, h.signature()...)
 	return append(b, h.PartitionFmt, h.SignatureType), nil
+}
+
+// signature encodes the Partition Signature field for h.SignatureType.
+func (h HardDrive) signature() []byte {
+	switch h.SignatureType {
+	case SignatureGUID:
+		m := h.PartUUID.Mixed()
+		return m[:]
+	case SignatureMBR:
+		return binary.LittleEndian.AppendUint32(make([]byte, 0, 16), h.MBRSignature)[:16]
+	default:
+		return h.RawSignature[:]
+	}
+}
+
+// setSignature decodes the Partition Signature field b for h.SignatureType.
+func (h *HardDrive) setSignature(b []byte) {
+	switch h.SignatureType {
+	case SignatureGUID:
+		h.PartUUID = guid.FromMixed(b)
+	case SignatureMBR:
+		h.MBRSignature = binary.LittleEndian.Uint32(b)
+	default:
+		copy(h.RawSignature[:], b)
+	}
 }
 
 // FilePath is the File() media node: a path on the file system of the
@@ -256,7 +287,7 @@ func decodeNode(typ, sub uint8, body []byte) (Node, error) {
 			PartitionFmt:    body[36],
 			SignatureType:   body[37],
 		}
-		copy(h.Signature[:], body[20:36])
+		h.setSignature(body[20:36])
 		return h, nil
 	case typ == TypeMedia && sub == SubTypeFilePath:
 		if len(body)%2 != 0 {

@@ -3,6 +3,8 @@ package efivar
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Text forms follow UEFI 2.10 section 10.6 and what efibootmgr -v prints.
@@ -10,11 +12,11 @@ import (
 func (h HardDrive) String() string {
 	switch {
 	case h.PartitionFmt == PartitionFormatGPT && h.SignatureType == SignatureGUID:
-		return fmt.Sprintf("HD(%d,GPT,%s,%#x,%#x)", h.PartitionNumber, GUID(h.Signature), h.PartitionStart, h.PartitionSize)
+		return fmt.Sprintf("HD(%d,GPT,%s,%#x,%#x)", h.PartitionNumber, h.PartUUID, h.PartitionStart, h.PartitionSize)
 	case h.PartitionFmt == PartitionFormatMBR && h.SignatureType == SignatureMBR:
-		return fmt.Sprintf("HD(%d,MBR,0x%08x,%#x,%#x)", h.PartitionNumber, binary.LittleEndian.Uint32(h.Signature[:]), h.PartitionStart, h.PartitionSize)
+		return fmt.Sprintf("HD(%d,MBR,0x%08x,%#x,%#x)", h.PartitionNumber, h.MBRSignature, h.PartitionStart, h.PartitionSize)
 	default:
-		return fmt.Sprintf("HD(%d,%d,%d,%x,%#x,%#x)", h.PartitionNumber, h.PartitionFmt, h.SignatureType, h.Signature[:], h.PartitionStart, h.PartitionSize)
+		return fmt.Sprintf("HD(%d,%d,%d,%x,%#x,%#x)", h.PartitionNumber, h.PartitionFmt, h.SignatureType, h.RawSignature[:], h.PartitionStart, h.PartitionSize)
 	}
 }
 
@@ -26,7 +28,7 @@ func (r RawNode) String() string {
 	d := r.Data
 	le16 := func(i int) uint16 { return binary.LittleEndian.Uint16(d[i:]) }
 	le32 := func(i int) uint32 { return binary.LittleEndian.Uint32(d[i:]) }
-	guid := func(i int) GUID { var g GUID; copy(g[:], d[i:i+16]); return g }
+	vendor := func(i int) guid.GUID { return guid.FromMixed(d[i : i+16]) }
 	type key struct{ t, s uint8 }
 	switch k := (key{r.NodeType, r.NodeSubType}); {
 	case k == key{TypeEnd, SubTypeEndInstance} && len(d) == 0:
@@ -34,7 +36,7 @@ func (r RawNode) String() string {
 	case k == key{TypeHardware, 0x01} && len(d) == 2:
 		return fmt.Sprintf("Pci(%#x,%#x)", d[1], d[0])
 	case k == key{TypeHardware, 0x04} && len(d) >= 16:
-		return fmt.Sprintf("VenHw(%s%s)", guid(0), hexSuffix(d[16:]))
+		return fmt.Sprintf("VenHw(%s%s)", vendor(0), hexSuffix(d[16:]))
 	case k == key{TypeACPI, 0x01} && len(d) == 8:
 		switch hid := le32(0); hid {
 		case 0x0a0341d0:
@@ -51,7 +53,7 @@ func (r RawNode) String() string {
 	case k == key{TypeMessaging, 0x05} && len(d) == 2:
 		return fmt.Sprintf("USB(%d,%d)", d[0], d[1])
 	case k == key{TypeMessaging, 0x0a} && len(d) >= 16:
-		return fmt.Sprintf("VenMsg(%s%s)", guid(0), hexSuffix(d[16:]))
+		return fmt.Sprintf("VenMsg(%s%s)", vendor(0), hexSuffix(d[16:]))
 	case k == key{TypeMessaging, 0x0b} && len(d) == 33:
 		return fmt.Sprintf("MAC(%x,%#x)", d[0:6], d[32])
 	case k == key{TypeMessaging, 0x12} && len(d) == 6:
@@ -64,11 +66,11 @@ func (r RawNode) String() string {
 	case k == key{TypeMedia, 0x02} && len(d) == 20:
 		return fmt.Sprintf("CDROM(%#x,%#x,%#x)", le32(0), binary.LittleEndian.Uint64(d[4:]), binary.LittleEndian.Uint64(d[12:]))
 	case k == key{TypeMedia, 0x03} && len(d) >= 16:
-		return fmt.Sprintf("VenMedia(%s%s)", guid(0), hexSuffix(d[16:]))
+		return fmt.Sprintf("VenMedia(%s%s)", vendor(0), hexSuffix(d[16:]))
 	case k == key{TypeMedia, 0x06} && len(d) == 16:
-		return fmt.Sprintf("FvFile(%s)", guid(0))
+		return fmt.Sprintf("FvFile(%s)", vendor(0))
 	case k == key{TypeMedia, 0x07} && len(d) == 16:
-		return fmt.Sprintf("FvVol(%s)", guid(0))
+		return fmt.Sprintf("FvVol(%s)", vendor(0))
 	case k == key{TypeMedia, 0x08} && len(d) == 20:
 		return fmt.Sprintf("Offset(%#x,%#x)", binary.LittleEndian.Uint64(d[4:]), binary.LittleEndian.Uint64(d[12:]))
 	default:

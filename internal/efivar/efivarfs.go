@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Where the kernel exposes UEFI; u-root's init mounts efivarfs there.
@@ -52,15 +54,15 @@ func openEfivarfs(efiDir, dir string) (*Efivarfs, error) {
 // Dir returns the directory the store reads and writes.
 func (e *Efivarfs) Dir() string { return e.dir }
 
-func (e *Efivarfs) path(name string, guid GUID) string {
-	return filepath.Join(e.dir, name+"-"+guid.String())
+func (e *Efivarfs) path(name string, vendor guid.GUID) string {
+	return filepath.Join(e.dir, name+"-"+vendor.String())
 }
 
-func (e *Efivarfs) Get(name string, guid GUID) (uint32, []byte, error) {
+func (e *Efivarfs) Get(name string, vendor guid.GUID) (uint32, []byte, error) {
 	if err := checkName(name); err != nil {
 		return 0, nil, err
 	}
-	p := e.path(name, guid)
+	p := e.path(name, vendor)
 	b, err := os.ReadFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -75,11 +77,11 @@ func (e *Efivarfs) Get(name string, guid GUID) (uint32, []byte, error) {
 	return binary.LittleEndian.Uint32(b), b[4:], nil
 }
 
-func (e *Efivarfs) Set(name string, guid GUID, attrs uint32, data []byte) error {
-	if err := checkSet(name, guid, attrs, data); err != nil {
+func (e *Efivarfs) Set(name string, vendor guid.GUID, attrs uint32, data []byte) error {
+	if err := checkSet(name, vendor, attrs, data); err != nil {
 		return err
 	}
-	p := e.path(name, guid)
+	p := e.path(name, vendor)
 	buf := make([]byte, 4, 4+len(data))
 	binary.LittleEndian.PutUint32(buf, attrs)
 	buf = append(buf, data...)
@@ -170,11 +172,11 @@ func writeOnce(f *os.File, b []byte) error {
 	return nil
 }
 
-func (e *Efivarfs) Delete(name string, guid GUID) error {
+func (e *Efivarfs) Delete(name string, vendor guid.GUID) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
-	p := e.path(name, guid)
+	p := e.path(name, vendor)
 	f, err := os.Open(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -206,7 +208,7 @@ func (e *Efivarfs) List() ([]VarRef, error) {
 		if !ent.Type().IsRegular() || len(n) < guidLen+2 || n[len(n)-guidLen-1] != '-' {
 			continue
 		}
-		g, err := ParseGUID(n[len(n)-guidLen:])
+		g, err := guid.Parse(n[len(n)-guidLen:])
 		if err != nil {
 			continue
 		}

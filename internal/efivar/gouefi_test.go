@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/foxboron/go-uefi/efi/device"
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // TestGoUEFIDecodesOurEncoding parses our encoder's output with go-uefi,
@@ -16,8 +17,8 @@ import (
 // raw byte order (util.BytesToGUID reads big-endian), unlike efibootmgr
 // and the UEFI text form, so we compare the signature bytes instead.
 func TestGoUEFIDecodesOurEncoding(t *testing.T) {
-	g1, _ := ParseGUID(testPartUUID)
-	g2, _ := ParseGUID("0fc63daf-8483-4772-8e79-3d69d8477de4")
+	g1, _ := guid.Parse(testPartUUID)
+	g2, _ := guid.Parse("0fc63daf-8483-4772-8e79-3d69d8477de4")
 	tests := []struct {
 		name   string
 		label  string
@@ -62,7 +63,7 @@ func TestGoUEFIDecodesOurEncoding(t *testing.T) {
 			if hd.PartitionNumber != tt.hd.PartitionNumber ||
 				binary.LittleEndian.Uint64(hd.PartitionStart[:]) != tt.hd.PartitionStart ||
 				binary.LittleEndian.Uint64(hd.PartitionSize[:]) != tt.hd.PartitionSize ||
-				hd.PartitionSignature != tt.hd.Signature ||
+				hd.PartitionSignature != tt.hd.PartUUID.Mixed() ||
 				hd.PartitionFormat != PartitionFormatGPT || hd.SignatureType != SignatureGUID ||
 				hd.Length != [2]uint8{42, 0} {
 				t.Errorf("go-uefi HD = %+v, want %+v", hd, tt.hd)

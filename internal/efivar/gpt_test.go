@@ -2,13 +2,13 @@ package efivar
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -60,65 +60,68 @@ func TestHardDriveFromDisk(t *testing.T) {
 	}
 }
 
+// TestHardDriveFromDiskCorrupt: a damaged primary GPT is read from its
+// backup (as firmware does); a disk with both copies damaged is refused.
 func TestHardDriveFromDiskCorrupt(t *testing.T) {
 	img := sgdiskImage(t)
 	good, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	good = good[:64<<10] // the primary GPT is all we read
 	tests := []struct {
 		name string
-		off  int
-		want string
+		offs []int
+		want string // "" = reads partition 1 from the backup
 	}{
-		{"no GPT", 512, "no GPT found"},               // the "E" of EFI PART
-		{"header", 512 + 40, "header corrupt"},        // FirstUsableLBA
-		{"entries", 1024 + 128 + 40, "table corrupt"}, // partition 2 LastLBA
-		{"header size", 512 + 13, "header size"},      // HeaderSize
+		{"primary header", []int{512 + 40}, ""},
+		{"primary entries", []int{1024 + 128 + 40}, ""},
+		{"both headers", []int{512, len(good) - 512}, "no GPT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := bytes.Clone(good)
-			b[tt.off] ^= 0xff
+			for _, off := range tt.offs {
+				b[off] ^= 0xff
+			}
 			p := filepath.Join(t.TempDir(), "bad.img")
 			if err := os.WriteFile(p, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := HardDriveFromDisk(p, 1); err == nil || !strings.Contains(err.Error(), tt.want) {
+			hd, err := HardDriveFromDisk(p, 1)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("err = %v, want the backup's partition 1", err)
+			case tt.want == "" && hd.String() != "HD(1,GPT,"+espUUID+",0x800,0x10000)":
+				t.Errorf("got %s", hd)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
 		})
 	}
 }
 
-// TestHardDriveFromDisk4K builds a GPT with 4096-byte blocks by hand
-// (sgdisk cannot make one in an image file): header at LBA 1 = byte 4096,
-// entries at LBA 2.
+// TestHardDriveFromDisk4K reads an image file whose GPT has 4096-byte
+// blocks (sgdisk cannot make one in an image file): header at byte 4096.
 func TestHardDriveFromDisk4K(t *testing.T) {
 	const bs = 4096
-	uuid, _ := ParseGUID(espUUID)
-	esp, _ := ParseGUID("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")
-	entries := make([]byte, 128*128)
-	copy(entries[0:], esp[:])
-	copy(entries[16:], uuid[:])
-	binary.LittleEndian.PutUint64(entries[32:], 256)     // FirstLBA
-	binary.LittleEndian.PutUint64(entries[40:], 256+127) // LastLBA
-	hdr := make([]byte, 92)
-	copy(hdr, "EFI PART")
-	binary.LittleEndian.PutUint32(hdr[8:], 0x00010000)
-	binary.LittleEndian.PutUint32(hdr[12:], 92)
-	binary.LittleEndian.PutUint64(hdr[24:], 1)
-	binary.LittleEndian.PutUint64(hdr[72:], 2) // PartitionEntryLBA
-	binary.LittleEndian.PutUint32(hdr[80:], 128)
-	binary.LittleEndian.PutUint32(hdr[84:], 128)
-	binary.LittleEndian.PutUint32(hdr[88:], crc32.ChecksumIEEE(entries))
-	binary.LittleEndian.PutUint32(hdr[16:], crc32.ChecksumIEEE(hdr))
-	disk := make([]byte, 2*bs+len(entries))
-	copy(disk[bs:], hdr)
-	copy(disk[2*bs:], entries)
-
-	hd, err := hardDriveFromGPT(bytes.NewReader(disk), 1)
+	uuid := guid.MustParse(espUUID)
+	tb, err := gpt.New(64<<20, bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tb.Add(gpt.Partition{Number: 1, Type: gpt.TypeESP, GUID: uuid, FirstLBA: 256, LastLBA: 256 + 127}); err != nil {
+		t.Fatal(err)
+	}
+	p := testdisk.TempSparse(t, "4k.img", 64<<20)
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := tb.Write(f); err != nil {
+		t.Fatal(err)
+	}
+	hd, err := HardDriveFromDisk(p, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // MemStore is an in-memory Store for tests. It applies the same write
@@ -23,23 +25,23 @@ type memVar struct {
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore { return &MemStore{vars: map[VarRef]memVar{}} }
 
-func (m *MemStore) Get(name string, guid GUID) (uint32, []byte, error) {
+func (m *MemStore) Get(name string, vendor guid.GUID) (uint32, []byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	v, ok := m.vars[VarRef{name, guid}]
+	v, ok := m.vars[VarRef{name, vendor}]
 	if !ok {
-		return 0, nil, fmt.Errorf("efivar: read %s-%s: %w", name, guid, ErrNotFound)
+		return 0, nil, fmt.Errorf("efivar: read %s-%s: %w", name, vendor, ErrNotFound)
 	}
 	return v.attrs, slices.Clone(v.data), nil
 }
 
-func (m *MemStore) Set(name string, guid GUID, attrs uint32, data []byte) error {
-	if err := checkSet(name, guid, attrs, data); err != nil {
+func (m *MemStore) Set(name string, vendor guid.GUID, attrs uint32, data []byte) error {
+	if err := checkSet(name, vendor, attrs, data); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ref := VarRef{name, guid}
+	ref := VarRef{name, vendor}
 	if old, ok := m.vars[ref]; ok && old.attrs != attrs {
 		return fmt.Errorf("efivar: set %s: attributes %#x differ from the existing %#x: firmware refuses that (delete first)", ref, attrs, old.attrs)
 	}
@@ -47,10 +49,10 @@ func (m *MemStore) Set(name string, guid GUID, attrs uint32, data []byte) error 
 	return nil
 }
 
-func (m *MemStore) Delete(name string, guid GUID) error {
+func (m *MemStore) Delete(name string, vendor guid.GUID) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	ref := VarRef{name, guid}
+	ref := VarRef{name, vendor}
 	if _, ok := m.vars[ref]; !ok {
 		return fmt.Errorf("efivar: delete %s: %w", ref, ErrNotFound)
 	}

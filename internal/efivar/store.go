@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Variable attributes (UEFI 2.10 section 8.2, SetVariable).
@@ -28,7 +30,7 @@ var ErrNotFound = errors.New("variable not found")
 // VarRef names a variable: its name and vendor GUID.
 type VarRef struct {
 	Name string
-	GUID GUID
+	GUID guid.GUID
 }
 
 func (v VarRef) String() string { return v.Name + "-" + v.GUID.String() }
@@ -38,18 +40,18 @@ func (v VarRef) String() string { return v.Name + "-" + v.GUID.String() }
 type Store interface {
 	// Get returns a variable's attributes and data, or an error wrapping
 	// ErrNotFound.
-	Get(name string, guid GUID) (attrs uint32, data []byte, err error)
+	Get(name string, vendor guid.GUID) (attrs uint32, data []byte, err error)
 	// Set creates or replaces a variable in one step. data must not be
 	// empty (an empty write deletes a variable in UEFI; use Delete).
-	Set(name string, guid GUID, attrs uint32, data []byte) error
+	Set(name string, vendor guid.GUID, attrs uint32, data []byte) error
 	// Delete removes a variable, or returns an error wrapping ErrNotFound.
-	Delete(name string, guid GUID) error
+	Delete(name string, vendor guid.GUID) error
 	// List returns every variable, sorted by name then GUID.
 	List() ([]VarRef, error)
 }
 
 // checkSet holds the argument checks every Store does before writing.
-func checkSet(name string, guid GUID, attrs uint32, data []byte) error {
+func checkSet(name string, vendor guid.GUID, attrs uint32, data []byte) error {
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -62,7 +64,7 @@ func checkSet(name string, guid GUID, attrs uint32, data []byte) error {
 	if attrs&AttrAppendWrite != 0 {
 		return fmt.Errorf("efivar: set %s: append writes are not supported", name)
 	}
-	if err := validateVariable(name, guid, data); err != nil {
+	if err := validateVariable(name, vendor, data); err != nil {
 		return fmt.Errorf("efivar: set %s: %w", name, err)
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // stores returns each Store implementation, fresh, for table tests.
@@ -19,7 +21,7 @@ func stores(t *testing.T) map[string]Store {
 }
 
 func TestStoreBasics(t *testing.T) {
-	vendor, _ := ParseGUID("4a67b082-0a4c-41cf-b6c7-440b29bb8c4f")
+	vendor, _ := guid.Parse("4a67b082-0a4c-41cf-b6c7-440b29bb8c4f")
 	for name, s := range stores(t) {
 		t.Run(name, func(t *testing.T) {
 			if _, _, err := s.Get("Nope", GlobalVariable); !errors.Is(err, ErrNotFound) {
@@ -85,7 +87,7 @@ func TestStoreValidation(t *testing.T) {
 		if err := s.Set("Boot0001", GlobalVariable, AttrsNVBSRT, loadOptionVector); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
-		if err := s.Set("Timeout", GUID{1}, AttrsNVBSRT, []byte{1}); err != nil {
+		if err := s.Set("Timeout", guid.GUID{1}, AttrsNVBSRT, []byte{1}); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -174,16 +176,16 @@ func TestStoreAttributes(t *testing.T) {
 			{0x80000007, "invalid attributes"},
 			{AttrsNVBSRT | AttrAppendWrite, "append writes"},
 		} {
-			if err := s.Set("X", GUID{1}, tt.attrs, []byte{1}); err == nil || !strings.Contains(err.Error(), tt.want) {
+			if err := s.Set("X", guid.GUID{1}, tt.attrs, []byte{1}); err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("%s: attrs %#x: %v, want %q", name, tt.attrs, err, tt.want)
 			}
 		}
 	}
 	m := NewMemStore()
-	if err := m.Set("X", GUID{1}, AttrsNVBSRT, []byte{1}); err != nil {
+	if err := m.Set("X", guid.GUID{1}, AttrsNVBSRT, []byte{1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Set("X", GUID{1}, AttrBootServiceAccess, []byte{1}); err == nil || !strings.Contains(err.Error(), "differ") {
+	if err := m.Set("X", guid.GUID{1}, AttrBootServiceAccess, []byte{1}); err == nil || !strings.Contains(err.Error(), "differ") {
 		t.Errorf("MemStore attribute change: %v", err)
 	}
 }

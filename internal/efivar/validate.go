@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // validateVariable repeats the checks the Linux kernel applies to writes of
 // well-known variables (drivers/firmware/efi/vars.c, variable_validate), so
 // that MemStore rejects what efivarfs would reject with a bare EINVAL, and
 // the error says why.
-func validateVariable(name string, guid GUID, data []byte) error {
-	if guid != GlobalVariable {
+func validateVariable(name string, vendor guid.GUID, data []byte) error {
+	if vendor != GlobalVariable {
 		return nil
 	}
 	switch name {

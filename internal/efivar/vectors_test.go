@@ -3,6 +3,8 @@ package efivar
 import (
 	"bytes"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Byte vectors worked out by hand from the UEFI Specification 2.10, not
@@ -73,7 +75,7 @@ func concat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func vectorPath(t testing.TB) DevicePath {
 	t.Helper()
-	g, err := ParseGUID(testPartUUID)
+	g, err := guid.Parse(testPartUUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,12 +83,12 @@ func vectorPath(t testing.TB) DevicePath {
 }
 
 func TestGUIDVector(t *testing.T) {
-	g, err := ParseGUID(testPartUUID)
+	g, err := guid.Parse(testPartUUID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(g[:], testPartUUIDBytes) {
-		t.Errorf("ParseGUID(%s) = % x, want % x", testPartUUID, g[:], testPartUUIDBytes)
+	if m := g.Mixed(); !bytes.Equal(m[:], testPartUUIDBytes) {
+		t.Errorf("guid.Parse(%s).Mixed() = % x, want % x", testPartUUID, m, testPartUUIDBytes)
 	}
 	if g.String() != testPartUUID {
 		t.Errorf("String() = %s", g)
@@ -96,12 +98,12 @@ func TestGUIDVector(t *testing.T) {
 	if got := GlobalVariable.String(); got != "8be4df61-93ca-11d2-aa0d-00e098032b8c" {
 		t.Errorf("GlobalVariable = %s", got)
 	}
-	if u, err := ParseGUID("8BE4DF61-93CA-11D2-AA0D-00E098032B8C"); err != nil || u != GlobalVariable {
+	if u, err := guid.Parse("8BE4DF61-93CA-11D2-AA0D-00E098032B8C"); err != nil || u != GlobalVariable {
 		t.Errorf("ParseGUID upper case = %v, %v", u, err)
 	}
 	for _, bad := range []string{"", "8be4df61-93ca-11d2-aa0d-00e098032b8", "8be4df6193ca-11d2-aa0d-00e098032b8c0", "xbe4df61-93ca-11d2-aa0d-00e098032b8c"} {
-		if _, err := ParseGUID(bad); err == nil {
-			t.Errorf("ParseGUID(%q) succeeded", bad)
+		if _, err := guid.Parse(bad); err == nil {
+			t.Errorf("guid.Parse(%q) succeeded", bad)
 		}
 	}
 }

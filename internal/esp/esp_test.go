@@ -12,6 +12,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
 )
 
@@ -45,7 +46,11 @@ func TestParseLoaderPartUUID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, err := ParseLoaderPartUUID(tt.in)
-		if got != tt.want || (err != nil) != tt.wantErr {
+		want := guid.GUID{}
+		if tt.want != "" {
+			want = guid.MustParse(tt.want)
+		}
+		if got != want || (err != nil) != tt.wantErr {
 			t.Errorf("ParseLoaderPartUUID(%q) = %q, %v; want %q, err %v", tt.in, got, err, tt.want, tt.wantErr)
 		}
 	}
@@ -60,7 +65,7 @@ func TestLoaderPartUUIDStore(t *testing.T) {
 		t.Errorf("nil store: %v, want ErrNoLoaderVar", err)
 	}
 	s.Set(LoaderDevicePartUUIDVar, LoaderVendor(), 6, utf16z(strings.ToUpper(esp2)))
-	if got, err := LoaderPartUUID(s); got != esp2 || err != nil {
+	if got, err := LoaderPartUUID(s); got != guid.MustParse(esp2) || err != nil {
 		t.Errorf("LoaderPartUUID = %q, %v", got, err)
 	}
 }

@@ -1,15 +1,18 @@
 package esp
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func FuzzParseLoaderPartUUID(f *testing.F) {
 	f.Add(utf16z(esp1))
 	f.Add([]byte{0, 0xd8, 0, 0})
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		s, err := ParseLoaderPartUUID(b)
-		if err == nil && len(s) != 36 {
-			t.Fatalf("accepted %q", s)
+		g, err := ParseLoaderPartUUID(b)
+		if err == nil && !strings.EqualFold(strings.TrimSpace(decodeUTF16(b)), g.String()) {
+			t.Fatalf("accepted %q as %s", b, g)
 		}
 	})
 }

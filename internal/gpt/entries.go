@@ -3,6 +3,8 @@ package gpt
 import (
 	"encoding/binary"
 	"unicode/utf16"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // marshalArray encodes the partition array: Entries slots of 128 bytes,
@@ -11,8 +13,8 @@ func (t *Table) marshalArray() []byte {
 	b := make([]byte, t.Entries*entrySize)
 	for _, p := range t.Partitions {
 		e := b[(p.Number-1)*entrySize:][:entrySize]
-		p.Type.putDisk(e[0:16])
-		p.GUID.putDisk(e[16:32])
+		p.Type.PutMixed(e[0:16])
+		p.GUID.PutMixed(e[16:32])
 		binary.LittleEndian.PutUint64(e[32:], p.FirstLBA)
 		binary.LittleEndian.PutUint64(e[40:], p.LastLBA)
 		binary.LittleEndian.PutUint64(e[48:], p.Attributes)
@@ -29,7 +31,7 @@ func parseArray(b []byte, n, size int) []Partition {
 	var parts []Partition
 	for i := 0; i < n; i++ {
 		e := b[i*size:][:entrySize]
-		typ := guidFromDisk(e[0:16])
+		typ := guid.FromMixed(e[0:16])
 		if typ.IsZero() {
 			continue
 		}
@@ -44,7 +46,7 @@ func parseArray(b []byte, n, size int) []Partition {
 		parts = append(parts, Partition{
 			Number:     i + 1,
 			Type:       typ,
-			GUID:       guidFromDisk(e[16:32]),
+			GUID:       guid.FromMixed(e[16:32]),
 			FirstLBA:   binary.LittleEndian.Uint64(e[32:]),
 			LastLBA:    binary.LittleEndian.Uint64(e[40:]),
 			Attributes: binary.LittleEndian.Uint64(e[48:]),

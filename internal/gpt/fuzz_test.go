@@ -5,6 +5,8 @@ import (
 	"hash/crc32"
 	"reflect"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Fuzz inputs are kept small, because the fuzzer minimizes every new
@@ -19,7 +21,7 @@ const fuzzEntries = 4 // one array sector
 
 func seedTable(f *testing.F, ss int) (head, tail []byte, sectors uint16) {
 	const n = 16
-	tb := &Table{SectorSize: ss, Sectors: n, DiskGUID: RandomGUID(), Entries: fuzzEntries, FirstUsable: 3, LastUsable: n - 3, Alignment: 1}
+	tb := &Table{SectorSize: ss, Sectors: n, DiskGUID: guid.Random(), Entries: fuzzEntries, FirstUsable: 3, LastUsable: n - 3, Alignment: 1}
 	for _, p := range []Partition{
 		{Number: 1, Type: TypeESP, FirstLBA: 3, LastLBA: 8, Name: "x"},
 		{Number: 2, Type: TypeLinuxFS, FirstLBA: 9, LastLBA: n - 3},

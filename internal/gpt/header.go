@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 const (
@@ -22,7 +24,7 @@ const (
 type header struct {
 	myLBA, alternateLBA     uint64
 	firstUsable, lastUsable uint64
-	diskGUID                GUID
+	diskGUID                guid.GUID
 	entriesLBA              uint64
 	numEntries, entrySize   uint32
 	entriesCRC              uint32
@@ -39,7 +41,7 @@ func (h *header) marshal(sectorSize int) []byte {
 	le.PutUint64(b[32:], h.alternateLBA)
 	le.PutUint64(b[40:], h.firstUsable)
 	le.PutUint64(b[48:], h.lastUsable)
-	h.diskGUID.putDisk(b[56:72])
+	h.diskGUID.PutMixed(b[56:72])
 	le.PutUint64(b[72:], h.entriesLBA)
 	le.PutUint32(b[80:], h.numEntries)
 	le.PutUint32(b[84:], h.entrySize)
@@ -73,7 +75,7 @@ func parseHeader(b []byte, diskSectors uint64) (*header, error) {
 		alternateLBA: le.Uint64(b[32:]),
 		firstUsable:  le.Uint64(b[40:]),
 		lastUsable:   le.Uint64(b[48:]),
-		diskGUID:     guidFromDisk(b[56:72]),
+		diskGUID:     guid.FromMixed(b[56:72]),
 		entriesLBA:   le.Uint64(b[72:]),
 		numEntries:   le.Uint32(b[80:]),
 		entrySize:    le.Uint32(b[84:]),

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // sample is a fixed two-partition table, deterministic given its GUIDs.
@@ -16,11 +18,11 @@ func sample(t testing.TB, size int64, ss int) *Table {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb.DiskGUID = mustGUID("A0000000-0000-4000-8000-000000000001")
+	tb.DiskGUID = guid.MustParse("A0000000-0000-4000-8000-000000000001")
 	a := tb.Alignment
 	for _, p := range []Partition{
-		{Number: 1, Type: TypeESP, GUID: mustGUID("A0000000-0000-4000-8000-000000000002"), FirstLBA: a, LastLBA: 5*a - 1, Name: "ESP", Attributes: 1},
-		{Number: 2, Type: TypeLinuxFS, GUID: mustGUID("A0000000-0000-4000-8000-000000000003"), FirstLBA: 5 * a, LastLBA: tb.LastUsable, Name: "data ü"},
+		{Number: 1, Type: TypeESP, GUID: guid.MustParse("A0000000-0000-4000-8000-000000000002"), FirstLBA: a, LastLBA: 5*a - 1, Name: "ESP", Attributes: 1},
+		{Number: 2, Type: TypeLinuxFS, GUID: guid.MustParse("A0000000-0000-4000-8000-000000000003"), FirstLBA: 5 * a, LastLBA: tb.LastUsable, Name: "data ü"},
 	} {
 		if err := tb.Add(p); err != nil {
 			t.Fatal(err)

@@ -29,7 +29,7 @@ func TestSgdiskAcceptsOurs(t *testing.T) {
 		t.Errorf("sgdisk -p partitions %+v, want %+v\n%s", got, want, out)
 	}
 	for _, want := range []string{
-		"Disk identifier (GUID): " + tb.DiskGUID.String(),
+		"Disk identifier (GUID): " + tb.DiskGUID.Upper(),
 		fmt.Sprintf("First usable sector is %d, last usable sector is %d", tb.FirstUsable, tb.LastUsable),
 		"Partition table holds up to 128 entries",
 	} {
@@ -40,8 +40,8 @@ func TestSgdiskAcceptsOurs(t *testing.T) {
 	for _, p := range tb.Partitions {
 		info := run(t, sgdisk, "-i", fmt.Sprint(p.Number), img)
 		for _, want := range []string{
-			"Partition unique GUID: " + p.GUID.String(),
-			"Partition GUID code: " + p.Type.String(),
+			"Partition unique GUID: " + p.GUID.Upper(),
+			"Partition GUID code: " + p.Type.Upper(),
 			fmt.Sprintf("Attribute flags: %016X", p.Attributes),
 			fmt.Sprintf("Partition name: '%s'", p.Name),
 		} {
@@ -75,13 +75,13 @@ func TestReadSgdisks(t *testing.T) {
 	if err := d.Verify(); err != nil {
 		t.Errorf("Verify: %v", err)
 	}
-	if tb.DiskGUID.String() != diskGUID || tb.FromBackup {
+	if tb.DiskGUID.Upper() != diskGUID || tb.FromBackup {
 		t.Errorf("disk GUID %s, from backup %v", tb.DiskGUID, tb.FromBackup)
 	}
 	if got, want := rows(tb), parseSgdiskPrint(t, out); !reflect.DeepEqual(got, want) {
 		t.Errorf("read %+v, sgdisk -p shows %+v", got, want)
 	}
-	if p := tb.Partition(1); p == nil || p.GUID.String() != "B0000000-0000-4000-8000-000000000002" || p.Type != TypeESP {
+	if p := tb.Partition(1); p == nil || p.GUID.Upper() != "B0000000-0000-4000-8000-000000000002" || p.Type != TypeESP {
 		t.Errorf("partition 1: %+v", p)
 	}
 	if p := tb.Partition(3); p == nil || p.Attributes != 1<<2 || p.Sectors() != 200 {

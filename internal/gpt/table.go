@@ -5,16 +5,18 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Partition is one used entry of the partition array.
 type Partition struct {
-	Number     int    // 1-based index in the partition array (sda1 is 1)
-	Type       GUID   // partition type, e.g. TypeESP
-	GUID       GUID   // unique partition GUID (PARTUUID); Add fills a zero one randomly
-	FirstLBA   uint64 // first sector, inclusive
-	LastLBA    uint64 // last sector, inclusive
-	Name       string // up to 36 UTF-16 code units (PARTLABEL)
+	Number     int       // 1-based index in the partition array (sda1 is 1)
+	Type       guid.GUID // partition type, e.g. TypeESP
+	GUID       guid.GUID // unique partition GUID (PARTUUID); Add fills a zero one randomly
+	FirstLBA   uint64    // first sector, inclusive
+	LastLBA    uint64    // last sector, inclusive
+	Name       string    // up to 36 UTF-16 code units (PARTLABEL)
 	Attributes uint64
 }
 
@@ -29,7 +31,7 @@ type Extent struct{ First, Last uint64 }
 type Table struct {
 	SectorSize  int    // logical sector size in bytes
 	Sectors     uint64 // disk size in sectors; the backup header is the last one
-	DiskGUID    GUID
+	DiskGUID    guid.GUID
 	FirstUsable uint64
 	LastUsable  uint64
 	Entries     int // slots in the partition array, 128 normally
@@ -72,7 +74,7 @@ func New(diskSize int64, sectorSize int) (*Table, error) {
 	return &Table{
 		SectorSize:  sectorSize,
 		Sectors:     sectors,
-		DiskGUID:    RandomGUID(),
+		DiskGUID:    guid.Random(),
 		FirstUsable: 2 + arr,
 		LastUsable:  sectors - 2 - arr,
 		Entries:     defaultEntries,
@@ -98,7 +100,7 @@ func (t *Table) Validate() error {
 	if t.DiskGUID.IsZero() {
 		return fmt.Errorf("gpt: disk GUID is zero")
 	}
-	guids := map[GUID]int{}
+	guids := map[guid.GUID]int{}
 	for i, p := range t.Partitions {
 		if err := t.checkPartition(p); err != nil {
 			return err
@@ -148,7 +150,7 @@ func (t *Table) Add(p Partition) error {
 		return fmt.Errorf("gpt: partition %d already exists", p.Number)
 	}
 	if p.GUID.IsZero() {
-		p.GUID = RandomGUID()
+		p.GUID = guid.Random()
 	}
 	if t.Alignment > 1 && p.FirstLBA%t.Alignment != 0 {
 		return fmt.Errorf("gpt: partition %d: first sector %d not aligned to %d sectors", p.Number, p.FirstLBA, t.Alignment)

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 func TestNewGeometry(t *testing.T) {
@@ -47,7 +49,7 @@ func TestAdd(t *testing.T) {
 		}
 		return tb
 	}
-	g := mustGUID("11111111-2222-3333-4444-555555555555")
+	g := guid.MustParse("11111111-2222-3333-4444-555555555555")
 	tests := []struct {
 		name    string
 		p       Partition
@@ -144,7 +146,7 @@ func TestFree(t *testing.T) {
 		t.Errorf("Delete of a missing partition succeeded")
 	}
 	tb.Alignment = 1
-	tb.Partitions = []Partition{{Number: 1, Type: TypeLinuxFS, GUID: RandomGUID(), FirstLBA: 34, LastLBA: 204766}}
+	tb.Partitions = []Partition{{Number: 1, Type: TypeLinuxFS, GUID: guid.Random(), FirstLBA: 34, LastLBA: 204766}}
 	if _, err := tb.FirstFree(); err == nil {
 		t.Errorf("FirstFree on a full disk succeeded")
 	}

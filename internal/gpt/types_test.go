@@ -3,12 +3,14 @@ package gpt
 import (
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 func TestParseType(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    GUID
+		want    guid.GUID
 		wantErr string
 	}{
 		{"EF00", TypeESP, ""},
@@ -28,13 +30,13 @@ func TestParseType(t *testing.T) {
 		{"EA00", TypeXBOOTLDR, ""},
 		{"0C01", TypeMSReserved, ""},
 		{"0FC63DAF-8483-4772-8E79-3D69D8477DE4", TypeLinuxFS, ""},
-		{"12345678-1234-1234-1234-123456789abc", mustGUID("12345678-1234-1234-1234-123456789ABC"), ""},
-		{"1234", GUID{}, "unknown type code"},
-		{"ZZZZ", GUID{}, "bad type code"},
-		{"EF0", GUID{}, "bad type"},
-		{"linux", GUID{}, "bad type"},
-		{"00000000-0000-0000-0000-000000000000", GUID{}, "unused-entry"},
-		{"0FC63DAF-8483-4772-8E79-3D69D8477DEX", GUID{}, "bad GUID"},
+		{"12345678-1234-1234-1234-123456789abc", guid.MustParse("12345678-1234-1234-1234-123456789ABC"), ""},
+		{"1234", guid.GUID{}, "unknown type code"},
+		{"ZZZZ", guid.GUID{}, "bad type code"},
+		{"EF0", guid.GUID{}, "bad type"},
+		{"linux", guid.GUID{}, "bad type"},
+		{"00000000-0000-0000-0000-000000000000", guid.GUID{}, "unused-entry"},
+		{"0FC63DAF-8483-4772-8E79-3D69D8477DEX", guid.GUID{}, "bad GUID"},
 	}
 	for _, tc := range tests {
 		got, err := ParseType(tc.in)
@@ -52,13 +54,13 @@ func TestParseType(t *testing.T) {
 
 func TestTypeCode(t *testing.T) {
 	tests := []struct {
-		g          GUID
+		g          guid.GUID
 		code, name string
 	}{
 		{TypeESP, "EF00", "EFI system partition"}, // not Fuchsia's F108, same GUID
 		{TypeLinuxFS, "8300", "Linux filesystem"},
-		{mustGUID("7412F7D5-A156-4B13-81DC-867174929325"), "3000", "ONIE boot"},
-		{mustGUID("12345678-1234-1234-1234-123456789ABC"), "FFFF", "Unknown"},
+		{guid.MustParse("7412F7D5-A156-4B13-81DC-867174929325"), "3000", "ONIE boot"},
+		{guid.MustParse("12345678-1234-1234-1234-123456789ABC"), "FFFF", "Unknown"},
 	}
 	for _, tc := range tests {
 		if code, name := TypeCode(tc.g); code != tc.code || name != tc.name {

@@ -354,7 +354,7 @@ func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
 	}
 	// The boot medium: the disk holding the partition systemd-stub booted from.
 	if env.Vars != nil {
-		if uuid, err := esp.LoaderPartUUID(env.Vars); err == nil && uuid != "" {
+		if uuid, err := esp.LoaderPartUUID(env.Vars); err == nil && !uuid.IsZero() {
 			if parts, err := partfind.Scan(env.SysRoot, env.DevRoot); err == nil {
 				for _, p := range partfind.ByPartUUID(parts, uuid) {
 					facts.BootDisk = p.Disk
@@ -381,17 +381,12 @@ func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
 	return cands, facts, nil
 }
 
-func efiGUID(g gpt.GUID) efivar.GUID {
-	e, _ := efivar.ParseGUID(g.String())
-	return e
-}
-
 // bootEntry creates (or replaces) our Boot#### and puts it first.
 func bootEntry(vars efivar.Store, label string, l provision.Layout, loader string) (uint16, error) {
 	if vars == nil {
 		return 0, fail("boot-entry", "install: no UEFI variables: the machine was not booted in UEFI mode")
 	}
-	hd := efivar.GPTHardDrive(1, l.ESP.FirstLBA, l.ESP.Sectors(), efiGUID(l.ESP.GUID))
+	hd := efivar.GPTHardDrive(1, l.ESP.FirstLBA, l.ESP.Sectors(), l.ESP.GUID)
 	dp, err := efivar.DiskBootPath(hd, "/"+loader)
 	if err != nil {
 		return 0, fail("boot-entry", "install: boot entry: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/provision"
 )
 
@@ -31,16 +32,16 @@ type Plan struct {
 
 // PlanDisk is the target disk.
 type PlanDisk struct {
-	Name       string   `json:"name"` // kernel name: for this boot only
-	Path       string   `json:"path"`
-	Model      string   `json:"model,omitempty"`
-	Serial     string   `json:"serial,omitempty"`
-	WWN        string   `json:"wwn,omitempty"`
-	ShortID    string   `json:"shortId"`
-	ByID       []string `json:"byId,omitempty"`
-	Size       int64    `json:"size"`
-	SectorSize int      `json:"sectorSize"`
-	GUID       string   `json:"guid"` // the new GPT's disk GUID
+	Name       string    `json:"name"` // kernel name: for this boot only
+	Path       string    `json:"path"`
+	Model      string    `json:"model,omitempty"`
+	Serial     string    `json:"serial,omitempty"`
+	WWN        string    `json:"wwn,omitempty"`
+	ShortID    string    `json:"shortId"`
+	ByID       []string  `json:"byId,omitempty"`
+	Size       int64     `json:"size"`
+	SectorSize int       `json:"sectorSize"`
+	GUID       guid.GUID `json:"guid"` // the new GPT's disk GUID
 }
 
 // PlanOverwrite says what on the disk is destroyed.
@@ -52,15 +53,15 @@ type PlanOverwrite struct {
 
 // PlanPart is one partition of the new GPT.
 type PlanPart struct {
-	Number     int    `json:"number"`
-	Name       string `json:"name"` // GPT partition name (PARTLABEL)
-	TypeGUID   string `json:"typeGuid"`
-	UniqueGUID string `json:"uniqueGuid"` // PARTUUID
-	FirstLBA   uint64 `json:"firstLba"`
-	LastLBA    uint64 `json:"lastLba"`
-	SizeBytes  int64  `json:"sizeBytes"`
-	Filesystem string `json:"filesystem"`
-	Label      string `json:"label"` // filesystem label
+	Number     int       `json:"number"`
+	Name       string    `json:"name"` // GPT partition name (PARTLABEL)
+	TypeGUID   guid.GUID `json:"typeGuid"`
+	UniqueGUID guid.GUID `json:"uniqueGuid"` // PARTUUID
+	FirstLBA   uint64    `json:"firstLba"`
+	LastLBA    uint64    `json:"lastLba"`
+	SizeBytes  int64     `json:"sizeBytes"`
+	Filesystem string    `json:"filesystem"`
+	Label      string    `json:"label"` // filesystem label
 }
 
 // PlanFile is a file written to the ESP. Size 0 and no SHA256 mean not
@@ -143,11 +144,7 @@ func MakePlan(c Candidate, a *answers.Answers, product, version string, runtimeU
 		return nil, &Error{Code: CodeDiskTooSmall, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), err), Err: err}
 	}
 	loader := LoaderPath(product)
-	espGUID, err := efivar.ParseGUID(l.ESP.GUID.String())
-	if err != nil {
-		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: ESP GUID: %v", err), Err: err}
-	}
-	hd := efivar.GPTHardDrive(uint32(l.ESP.Number), l.ESP.FirstLBA, l.ESP.Sectors(), espGUID)
+	hd := efivar.GPTHardDrive(uint32(l.ESP.Number), l.ESP.FirstLBA, l.ESP.Sectors(), l.ESP.GUID)
 	dp, err := efivar.DiskBootPath(hd, "/"+loader)
 	if err != nil {
 		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: boot path: %v", err), Err: err}
@@ -160,7 +157,7 @@ func MakePlan(c Candidate, a *answers.Answers, product, version string, runtimeU
 		Version: version,
 		Disk: PlanDisk{
 			Name: c.Disk.Name, Path: c.Disk.Path, Model: c.Disk.Model, Serial: c.Disk.Serial, WWN: c.Disk.WWN,
-			ShortID: c.ShortID, ByID: c.ByID, Size: c.Disk.Size, SectorSize: ss, GUID: guid(l.DiskGUID),
+			ShortID: c.ShortID, ByID: c.ByID, Size: c.Disk.Size, SectorSize: ss, GUID: l.DiskGUID,
 		},
 		Partitions: []PlanPart{
 			part(l, l.ESP, "vfat", provision.ESPLabel),
@@ -217,11 +214,9 @@ func (p *Plan) JSON() ([]byte, error) {
 	return b, nil
 }
 
-func guid(g gpt.GUID) string { return strings.ToLower(g.String()) }
-
 func part(l provision.Layout, p gpt.Partition, fs, label string) PlanPart {
 	return PlanPart{
-		Number: p.Number, Name: p.Name, TypeGUID: guid(p.Type), UniqueGUID: guid(p.GUID),
+		Number: p.Number, Name: p.Name, TypeGUID: p.Type, UniqueGUID: p.GUID,
 		FirstLBA: p.FirstLBA, LastLBA: p.LastLBA, SizeBytes: l.Size(p), Filesystem: fs, Label: label,
 	}
 }

@@ -38,11 +38,11 @@ func TestMakePlan(t *testing.T) {
 	}
 	esp, data := p.Partitions[0], p.Partitions[1]
 	if esp.Number != 1 || esp.FirstLBA != 2048 || esp.LastLBA != 2048+provision.ESPSize/512-1 || esp.SizeBytes != provision.ESPSize ||
-		esp.TypeGUID != "c12a7328-f81f-11d2-ba4b-00a0c93ec93b" || esp.Filesystem != "vfat" || esp.Label != provision.ESPLabel || esp.Name != provision.ESPName {
+		esp.TypeGUID.String() != "c12a7328-f81f-11d2-ba4b-00a0c93ec93b" || esp.Filesystem != "vfat" || esp.Label != provision.ESPLabel || esp.Name != provision.ESPName {
 		t.Errorf("ESP: %+v", esp)
 	}
 	if data.Number != 2 || data.FirstLBA != esp.LastLBA+1 || data.Filesystem != "ext4" || data.Label != provision.DataName ||
-		data.TypeGUID != "0fc63daf-8483-4772-8e79-3d69d8477de4" || data.SizeBytes != int64(data.LastLBA-data.FirstLBA+1)*512 {
+		data.TypeGUID.String() != "0fc63daf-8483-4772-8e79-3d69d8477de4" || data.SizeBytes != int64(data.LastLBA-data.FirstLBA+1)*512 {
 		t.Errorf("data: %+v", data)
 	}
 	if (data.LastLBA+1)%2048 != 0 || int64(data.LastLBA+1)*512 > d.Size-33*512 {

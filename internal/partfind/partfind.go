@@ -19,25 +19,22 @@ import (
 
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Partition is one GPT partition that has a kernel device.
 type Partition struct {
-	Disk     string `json:"disk"`     // kernel name of the whole disk, e.g. nvme0n1
-	Name     string `json:"name"`     // kernel name of the partition, e.g. nvme0n1p2
-	Device   string `json:"device"`   // device node, <devRoot>/<Name>
-	Number   int    `json:"number"`   // GPT entry number (1-based)
-	PartUUID string `json:"partUUID"` // unique partition GUID, lower case
-	Type     string `json:"type"`     // partition type GUID, lower case
-	Label    string `json:"label"`    // GPT partition name (PARTLABEL)
+	Disk     string    `json:"disk"`     // kernel name of the whole disk, e.g. nvme0n1
+	Name     string    `json:"name"`     // kernel name of the partition, e.g. nvme0n1p2
+	Device   string    `json:"device"`   // device node, <devRoot>/<Name>
+	Number   int       `json:"number"`   // GPT entry number (1-based)
+	PartUUID guid.GUID `json:"partUUID"` // unique partition GUID
+	Type     guid.GUID `json:"type"`     // partition type GUID
+	Label    string    `json:"label"`    // GPT partition name (PARTLABEL)
 }
 
-// TypeESP is the EFI system partition type GUID, lower case
-// (gpt.TypeESP; the tests check they agree).
-const TypeESP = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
-
 // IsESP reports whether p is of the EFI system partition type.
-func (p Partition) IsESP() bool { return p.Type == TypeESP }
+func (p Partition) IsESP() bool { return p.Type == gpt.TypeESP }
 
 // Scan reads the GPT of every disk under sysRoot/block (virtual devices
 // left out, as internal/disk does) through the device nodes in devRoot.
@@ -93,8 +90,8 @@ func scanDisk(sysRoot, devRoot, name string) ([]Partition, error) {
 			Name:     kname,
 			Device:   filepath.Join(devRoot, kname),
 			Number:   p.Number,
-			PartUUID: strings.ToLower(p.GUID.String()),
-			Type:     strings.ToLower(p.Type.String()),
+			PartUUID: p.GUID,
+			Type:     p.Type,
 			Label:    p.Name,
 		})
 	}
@@ -121,10 +118,10 @@ func partitionDevices(dir, diskName string) map[int]string {
 	return m
 }
 
-// ByPartUUID returns the partitions whose unique GUID is uuid (any case).
+// ByPartUUID returns the partitions whose unique GUID is uuid.
 // More than one means cloned disks.
-func ByPartUUID(parts []Partition, uuid string) []Partition {
-	return filter(parts, func(p Partition) bool { return strings.EqualFold(p.PartUUID, uuid) })
+func ByPartUUID(parts []Partition, uuid guid.GUID) []Partition {
+	return filter(parts, func(p Partition) bool { return p.PartUUID == uuid })
 }
 
 // ByLabel returns the partitions whose GPT name is exactly label.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
 )
 
@@ -42,7 +43,7 @@ func TestScan(t *testing.T) {
 	if len(parts) != 2 {
 		t.Fatalf("Scan found %d partitions, want 2: %+v", len(parts), parts)
 	}
-	want := Partition{Disk: "vda", Name: "vda2", Device: s.Device("vda2"), Number: 2, PartUUID: dataUUID, Type: "0fc63daf-8483-4772-8e79-3d69d8477de4", Label: "plinth-data"}
+	want := Partition{Disk: "vda", Name: "vda2", Device: s.Device("vda2"), Number: 2, PartUUID: guid.MustParse(dataUUID), Type: gpt.TypeLinuxFS, Label: "plinth-data"}
 	if parts[1] != want {
 		t.Errorf("partition 2 = %+v, want %+v", parts[1], want)
 	}
@@ -55,8 +56,8 @@ func TestScan(t *testing.T) {
 		got  []Partition
 		want string // Name of the single match, "" for none
 	}{
-		{"uuid upper", ByPartUUID(parts, strings.ToUpper(dataUUID)), "vda2"},
-		{"uuid none", ByPartUUID(parts, "00000000-0000-0000-0000-000000000001"), ""},
+		{"uuid upper", ByPartUUID(parts, guid.MustParse(strings.ToUpper(dataUUID))), "vda2"},
+		{"uuid none", ByPartUUID(parts, guid.MustParse("00000000-0000-0000-0000-000000000001")), ""},
 		{"label", ByLabel(parts, "plinth-data"), "vda2"},
 		{"label case matters", ByLabel(parts, "Plinth-Data"), ""},
 		{"esp", ESPs(parts), "vda1"},
@@ -83,12 +84,6 @@ func TestScanNVMeNamesAndMissingDevice(t *testing.T) {
 	}
 }
 
-func TestTypeESP(t *testing.T) {
-	if TypeESP != strings.ToLower(gpt.TypeESP.String()) {
-		t.Errorf("TypeESP %s != gpt.TypeESP %s", TypeESP, gpt.TypeESP)
-	}
-}
-
 func TestScanNoSysfs(t *testing.T) {
 	t.Parallel() // sgdisk sleeps 1 s per disk
 	if _, err := Scan(t.TempDir(), t.TempDir()); err == nil {
@@ -109,8 +104,8 @@ func TestWaiter(t *testing.T) {
 	w := Waiter{SysRoot: s.Sys, DevRoot: s.Dev, Interval: 20 * time.Millisecond}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	parts, err := w.Until(ctx, func(ps []Partition) bool { return len(ByPartUUID(ps, dataUUID)) > 0 })
-	if err != nil || len(ByPartUUID(parts, dataUUID)) != 1 {
+	parts, err := w.Until(ctx, func(ps []Partition) bool { return len(ByPartUUID(ps, guid.MustParse(dataUUID))) > 0 })
+	if err != nil || len(ByPartUUID(parts, guid.MustParse(dataUUID))) != 1 {
 		t.Fatalf("Until = %+v, %v", parts, err)
 	}
 

@@ -7,7 +7,6 @@
 package provision
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/ext4"
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/vfat"
 )
 
@@ -37,7 +37,7 @@ const MinDiskSize = 1<<20 + ESPSize + MinDataSize + 1<<20
 type Layout struct {
 	DiskSize   int64
 	SectorSize int
-	DiskGUID   gpt.GUID
+	DiskGUID   guid.GUID
 	ESP, Data  gpt.Partition
 }
 
@@ -50,15 +50,8 @@ func (l Layout) Size(p gpt.Partition) int64 { return int64(p.Sectors()) * int64(
 // GUIDs derives the disk and partition GUIDs from seed, so that the same
 // inputs give the same image. Installers pass a seed that includes a
 // random part or the machine's identity, so two disks never share GUIDs.
-func GUIDs(seed []byte) (disk, esp, data gpt.GUID) {
-	derive := func(what string) gpt.GUID {
-		h := sha256.Sum256(append([]byte("plinth provision "+what+"\x00"), seed...))
-		var g gpt.GUID
-		copy(g[:], h[:16])
-		g[6] = g[6]&0x0f | 0x40 // version 4
-		g[8] = g[8]&0x3f | 0x80 // RFC 4122 variant
-		return g
-	}
+func GUIDs(seed []byte) (disk, esp, data guid.GUID) {
+	derive := func(what string) guid.GUID { return guid.Derive("plinth provision "+what, seed) }
 	return derive("disk"), derive("esp"), derive("data")
 }
 
@@ -183,9 +176,9 @@ type Content struct {
 func Config(base appconfig.Config, l Layout, id appconfig.Identity) *appconfig.Config {
 	c := base
 	c.Schema = appconfig.SchemaVersion
-	c.ESP.PartUUID = strings.ToLower(l.ESP.GUID.String())
-	c.Data = appconfig.Data{PartUUID: strings.ToLower(l.Data.GUID.String()), Label: DataName, FSType: appconfig.FSExt4}
-	id.DiskGUID = l.DiskGUID.String()
+	c.ESP.PartUUID = l.ESP.GUID
+	c.Data = appconfig.Data{PartUUID: l.Data.GUID, Label: DataName, FSType: appconfig.FSExt4}
+	id.DiskGUID = l.DiskGUID
 	id.ESPPartUUID = c.ESP.PartUUID
 	id.DataPartUUID = c.Data.PartUUID
 	if id.Product == "" {
@@ -258,6 +251,6 @@ func Write(w io.WriterAt, l Layout, c Content) error {
 	return nil
 }
 
-func volumeID(g gpt.GUID) uint32 {
+func volumeID(g guid.GUID) uint32 {
 	return uint32(g[0])<<24 | uint32(g[1])<<16 | uint32(g[2])<<8 | uint32(g[3])
 }

@@ -258,7 +258,7 @@ func TestWriteDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 		parsed, err := appconfig.Parse(got)
-		if err != nil || parsed.Data.PartUUID != strings.ToLower(l.Data.GUID.String()) {
+		if err != nil || parsed.Data.PartUUID != l.Data.GUID {
 			t.Errorf("config on the ESP: %v, %+v", err, parsed)
 		}
 		data := extract(t, img, l.Offset(l.Data), l.Size(l.Data))
