@@ -14,12 +14,18 @@ TOOLCHAIN    := /usr/local/lib/plinth-go$(GO_VERSION)
 export PATH  := $(GO_ROOT)/bin:$(TOOLCHAIN)/bin:$(PATH)
 export GOFLAGS ?= -mod=mod
 
-# Debian packages the build and the tests need, by the command that proves each is there.
-APT_PACKAGES := make gcc bc bison flex libelf-dev libssl-dev xz-utils tar curl unzip git ca-certificates \
-	linux-source systemd-boot-efi qemu-system-x86 ovmf xorriso mtools dosfstools e2fsprogs gdisk fdisk binutils file
+# Debian packages the build and the tests need: one list, with the commands
+# each provides, that the tests read too (they find their tools through it).
+# Package lines are those that start with a package name.
+HOSTDEPS     := internal/hostdeps/packages.txt
+APT_PACKAGES  = $(shell awk -F: '/^[a-z0-9]/ { print $$1 }' $(HOSTDEPS))
 
-.PHONY: all deps go iso test unit e2e bench vet clean
+.PHONY: all deps packages go iso test unit e2e bench vet clean
 all: iso
+
+# The package names, one a line: internal/hostdeps checks them against its list.
+packages:
+	@printf '%s\n' $(APT_PACKAGES)
 
 deps: go
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -47,6 +53,7 @@ vet: deps
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	go vet ./...
 	go vet -tags e2e ./e2e/
+	go tool actionlint
 
 unit: deps vet
 	go test -count=1 ./...

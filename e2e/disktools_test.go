@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // TestDiskToolsInVM partitions and formats a real block device from
@@ -64,10 +65,8 @@ func TestDiskToolsInVM(t *testing.T) {
 			args := []string{"-v", disk}
 			if sector == 4096 {
 				// sgdisk reads a file as 512-byte sectors unless a loop device says otherwise.
-				loop := run(t, "losetup", "--sector-size", "4096", "-r", "-f", "--show", disk)
-				loop = loop[:len(loop)-1]
-				t.Cleanup(func() { run(t, "losetup", "-d", loop) })
-				args = []string{"-v", loop}
+				loop := testdisk.AttachLoop(t, disk, testdisk.LoopOptions{SectorSize: 4096, ReadOnly: true})
+				args = []string{"-v", loop.Dev}
 			}
 			if out := run(t, "sgdisk", args...); !regexp.MustCompile(`No problems found`).MatchString(out) {
 				t.Fatalf("sgdisk -v:\n%s", out)

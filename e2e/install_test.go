@@ -112,9 +112,9 @@ func TestUnattendedInstall(t *testing.T) {
 		t.Errorf("sgdisk -v:\n%s", out)
 	}
 	first, last := partitionExtent(t, target, 1)
-	loop := strings.TrimSpace(run(t, "losetup", "-r", "-f", "--show", "-o", itoa(first*512), "--sizelimit", itoa((last-first+1)*512), target))
-	run(t, "fsck.fat", "-n", loop)
-	run(t, "losetup", "-d", loop)
+	esp := testdisk.AttachLoop(t, target, testdisk.LoopOptions{ReadOnly: true, Offset: first * 512, SizeLimit: (last - first + 1) * 512})
+	run(t, "fsck.fat", "-n", esp.Dev)
+	esp.Detach()
 	fsckData(t, target)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/plinth-os/plinth/e2e/qemu"
 	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // screenWaiter follows the installer's "screen" events.
@@ -228,7 +229,7 @@ func TestInstallFailureExportsLogs(t *testing.T) {
 			t.Errorf("bundle lacks %s:\n%s", want, tarList)
 		}
 	}
-	log, err := exec.Command("tar", "-xzOf", out, "installer.log").Output()
+	log, err := exec.Command(testdisk.Tool(t, "tar"), "-xzOf", out, "installer.log").Output()
 	if err != nil || !strings.Contains(string(log), "install-write") {
 		t.Errorf("installer.log lacks the failure (%v):\n%s", err, log)
 	}

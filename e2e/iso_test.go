@@ -17,9 +17,10 @@ import (
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
+// run runs a tool of the package list, failing the test if it fails.
 func run(t *testing.T, name string, args ...string) string {
 	t.Helper()
-	return testdisk.Run(t, name, args...)
+	return testdisk.Run(t, testdisk.Tool(t, name), args...)
 }
 
 // TestISOStructure checks the built ISO with tools that are not ours.

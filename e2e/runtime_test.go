@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 var diskPath = flag.String("disk", "../out/plinth-disk.img", "ready-to-boot disk image under test (mkiso -disk)")
@@ -86,9 +87,9 @@ func partitionExtent(t *testing.T, disk string, n int) (int64, int64) {
 func fsckData(t *testing.T, disk string) {
 	t.Helper()
 	first, last := partitionExtent(t, disk, 2)
-	loop := strings.TrimSpace(run(t, "losetup", "-r", "-f", "--show", "-o", strconv.FormatInt(first*512, 10), "--sizelimit", strconv.FormatInt((last-first+1)*512, 10), disk))
-	defer run(t, "losetup", "-d", loop)
-	run(t, "e2fsck", "-fn", loop)
+	data := testdisk.AttachLoop(t, disk, testdisk.LoopOptions{ReadOnly: true, Offset: first * 512, SizeLimit: (last - first + 1) * 512})
+	defer data.Detach()
+	run(t, "e2fsck", "-fn", data.Dev)
 }
 
 // TestRuntimeDisk boots the ready-to-boot disk image alone, as a virtio

@@ -117,9 +117,9 @@ func fingerprint(t *testing.T, path string) string {
 func TestPlanFromPLINTHCFG(t *testing.T) {
 	r, sys := planSystem(t, partfindtest.Disk{Name: "sdc", SizeMiB: 64})
 	img := sys.Device("sdc")
-	testdisk.Run(t, testdisk.Tool(t, "mkfs.fat", "dosfstools"), "-n", "PLINTHCFG", img)
+	testdisk.Run(t, testdisk.Tool(t, "mkfs.fat"), "-n", "PLINTHCFG", img)
 	yaml := writeAnswers(t, "disk: smallest\nhostname: from-stick\n")
-	testdisk.Run(t, testdisk.Tool(t, "mcopy", "mtools"), "-i", img, yaml, "::install.yaml")
+	testdisk.Run(t, testdisk.Tool(t, "mcopy"), "-i", img, yaml, "::install.yaml")
 	var out, errb bytes.Buffer
 	if status := planMain([]string{"--plan"}, r, &out, &errb); status != 0 {
 		t.Fatalf("status %d: %s", status, errb.String())

@@ -71,7 +71,7 @@ func (s *system) superfloppy(name, model, img string) {
 // also a device node of its own.
 func (s *system) gptDisk(name, model string, parts ...string) {
 	s.t.Helper()
-	sgdisk := testdisk.Tool(s.t, "sgdisk", "gdisk")
+	sgdisk := testdisk.Tool(s.t, "sgdisk")
 	const start = 1 << 20
 	size := int64(2 * start)
 	for _, p := range parts {
@@ -134,10 +134,10 @@ func copyAt(t *testing.T, dst string, off int64, src string) {
 // (name -> content) into its root with mcopy.
 func fatImage(t *testing.T, sizeMiB int64, mkfsArgs []string, files map[string]string) string {
 	t.Helper()
-	mkfs := testdisk.Tool(t, "mkfs.fat", "dosfstools")
+	mkfs := testdisk.Tool(t, "mkfs.fat")
 	img := testdisk.TempSparse(t, "fat.img", sizeMiB<<20)
 	testdisk.Run(t, mkfs, append(mkfsArgs, img)...)
-	mcopy := testdisk.Tool(t, "mcopy", "mtools")
+	mcopy := testdisk.Tool(t, "mcopy")
 	for name, content := range files {
 		src := filepath.Join(t.TempDir(), "src")
 		if err := os.WriteFile(src, []byte(content), 0o644); err != nil {
@@ -193,8 +193,8 @@ func bootLabel(t *testing.T, img string) string {
 //	vda      GPT: vda1 FAT32 PLINTHCFG by vfat.Format         -> vda1
 func machine(t *testing.T) *system {
 	s := newSystem(t)
-	mkfsExt4 := testdisk.Tool(t, "mkfs.ext4", "e2fsprogs")
-	mlabel := testdisk.Tool(t, "mlabel", "mtools")
+	mkfsExt4 := testdisk.Tool(t, "mkfs.ext4")
+	mlabel := testdisk.Tool(t, "mlabel")
 
 	esp := fatImage(t, 8, []string{"-n", "EFI"}, map[string]string{"install.yaml": "not me"})
 	ext := testdisk.TempSparse(t, "ext4.img", 8<<20)

@@ -111,7 +111,7 @@ func stubPixels(bmp []byte, h stubBMP) *image.RGBA {
 }
 
 func TestSplash(t *testing.T) {
-	fileTool := testdisk.Tool(t, "file", "file")
+	fileTool := testdisk.Tool(t, "file")
 	big, err := Load(writeDir(t, map[string][]byte{LogoFile: pngOf(t, 1000, 500)}))
 	if err != nil {
 		t.Fatal(err)

@@ -2,9 +2,10 @@ package evdev
 
 import (
 	"encoding/binary"
-	"github.com/plinth-os/plinth/internal/keys"
 	"slices"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/keys"
 )
 
 // Event builders for the tables.

@@ -2,7 +2,6 @@ package evdev
 
 import (
 	"errors"
-	"github.com/plinth-os/plinth/internal/keys"
 	"io"
 	"maps"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/keys"
 
 	"golang.org/x/sys/unix"
 )

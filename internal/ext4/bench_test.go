@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // countingWriter counts what Format writes, and what it asks to be zeroed,
@@ -85,7 +87,7 @@ func BenchmarkFormat(b *testing.B) {
 				return f.Sync()
 			})
 			mke2fs := timeFile(b, bc.size, func(p string) error {
-				return exec.Command(tool(b, "mke2fs"), "-q", "-t", "ext4", "-F", p).Run()
+				return exec.Command(testdisk.Tool(b, "mke2fs"), "-q", "-t", "ext4", "-F", p).Run()
 			})
 			b.ReportMetric(float64(ours.Milliseconds()), "ms-file")
 			b.ReportMetric(float64(mke2fs.Milliseconds()), "ms-mke2fs")

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // TestKernelMount mounts a formatted image read-write through a loop
@@ -15,14 +17,8 @@ import (
 // metadata of each flex group goes, so that the kernel's lazy init of
 // untouched bitmaps and inode tables is exercised too.
 func TestKernelMount(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Fatal("TestKernelMount needs root to mount -o loop")
-	}
-	for _, name := range []string{"mount", "umount"} {
-		if _, err := exec.LookPath(name); err != nil {
-			t.Fatalf("%s not found: %v", name, err)
-		}
-	}
+	testdisk.RequireRoot(t, "mount -o loop")
+	mountBin, umountBin := testdisk.Tool(t, "mount"), testdisk.Tool(t, "umount")
 	src := t.TempDir()
 	files, links := sourceTree(t, src)
 	img := sparseImage(t, 3<<30)
@@ -31,13 +27,13 @@ func TestKernelMount(t *testing.T) {
 	formatFile(t, img, Options{UUID: testUUID, Label: "mounttest", ModTime: testTime, Source: os.DirFS(src)})
 
 	mnt := t.TempDir()
-	if outb, err := exec.Command("mount", "-t", "ext4", "-o", "loop,rw", img, mnt).CombinedOutput(); err != nil {
+	if outb, err := exec.Command(mountBin, "-t", "ext4", "-o", "loop,rw", img, mnt).CombinedOutput(); err != nil {
 		t.Fatalf("mount -o loop failed (is loop mounting possible here?): %v\n%s", err, outb)
 	}
 	mounted := true
 	umount := func() {
 		if mounted {
-			if outb, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
+			if outb, err := exec.Command(umountBin, mnt).CombinedOutput(); err != nil {
 				t.Errorf("umount: %v\n%s", err, outb)
 			}
 			mounted = false

@@ -21,30 +21,10 @@ const testUUIDString = "0b1f4b4e-7d0a-4f2e-9c59-6f0d1e2a3b4c"
 // "time is in the future" checks never fire.
 var testTime = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
-// tool returns the path of an e2fsprogs tool, failing the test if it is
-// missing: these tests are the proof that the output is valid ext4.
-func tool(t testing.TB, name string) string {
-	t.Helper()
-	for _, dir := range []string{"", "/usr/sbin/", "/sbin/"} {
-		p := dir + name
-		if dir == "" {
-			if lp, err := exec.LookPath(name); err == nil {
-				return lp
-			}
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatalf("%s not found: install e2fsprogs (apt-get install e2fsprogs)", name)
-	return ""
-}
-
 // runTool runs a tool and returns its combined output and exit code.
 func runTool(t testing.TB, name string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(tool(t, name), args...)
+	cmd := exec.Command(testdisk.Tool(t, name), args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
 	outb, err := cmd.CombinedOutput()
 	if err != nil {

@@ -91,9 +91,9 @@ func image(t *testing.T, path string, size int64, what string) {
 	testdisk.Sparse(t, path, size)
 	switch {
 	case what == "ext4":
-		testdisk.Run(t, testdisk.Tool(t, "mkfs.ext4", "e2fsprogs"), "-q", "-F", path)
+		testdisk.Run(t, testdisk.Tool(t, "mkfs.ext4"), "-q", "-F", path)
 	case what == "mkfs.fat":
-		testdisk.Run(t, testdisk.Tool(t, "mkfs.fat", "dosfstools"), path)
+		testdisk.Run(t, testdisk.Tool(t, "mkfs.fat"), path)
 	case strings.HasPrefix(what, "fat"):
 		f, err := os.OpenFile(path, os.O_RDWR, 0)
 		if err != nil {

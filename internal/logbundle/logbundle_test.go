@@ -75,7 +75,7 @@ func TestBuildRoundTrip(t *testing.T) {
 	}
 
 	// The tar tool agrees: listing, and contents once extracted.
-	tarTool := testdisk.Tool(t, "tar", "tar")
+	tarTool := testdisk.Tool(t, "tar")
 	dir := t.TempDir()
 	path := filepath.Join(dir, Name(when))
 	if err := os.WriteFile(path, archive, 0o644); err != nil {

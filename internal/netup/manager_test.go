@@ -18,6 +18,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // fakeOps records operations as text.
@@ -177,16 +178,8 @@ func run(t *testing.T, n appconfig.Network, client Client, ops *fakeOps) *env {
 	return e
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
+// actTimeout bounds how long the tests wait for the manager to act.
+const actTimeout = 10 * time.Second
 
 func TestDHCPRetryBindRenew(t *testing.T) {
 	c := &fakeClient{
@@ -205,9 +198,9 @@ func TestDHCPRetryBindRenew(t *testing.T) {
 	}
 	// The address is published before the route and resolv.conf are written: wait for them.
 	for _, w := range []string{"up lo", "up eth0", "addr eth0 10.0.2.15/24 2s", "route eth0 0.0.0.0/0 via 10.0.2.2 metric 102"} {
-		waitFor(t, w, func() bool { return e.ops.has(w) })
+		testdisk.Eventually(t, w, actTimeout, func() bool { return e.ops.has(w) })
 	}
-	waitFor(t, "resolv.conf", func() bool {
+	testdisk.Eventually(t, "resolv.conf", actTimeout, func() bool {
 		resolv, _ := os.ReadFile(filepath.Join(e.etc, "resolv.conf"))
 		return strings.Contains(string(resolv), "nameserver 10.0.2.3\n")
 	})
@@ -215,11 +208,11 @@ func TestDHCPRetryBindRenew(t *testing.T) {
 	if n := strings.Count(e.out.String(), "no lease yet"); n < 1 || n > 3 {
 		t.Errorf("%d 'no lease yet' lines:\n%s", n, e.out.String())
 	}
-	waitFor(t, "renewal", func() bool { return e.ops.has("addr eth0 10.0.2.16/24 1h0m0s") })
+	testdisk.Eventually(t, "renewal", actTimeout, func() bool { return e.ops.has("addr eth0 10.0.2.16/24 1h0m0s") })
 	if !e.ops.has("deladdr eth0 10.0.2.15/24") {
 		t.Errorf("old address not removed: %v", e.ops.list())
 	}
-	waitFor(t, "address update", func() bool {
+	testdisk.Eventually(t, "address update", actTimeout, func() bool {
 		a := e.m.Addresses()
 		return len(a) == 1 && a[0].String() == "10.0.2.16/24"
 	})
@@ -245,7 +238,7 @@ func TestDHCPLeaseExpires(t *testing.T) {
 		renews:   nil, // every renewal fails
 	}
 	e := run(t, appconfig.Network{Mode: appconfig.ModeDHCP}, c, &fakeOps{})
-	waitFor(t, "rediscovery", func() bool { return e.ops.has("addr eth0 10.0.2.17/24 1h0m0s") })
+	testdisk.Eventually(t, "rediscovery", actTimeout, func() bool { return e.ops.has("addr eth0 10.0.2.17/24 1h0m0s") })
 	for _, w := range []string{"deladdr eth0 10.0.2.15/24", "delroute eth0 0.0.0.0/0 via 10.0.2.2 metric 102"} {
 		if !e.ops.has(w) {
 			t.Errorf("expired lease: no %q in %v", w, e.ops.list())
@@ -265,9 +258,9 @@ func TestStatic(t *testing.T) {
 		t.Fatal("no address")
 	}
 	for _, w := range []string{"addr eth0 192.0.2.10/24 0s", "route eth0 0.0.0.0/0 via 192.0.2.1 metric 102"} {
-		waitFor(t, w, func() bool { return e.ops.has(w) })
+		testdisk.Eventually(t, w, actTimeout, func() bool { return e.ops.has(w) })
 	}
-	waitFor(t, "resolv.conf", func() bool {
+	testdisk.Eventually(t, "resolv.conf", actTimeout, func() bool {
 		resolv, _ := os.ReadFile(filepath.Join(e.etc, "resolv.conf"))
 		return strings.Contains(string(resolv), "nameserver 192.0.2.53\n")
 	})

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // TestMain doubles as the service under test: with SUPERVISE_HELPER set
@@ -146,20 +148,9 @@ func start(t *testing.T, specs ...Spec) *fixture {
 
 func helperEnv(mode string) []string { return []string{"SUPERVISE_HELPER=" + mode} }
 
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestRestartWithBackoff(t *testing.T) {
 	f := start(t, Spec{Name: "crashy", Env: helperEnv("exit:2"), RestartDelay: 40 * time.Millisecond, MaxRestartDelay: 160 * time.Millisecond, StableAfter: 10 * time.Second})
-	waitFor(t, "5 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 5 })
+	testdisk.Eventually(t, "5 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 5 })
 	exits := f.rec.named("service-exit")
 	want := []float64{0.04, 0.08, 0.16, 0.16, 0.16}
 	for i, w := range want {
@@ -194,7 +185,7 @@ func TestRestartWithBackoff(t *testing.T) {
 
 func TestBackoffResetsAfterStableRun(t *testing.T) {
 	f := start(t, Spec{Name: "flaky", Env: helperEnv("run:150ms"), RestartDelay: 30 * time.Millisecond, MaxRestartDelay: time.Second, StableAfter: 100 * time.Millisecond})
-	waitFor(t, "3 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 3 })
+	testdisk.Eventually(t, "3 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 3 })
 	for i, e := range f.rec.named("service-exit")[:3] {
 		if e["restartIn"] != 0.03 || e["code"] != 1 {
 			t.Errorf("exit %d = %v, want restartIn 0.03 (backoff reset), code 1", i, e)
@@ -228,7 +219,7 @@ func TestStopSendsTERM(t *testing.T) {
 
 func TestStopKillsAfterTimeout(t *testing.T) {
 	f := start(t, Spec{Name: "stubborn", Env: helperEnv("ignore-term"), StopTimeout: 300 * time.Millisecond})
-	waitFor(t, "helper ready", 5*time.Second, func() bool { return strings.Contains(f.cons.String(), "[stubborn] ready") })
+	testdisk.Eventually(t, "helper ready", 5*time.Second, func() bool { return strings.Contains(f.cons.String(), "[stubborn] ready") })
 	begin := time.Now()
 	f.sup.Stop()
 	if d := time.Since(begin); d < 300*time.Millisecond || d > 5*time.Second {
@@ -253,7 +244,7 @@ func TestWaitRunningCrashing(t *testing.T) {
 
 func TestStartFailureIsRetried(t *testing.T) {
 	f := start(t, Spec{Name: "missing", Path: "/nonexistent/plinth-demo", RestartDelay: 20 * time.Millisecond, MaxRestartDelay: 40 * time.Millisecond})
-	waitFor(t, "2 failed starts", 5*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 2 })
+	testdisk.Eventually(t, "2 failed starts", 5*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 2 })
 	e := f.rec.named("service-exit")[0]
 	if s, _ := e["status"].(string); !strings.HasPrefix(s, "cannot start: ") || !strings.Contains(s, "no such file") {
 		t.Errorf("exit event = %v", e)
@@ -265,7 +256,7 @@ func TestOrphansAreReaped(t *testing.T) {
 		t.Skip(err)
 	}
 	f := start(t, Spec{Name: "parent", Env: helperEnv("orphan"), RestartDelay: time.Hour})
-	waitFor(t, "the orphaned grandchild to be reaped", 10*time.Second, func() bool { return f.reaper.Orphans() >= 1 })
+	testdisk.Eventually(t, "the orphaned grandchild to be reaped", 10*time.Second, func() bool { return f.reaper.Orphans() >= 1 })
 }
 
 func TestSignalAfterExit(t *testing.T) {

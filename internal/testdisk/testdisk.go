@@ -1,7 +1,9 @@
-// Package testdisk holds the helpers that tests across Plinth share for
-// building disk images and running the external tools that check them.
-// Missing tools fail the test: they are part of the test setup (make deps
-// installs them), never a reason to skip.
+// Package testdisk holds the helpers that tests across Plinth share: disk
+// images and loop devices, the external tools that check them, the gate for
+// tests that need root, and polling for conditions that become true later.
+// External tools come from the package list of internal/hostdeps, which
+// `make deps` installs: a missing tool fails the test with the package to
+// install, never skips it.
 package testdisk
 
 import (
@@ -32,17 +34,6 @@ func Sparse(t testing.TB, path string, size int64) string {
 func TempSparse(t testing.TB, name string, size int64) string {
 	t.Helper()
 	return Sparse(t, filepath.Join(t.TempDir(), name), size)
-}
-
-// Tool returns the path of an external tool, failing the test with the
-// Debian package to install when it is missing.
-func Tool(t testing.TB, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found (apt-get install %s, or make deps): %v", name, pkg, err)
-	}
-	return p
 }
 
 // Run runs a command and returns its combined output, failing the test

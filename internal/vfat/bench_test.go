@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // benchSizes are the sizes both benchmarks format.
@@ -59,7 +61,7 @@ func BenchmarkFormat(b *testing.B) {
 
 // BenchmarkMkfsVfat runs mkfs.vfat on the same sizes, for comparison.
 func BenchmarkMkfsVfat(b *testing.B) {
-	mkfs := needTool(b, "mkfs.vfat")
+	mkfs := testdisk.Tool(b, "mkfs.vfat")
 	for _, size := range benchSizes() {
 		b.Run(sizeName(size), func(b *testing.B) {
 			img := filepath.Join(b.TempDir(), "mkfs.img")

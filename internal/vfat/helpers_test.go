@@ -14,6 +14,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 const (
@@ -23,17 +25,6 @@ const (
 	tib = int64(1) << 40
 )
 
-// needTool returns the path of an external program the tests need. A
-// missing tool is a failure, not a skip: the Makefile installs them.
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: install dosfstools and mtools (apt-get install dosfstools mtools)", name)
-	}
-	return p
-}
-
 // fsckSummary is the only line besides the version banner that a clean
 // `fsck.fat -n` prints.
 var fsckSummary = regexp.MustCompile(`^\S+: \d+ files, \d+/\d+ clusters$`)
@@ -42,7 +33,7 @@ var fsckSummary = regexp.MustCompile(`^\S+: \d+ files, \d+/\d+ clusters$`)
 // beyond the banner and the summary (those would be warnings).
 func fsck(t testing.TB, img string) {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "fsck.fat"), "-n", img).CombinedOutput()
+	out, err := exec.Command(testdisk.Tool(t, "fsck.fat"), "-n", img).CombinedOutput()
 	if err != nil {
 		t.Fatalf("fsck.fat -n %s: %v\n%s", img, err, out)
 	}
@@ -56,7 +47,7 @@ func fsck(t testing.TB, img string) {
 // runTool runs an external program and returns its standard output.
 func runTool(t testing.TB, prog string, args ...string) []byte {
 	t.Helper()
-	cmd := exec.Command(needTool(t, prog), args...)
+	cmd := exec.Command(testdisk.Tool(t, prog), args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

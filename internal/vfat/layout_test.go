@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // TestLayoutLikeMkfs checks that the FAT type and cluster size chosen
 // match mkfs.fat's for the same size, and the cluster count nearly so.
 func TestLayoutLikeMkfs(t *testing.T) {
-	mkfs := needTool(t, "mkfs.vfat")
+	mkfs := testdisk.Tool(t, "mkfs.vfat")
 	tests := []struct {
 		size    int64
 		fatType int

@@ -7,9 +7,10 @@ package partfindtest
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // Part is one GPT partition to create.
@@ -35,13 +36,10 @@ type System struct {
 	Sys, Dev string
 }
 
-// Build creates the disks. It skips the test if sgdisk is not installed.
+// Build creates the disks, partitioning them with sgdisk.
 func Build(t testing.TB, disks ...Disk) System {
 	t.Helper()
-	sgdisk, err := exec.LookPath("sgdisk")
-	if err != nil {
-		t.Fatal("sgdisk not installed (apt-get install gdisk, or make deps)")
-	}
+	sgdisk := testdisk.Tool(t, "sgdisk")
 	s := System{Sys: t.TempDir(), Dev: t.TempDir()}
 	for _, d := range disks {
 		size := d.SizeMiB
@@ -73,9 +71,7 @@ func Build(t testing.TB, disks ...Disk) System {
 				writeFile(t, filepath.Join(dir, PartName(d.Name, n), "partition"), fmt.Sprintf("%d\n", n))
 			}
 		}
-		if out, err := exec.Command(sgdisk, append(args, img)...).CombinedOutput(); err != nil {
-			t.Fatalf("sgdisk %v: %v\n%s", args, err, out)
-		}
+		testdisk.Run(t, sgdisk, append(args, img)...)
 	}
 	return s
 }
