@@ -31,8 +31,28 @@ type Image struct {
 // kernel opens it before init runs), the binary, the symlinks and files,
 // in a fixed order with reproducible metadata.
 func (im Image) Records() ([]cpio.Record, error) {
+	if err := im.checkCommands(); err != nil {
+		return nil, err
+	}
+	files, err := im.archiveFiles()
+	if err != nil {
+		return nil, err
+	}
+	recs := dirRecords(files)
+	recs = append(recs, cpio.CharDev("dev/console", 0o600, 5, 1))
+	recs = append(recs, im.commandRecords()...)
+	for _, f := range files {
+		recs = append(recs, cpio.StaticFile(f.rel, string(f.data), f.perm))
+	}
+	cpio.MakeAllReproducible(recs)
+	return recs, nil
+}
+
+// checkCommands makes sure the image can boot: a binary, an init command,
+// and a uinit that is one of the commands.
+func (im Image) checkCommands() error {
 	if len(im.Busybox) == 0 {
-		return nil, fmt.Errorf("initramfs: no busybox binary")
+		return fmt.Errorf("initramfs: no busybox binary")
 	}
 	hasInit, hasUinit := false, false
 	for _, c := range im.Commands {
@@ -40,40 +60,60 @@ func (im Image) Records() ([]cpio.Record, error) {
 		hasUinit = hasUinit || c == im.Uinit
 	}
 	if !hasInit {
-		return nil, fmt.Errorf("initramfs: command list lacks init")
+		return fmt.Errorf("initramfs: command list lacks init")
 	}
 	if im.Uinit != "" && !hasUinit {
-		return nil, fmt.Errorf("initramfs: uinit %q is not one of the commands", im.Uinit)
+		return fmt.Errorf("initramfs: uinit %q is not one of the commands", im.Uinit)
 	}
-	dirs := map[string]bool{"bbin": true, "dev": true, "etc": true, "proc": true, "sys": true, "tmp": true}
-	var files []string
+	return nil
+}
+
+// fileEntry is a regular file of the archive.
+type fileEntry struct {
+	rel  string // path relative to the archive root
+	data []byte
+	perm uint64
+}
+
+// archiveFiles returns Files and Executables, sorted by path.
+func (im Image) archiveFiles() ([]fileEntry, error) {
 	all := map[string]fileEntry{}
 	for p, data := range im.Files {
-		all[p] = fileEntry{data, 0o644}
+		all[p] = fileEntry{data: data, perm: 0o644}
 	}
 	for p, data := range im.Executables {
 		if _, dup := all[p]; dup {
 			return nil, fmt.Errorf("initramfs: %s is both a file and an executable", p)
 		}
-		all[p] = fileEntry{data, 0o755}
+		all[p] = fileEntry{data: data, perm: 0o755}
 	}
-	for p := range all {
+	files := make([]fileEntry, 0, len(all))
+	for p, f := range all {
 		rel, err := relPath(p)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, p)
-		for d := path.Dir(rel); d != "."; d = path.Dir(d) {
+		f.rel = rel
+		files = append(files, f)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].rel < files[j].rel })
+	return files, nil
+}
+
+// dirRecords returns the directories init and the files need, parents
+// first.
+func dirRecords(files []fileEntry) []cpio.Record {
+	dirs := map[string]bool{"bbin": true, "dev": true, "etc": true, "proc": true, "sys": true, "tmp": true}
+	for _, f := range files {
+		for d := path.Dir(f.rel); d != "."; d = path.Dir(d) {
 			dirs[d] = true
 		}
 	}
-	sort.Strings(files)
 	var dirList []string
 	for d := range dirs {
 		dirList = append(dirList, d)
 	}
 	sort.Strings(dirList) // parents sort before children
-
 	var recs []cpio.Record
 	for _, d := range dirList {
 		mode := uint64(0o755)
@@ -82,8 +122,13 @@ func (im Image) Records() ([]cpio.Record, error) {
 		}
 		recs = append(recs, cpio.Directory(d, mode))
 	}
-	recs = append(recs, cpio.CharDev("dev/console", 0o600, 5, 1))
-	recs = append(recs, cpio.StaticFile("bbin/bb", string(im.Busybox), 0o755))
+	return recs
+}
+
+// commandRecords returns the binary, a symlink to it for each command,
+// and the uinit and /init links.
+func (im Image) commandRecords() []cpio.Record {
+	recs := []cpio.Record{cpio.StaticFile("bbin/bb", string(im.Busybox), 0o755)}
 	names := append([]string(nil), im.Commands...)
 	sort.Strings(names)
 	for _, n := range names {
@@ -92,18 +137,7 @@ func (im Image) Records() ([]cpio.Record, error) {
 	if im.Uinit != "" && im.Uinit != "uinit" {
 		recs = append(recs, cpio.Symlink("bbin/uinit", im.Uinit))
 	}
-	recs = append(recs, cpio.Symlink("init", "bbin/init"))
-	for _, p := range files {
-		rel, _ := relPath(p)
-		recs = append(recs, cpio.StaticFile(rel, string(all[p].data), all[p].perm))
-	}
-	cpio.MakeAllReproducible(recs)
-	return recs, nil
-}
-
-type fileEntry struct {
-	data []byte
-	perm uint64
+	return append(recs, cpio.Symlink("init", "bbin/init"))
 }
 
 func relPath(p string) (string, error) {

@@ -176,6 +176,41 @@ func DefaultCacheDir() (string, error) {
 // Build returns the kernel for opts.Kind, building it unless the cache has it.
 func Build(ctx context.Context, opts Options) (Result, error) {
 	start := time.Now()
+	opts, err := opts.withDefaults()
+	if err != nil {
+		return Result{}, err
+	}
+	b, err := plan(opts)
+	if err != nil {
+		return Result{}, err
+	}
+	if cached(b.outDir, &b.res) {
+		b.res.Duration = time.Since(start)
+		return b.res, nil
+	}
+	// Another build of the same key (a second mkiso) waits here, then finds it cached.
+	if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+		return Result{}, fmt.Errorf("kernel: %w", err)
+	}
+	unlock, err := lock(filepath.Join(opts.CacheDir, b.res.Key+".lock"), opts.Log)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	if cached(b.outDir, &b.res) {
+		b.res.Duration = time.Since(start)
+		return b.res, nil
+	}
+	if err := b.run(ctx); err != nil {
+		return Result{}, err
+	}
+	b.res.Duration = time.Since(start)
+	fmt.Fprintf(opts.Log, "kernel %s: built %s in %s\n", opts.Kind, b.res.Release, b.res.Duration.Round(time.Second))
+	return b.res, nil
+}
+
+// withDefaults fills in the options left empty.
+func (opts Options) withDefaults() (Options, error) {
 	if opts.Source == "" {
 		opts.Source = DefaultSource()
 	}
@@ -188,133 +223,184 @@ func Build(ctx context.Context, opts Options) (Result, error) {
 	if opts.CacheDir == "" {
 		d, err := DefaultCacheDir()
 		if err != nil {
-			return Result{}, err
+			return opts, err
 		}
 		opts.CacheDir = d
 	}
+	return opts, nil
+}
+
+// kernelBuild is one build of a kernel into the cache; its steps fill in
+// the fields in the order they are declared.
+type kernelBuild struct {
+	opts     Options
+	fragOpts []Option // what the fragments ask for
+	srcID    string   // see sourceID
+	outDir   string   // the cache entry: bzImage, config, release
+	res      Result
+
+	srcDir   string   // unpacked kernel tree
+	buildDir string   // O= object tree, removed after a successful build
+	logPath  string   // make's output, kept when a step fails
+	logFile  *os.File // open on logPath
+	resolved []byte   // .config after olddefconfig
+}
+
+// plan reads the fragments, checks that the source and tools are there and
+// names the cache entry, before anything is built.
+func plan(opts Options) (*kernelBuild, error) {
 	frag, err := Fragment(opts.Kind)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	fragOpts, err := ParseFragment(frag)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	if _, err := os.Stat(opts.Source); err != nil {
-		return Result{}, fmt.Errorf("kernel: source %s not found: install it with 'apt-get install linux-source' or set KERNEL_SRC to a kernel tree or tarball", opts.Source)
+		return nil, fmt.Errorf("kernel: source %s not found: install it with 'apt-get install linux-source' or set KERNEL_SRC to a kernel tree or tarball", opts.Source)
 	}
 	for _, tool := range []string{"make", "gcc", "flex", "bison", "bc", "tar"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			return Result{}, fmt.Errorf("kernel: %s not found: install the build tools with 'apt-get install build-essential flex bison bc libelf-dev libssl-dev xz-utils'", tool)
+			return nil, fmt.Errorf("kernel: %s not found: install the build tools with 'apt-get install build-essential flex bison bc libelf-dev libssl-dev xz-utils'", tool)
 		}
 	}
-
 	srcID, err := sourceID(opts.Source)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	key := cacheKey(opts.Kind, srcID, frag)
 	outDir := filepath.Join(opts.CacheDir, "kernels", key)
-	res := Result{
-		BzImage: filepath.Join(outDir, "bzImage"),
-		Config:  filepath.Join(outDir, "config"),
-		Key:     key,
-	}
-	if cached(outDir, &res) {
-		res.Duration = time.Since(start)
-		return res, nil
-	}
-	// Another build of the same key (a second mkiso) waits here, then finds it cached.
-	if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
-	}
-	unlock, err := lock(filepath.Join(opts.CacheDir, key+".lock"), opts.Log)
-	if err != nil {
-		return Result{}, err
-	}
-	defer unlock()
-	if cached(outDir, &res) {
-		res.Duration = time.Since(start)
-		return res, nil
-	}
+	return &kernelBuild{
+		opts: opts, fragOpts: fragOpts, srcID: srcID, outDir: outDir,
+		res: Result{
+			BzImage: filepath.Join(outDir, "bzImage"),
+			Config:  filepath.Join(outDir, "config"),
+			Key:     key,
+		},
+	}, nil
+}
 
-	fmt.Fprintf(opts.Log, "kernel %s: not cached (%s), building from %s with %d jobs\n", opts.Kind, key, opts.Source, opts.Jobs)
-	srcDir, err := unpack(ctx, opts.Source, srcID, opts.CacheDir, opts.Log)
-	if err != nil {
-		return Result{}, err
-	}
-	buildDir := filepath.Join(opts.CacheDir, "build", key)
-	if err := os.RemoveAll(buildDir); err != nil {
-		return Result{}, fmt.Errorf("kernel: clean %s: %w", buildDir, err)
-	}
-	if err := os.MkdirAll(buildDir, 0o755); err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
-	}
-	logPath := filepath.Join(buildDir, "build.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
-	}
-	defer logFile.Close()
-
-	mk := func(args ...string) error {
-		all := append([]string{"-C", srcDir, "O=" + buildDir}, args...)
-		cmd := exec.CommandContext(ctx, "make", all...)
-		cmd.Stdout, cmd.Stderr = logFile, logFile
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("kernel: make %s: %w (log: %s)", strings.Join(args, " "), err, logPath)
+// run builds the kernel and stores it in the cache.
+func (b *kernelBuild) run(ctx context.Context) error {
+	fmt.Fprintf(b.opts.Log, "kernel %s: not cached (%s), building from %s with %d jobs\n", b.opts.Kind, b.res.Key, b.opts.Source, b.opts.Jobs)
+	defer func() {
+		if b.logFile != nil {
+			b.logFile.Close()
 		}
-		return nil
+	}()
+	for _, step := range []func(context.Context) error{
+		b.unpackSource,
+		b.makeBuildDir,
+		b.configure,
+		b.makeBzImage,
+		b.readRelease,
+		b.store,
+	} {
+		if err := step(ctx); err != nil {
+			return err
+		}
 	}
-	if err := mk("tinyconfig"); err != nil {
-		return Result{}, err
+	// The object tree is large and keyed by config: a changed fragment gets a new key anyway.
+	os.RemoveAll(b.buildDir)
+	return nil
+}
+
+func (b *kernelBuild) unpackSource(ctx context.Context) error {
+	dir, err := unpack(ctx, b.opts.Source, b.srcID, b.opts.CacheDir, b.opts.Log)
+	b.srcDir = dir
+	return err
+}
+
+// makeBuildDir starts from an empty object tree with a fresh build log.
+func (b *kernelBuild) makeBuildDir(context.Context) error {
+	b.buildDir = filepath.Join(b.opts.CacheDir, "build", b.res.Key)
+	if err := os.RemoveAll(b.buildDir); err != nil {
+		return fmt.Errorf("kernel: clean %s: %w", b.buildDir, err)
 	}
-	cfgPath := filepath.Join(buildDir, ".config")
-	if err := appendFragment(cfgPath, fragOpts); err != nil {
-		return Result{}, err
+	if err := os.MkdirAll(b.buildDir, 0o755); err != nil {
+		return fmt.Errorf("kernel: %w", err)
 	}
-	if err := mk("olddefconfig"); err != nil {
-		return Result{}, err
+	b.logPath = filepath.Join(b.buildDir, "build.log")
+	f, err := os.Create(b.logPath)
+	if err != nil {
+		return fmt.Errorf("kernel: %w", err)
+	}
+	b.logFile = f
+	return nil
+}
+
+// runMake runs make on the tree into the object directory, logging to the build log.
+func (b *kernelBuild) runMake(ctx context.Context, args ...string) error {
+	all := append([]string{"-C", b.srcDir, "O=" + b.buildDir}, args...)
+	cmd := exec.CommandContext(ctx, "make", all...)
+	cmd.Stdout, cmd.Stderr = b.logFile, b.logFile
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kernel: make %s: %w (log: %s)", strings.Join(args, " "), err, b.logPath)
+	}
+	return nil
+}
+
+// configure resolves tinyconfig plus the fragments and checks that every
+// option asked for survived olddefconfig.
+func (b *kernelBuild) configure(ctx context.Context) error {
+	if err := b.runMake(ctx, "tinyconfig"); err != nil {
+		return err
+	}
+	cfgPath := filepath.Join(b.buildDir, ".config")
+	if err := appendFragment(cfgPath, b.fragOpts); err != nil {
+		return err
+	}
+	if err := b.runMake(ctx, "olddefconfig"); err != nil {
+		return err
 	}
 	resolved, err := os.ReadFile(cfgPath)
 	if err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
+		return fmt.Errorf("kernel: %w", err)
 	}
-	if miss := Missing(fragOpts, string(resolved)); len(miss) > 0 {
-		return Result{}, fmt.Errorf("kernel %s: options dropped by olddefconfig (fix their dependencies in kernel-config/): %s", opts.Kind, strings.Join(miss, "; "))
+	if miss := Missing(b.fragOpts, string(resolved)); len(miss) > 0 {
+		return fmt.Errorf("kernel %s: options dropped by olddefconfig (fix their dependencies in kernel-config/): %s", b.opts.Kind, strings.Join(miss, "; "))
 	}
-	if err := makeWithProgress(ctx, srcDir, buildDir, opts, logFile, logPath); err != nil {
-		return Result{}, err
-	}
-	relOut, err := exec.CommandContext(ctx, "make", "-s", "-C", srcDir, "O="+buildDir, "kernelrelease").Output()
-	if err != nil {
-		return Result{}, fmt.Errorf("kernel: make kernelrelease: %w", err)
-	}
-	res.Release = strings.TrimSpace(lastLine(string(relOut)))
+	b.resolved = resolved
+	return nil
+}
 
-	tmpOut := outDir + ".tmp"
+func (b *kernelBuild) makeBzImage(ctx context.Context) error {
+	return makeWithProgress(ctx, b.srcDir, b.buildDir, b.opts, b.logFile, b.logPath)
+}
+
+// readRelease asks the build for the kernel release (uname -r).
+func (b *kernelBuild) readRelease(ctx context.Context) error {
+	relOut, err := exec.CommandContext(ctx, "make", "-s", "-C", b.srcDir, "O="+b.buildDir, "kernelrelease").Output()
+	if err != nil {
+		return fmt.Errorf("kernel: make kernelrelease: %w", err)
+	}
+	b.res.Release = strings.TrimSpace(lastLine(string(relOut)))
+	return nil
+}
+
+// store puts bzImage, config and release into the cache entry, through a
+// temporary directory so a half-written entry is never taken as cached.
+func (b *kernelBuild) store(context.Context) error {
+	tmpOut := b.outDir + ".tmp"
 	os.RemoveAll(tmpOut)
 	if err := os.MkdirAll(tmpOut, 0o755); err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
+		return fmt.Errorf("kernel: %w", err)
 	}
-	if err := copyFile(filepath.Join(buildDir, "arch/x86/boot/bzImage"), filepath.Join(tmpOut, "bzImage")); err != nil {
-		return Result{}, err
+	if err := copyFile(filepath.Join(b.buildDir, "arch/x86/boot/bzImage"), filepath.Join(tmpOut, "bzImage")); err != nil {
+		return err
 	}
-	if err := os.WriteFile(filepath.Join(tmpOut, "config"), resolved, 0o644); err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
+	if err := os.WriteFile(filepath.Join(tmpOut, "config"), b.resolved, 0o644); err != nil {
+		return fmt.Errorf("kernel: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(tmpOut, "release"), []byte(res.Release+"\n"), 0o644); err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
+	if err := os.WriteFile(filepath.Join(tmpOut, "release"), []byte(b.res.Release+"\n"), 0o644); err != nil {
+		return fmt.Errorf("kernel: %w", err)
 	}
-	os.RemoveAll(outDir)
-	if err := os.Rename(tmpOut, outDir); err != nil {
-		return Result{}, fmt.Errorf("kernel: %w", err)
+	os.RemoveAll(b.outDir)
+	if err := os.Rename(tmpOut, b.outDir); err != nil {
+		return fmt.Errorf("kernel: %w", err)
 	}
-	// The object tree is large and keyed by config: a changed fragment gets a new key anyway.
-	os.RemoveAll(buildDir)
-	res.Duration = time.Since(start)
-	fmt.Fprintf(opts.Log, "kernel %s: built %s in %s\n", opts.Kind, res.Release, res.Duration.Round(time.Second))
-	return res, nil
+	return nil
 }
 
 func cached(outDir string, res *Result) bool {

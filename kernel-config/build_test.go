@@ -2,6 +2,8 @@ package kernelconfig
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -78,5 +80,104 @@ func TestBuildMissingSource(t *testing.T) {
 	_, err := Build(context.Background(), Options{Kind: "installer", Source: "/nonexistent/linux.tar.xz", CacheDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "apt-get install linux-source") {
 		t.Errorf("missing source: %v", err)
+	}
+}
+
+// fakeMake is a make that does what the kernel's Makefile would do for the
+// targets Build uses, instantly: tinyconfig writes a .config, olddefconfig
+// keeps it (or, with FAKE_MAKE_DROP set, drops that option as an unmet
+// dependency would), bzImage writes a file and prints a compile line,
+// kernelrelease prints a release. It records every call in $FAKE_MAKE_CALLS.
+const fakeMake = `#!/bin/sh
+out=
+for a in "$@"; do
+	case "$a" in
+	O=*) out="${a#O=}" ;;
+	esac
+done
+for target in "$@"; do :; done
+echo "$target" >>"$FAKE_MAKE_CALLS"
+case "$target" in
+tinyconfig) echo "CONFIG_64BIT=y" >"$out/.config" ;;
+olddefconfig)
+	if [ -n "$FAKE_MAKE_DROP" ]; then
+		grep -v "^$FAKE_MAKE_DROP=" "$out/.config" >"$out/.config.new" && mv "$out/.config.new" "$out/.config"
+	fi ;;
+bzImage) mkdir -p "$out/arch/x86/boot" && echo "bzImage of $out" >"$out/arch/x86/boot/bzImage" && echo "  CC      init/main.o" ;;
+kernelrelease) echo "6.1.0-fake" ;;
+*) echo "fake make: unexpected target $target" >&2; exit 2 ;;
+esac
+`
+
+// TestBuildSteps runs the whole build against a stand-in make: the cache
+// entry it leaves, the second call served from the cache, and the error
+// when olddefconfig drops an option.
+func TestBuildSteps(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "make"), []byte(fakeMake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	calls := filepath.Join(t.TempDir(), "calls")
+	t.Setenv("FAKE_MAKE_CALLS", calls)
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "Makefile"), []byte("# kernel\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cache := t.TempDir()
+	var log strings.Builder
+	opts := Options{Kind: "runtime", Source: src, CacheDir: cache, Jobs: 3, Log: &log}
+
+	res, err := Build(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Build: %v\nlog:\n%s", err, log.String())
+	}
+	key, err := CacheKey("runtime", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := filepath.Join(cache, "kernels", key)
+	if res.Cached || res.Key != key || res.Release != "6.1.0-fake" || res.BzImage != filepath.Join(entry, "bzImage") || res.Config != filepath.Join(entry, "config") {
+		t.Errorf("first Build = %+v, want a fresh build of %s", res, key)
+	}
+	made, _ := os.ReadFile(calls)
+	if got := strings.Fields(string(made)); strings.Join(got, " ") != "tinyconfig olddefconfig bzImage kernelrelease" {
+		t.Errorf("make targets %q", got)
+	}
+	for _, want := range []string{"kernel runtime: not cached (" + key + "), building from " + src + " with 3 jobs\n", "kernel runtime: built 6.1.0-fake in "} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if rel, _ := os.ReadFile(filepath.Join(entry, "release")); string(rel) != "6.1.0-fake\n" {
+		t.Errorf("cached release %q", rel)
+	}
+	cfg, err := os.ReadFile(res.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frag, _ := Fragment("runtime")
+	fragOpts, _ := ParseFragment(frag)
+	if miss := Missing(fragOpts, string(cfg)); !strings.HasPrefix(string(cfg), "CONFIG_64BIT=y\n") || len(miss) > 0 {
+		t.Errorf("cached config lacks tinyconfig or fragment options %q:\n%s", miss, cfg)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "build", key)); !os.IsNotExist(err) {
+		t.Errorf("object tree left behind: %v", err)
+	}
+
+	os.Remove(calls)
+	again, err := Build(context.Background(), opts)
+	if err != nil || !again.Cached || again.Release != res.Release || again.BzImage != res.BzImage {
+		t.Errorf("second Build = %+v, %v; want the cached kernel", again, err)
+	}
+	if _, err := os.Stat(calls); !os.IsNotExist(err) {
+		t.Error("second Build ran make")
+	}
+
+	t.Setenv("FAKE_MAKE_DROP", "CONFIG_EXT4_FS")
+	opts.Kind = "installer"
+	_, err = Build(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "options dropped by olddefconfig") || !strings.Contains(err.Error(), "CONFIG_EXT4_FS (asked y, got n)") {
+		t.Errorf("dropped option: err = %v", err)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // debianStub is systemd-stub from Debian 12's systemd-boot-efi package.
@@ -72,10 +74,7 @@ var objdumpLine = regexp.MustCompile(`(?m)^\s*\d+\s+(\S+)\s+([0-9a-f]+)\s+([0-9a
 // objdumpSections runs objdump -h on b and returns the sections it lists.
 func objdumpSections(t *testing.T, b []byte) []objSection {
 	t.Helper()
-	bin, err := exec.LookPath("objdump")
-	if err != nil {
-		t.Fatalf("objdump is required for this test (apt-get install -y binutils): %v", err)
-	}
+	bin := testdisk.Tool(t, "objdump")
 	path := filepath.Join(t.TempDir(), "uki.efi")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 func testImage() Image {
@@ -57,12 +59,9 @@ func TestBuildDebianStub(t *testing.T) {
 }
 
 // TestBuildOsslsigncode cross-checks the checksum with an unrelated
-// implementation when one is installed (it is optional).
+// implementation.
 func TestBuildOsslsigncode(t *testing.T) {
-	bin, err := exec.LookPath("osslsigncode")
-	if err != nil {
-		t.Skip("osslsigncode not installed (optional)")
-	}
+	bin := testdisk.Tool(t, "osslsigncode")
 	out, err := testImage().Build(readStub(t))
 	if err != nil {
 		t.Fatal(err)

@@ -33,20 +33,31 @@ var installerCommands = []string{
 	"github.com/plinth-os/plinth/cmds/efibootmgr",
 }
 
-// step prints a build step with its duration and what it produced.
+// step is one stage of the build. A named step is announced ("==> name")
+// when it starts and, once it succeeds, printed again with its duration and
+// the summary it returns of what it produced. An unnamed step only prepares
+// what later steps need and prints nothing.
 type step struct {
-	log   io.Writer
-	name  string
-	start time.Time
+	name string
+	run  func(context.Context) (summary string, err error)
 }
 
-func begin(log io.Writer, name string) *step {
-	fmt.Fprintf(log, "==> %s\n", name)
-	return &step{log: log, name: name, start: time.Now()}
-}
-
-func (s *step) done(format string, args ...any) {
-	fmt.Fprintf(s.log, "    %-28s %7s  %s\n", s.name, time.Since(s.start).Round(10*time.Millisecond), fmt.Sprintf(format, args...))
+// runSteps runs steps in order and stops at the first error.
+func runSteps(ctx context.Context, log io.Writer, steps []step) error {
+	for _, s := range steps {
+		if s.name != "" {
+			fmt.Fprintf(log, "==> %s\n", s.name)
+		}
+		start := time.Now()
+		summary, err := s.run(ctx)
+		if err != nil {
+			return err
+		}
+		if s.name != "" {
+			fmt.Fprintf(log, "    %-28s %7s  %s\n", s.name, time.Since(start).Round(10*time.Millisecond), summary)
+		}
+	}
+	return nil
 }
 
 // installManifest describes the runtime image for the installer, which
@@ -76,137 +87,221 @@ func mib(n int) string { return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1
 
 func build(ctx context.Context, cfg config, log io.Writer) error {
 	total := time.Now()
-	stub, err := os.ReadFile(cfg.Stub)
-	if err != nil {
-		return fmt.Errorf("systemd-stub %s not found: install it with 'apt-get install systemd-boot-efi' or pass -stub", cfg.Stub)
+	b := &isoBuild{cfg: cfg, log: log, kernels: map[string][]byte{}, releases: map[string]string{}}
+	if err := runSteps(ctx, log, b.steps()); err != nil {
+		return err
 	}
-	cacheDir := cfg.CacheDir
-	if cacheDir == "" {
-		if cacheDir, err = kernelconfig.DefaultCacheDir(); err != nil {
-			return err
-		}
-	}
-	kernels := map[string]string{"installer": cfg.Kernel, "runtime": cfg.RuntimeKernel}
-	releases := map[string]string{}
-	images := map[string][]byte{}
+	fmt.Fprintf(log, "mkiso: done in %s\n", time.Since(total).Round(10*time.Millisecond))
+	return nil
+}
+
+// isoBuild is one mkiso run: its configuration and what each step
+// produces for the steps after it.
+type isoBuild struct {
+	cfg      config
+	log      io.Writer // kernel builds report progress here
+	stub     []byte    // systemd-stub, the base of both UKIs
+	cacheDir string
+	kernels  map[string][]byte // bzImage by kernel kind
+	releases map[string]string // uname -r by kernel kind
+	parts    brandParts
+
+	runtimeCmds   []string          // commands in the runtime busybox binary
+	runtimeExecs  map[string][]byte // static payloads by path in the runtime initramfs
+	runtimeBB     []byte
+	runtimeInitrd []byte
+	runtimeEFI    []byte
+	manifest      []byte // install.Manifest of runtimeEFI, as JSON
+
+	installerBB     []byte
+	installerInitrd []byte
+	installerEFI    []byte
+	espImage        []byte // FAT image holding installerEFI as the removable-media loader
+}
+
+// steps is the build, in order: kernels, brand, the runtime image (and a
+// disk with it installed), then the installer image around it, the ISO and
+// the checksums.
+func (b *isoBuild) steps() []step {
+	steps := []step{{"", b.readStub}, {"", b.findCacheDir}}
 	for _, kind := range kernelconfig.Kinds {
-		s := begin(log, "kernel "+kind)
-		path, cached := kernels[kind], "prebuilt"
-		if path == "" {
-			res, err := kernelconfig.Build(ctx, kernelconfig.Options{Kind: kind, Source: cfg.KernelSrc, CacheDir: cacheDir, Jobs: cfg.Jobs, Log: log})
-			if err != nil {
-				return err
-			}
-			path, releases[kind], cached = res.BzImage, res.Release, "built"
-			if res.Cached {
-				cached = "cached " + res.Key
-			}
-		}
-		img, err := os.ReadFile(path)
+		steps = append(steps, step{"kernel " + kind, func(ctx context.Context) (string, error) { return b.kernel(ctx, kind) }})
+	}
+	steps = append(steps,
+		step{"brand", b.renderBrand},
+		step{"runtime busybox binary", b.compileRuntime},
+		step{"runtime initramfs", b.packRuntime},
+		step{"runtime UKI", b.assembleRuntime},
+	)
+	if b.cfg.DiskPath != "" {
+		steps = append(steps, step{"disk image", b.writeDiskImage})
+	}
+	return append(steps,
+		step{"", b.describeRuntime},
+		step{"installer busybox binary", b.compileInstaller},
+		step{"initramfs", b.packInstaller},
+		step{"installer UKI", b.assembleInstaller},
+		step{"EFI boot image (FAT)", b.formatESP},
+		step{"ISO", b.writeISO},
+		step{"", b.writeVersion},
+		step{"SHA256SUMS", b.writeChecksums},
+	)
+}
+
+func (b *isoBuild) readStub(context.Context) (string, error) {
+	stub, err := os.ReadFile(b.cfg.Stub)
+	if err != nil {
+		return "", fmt.Errorf("systemd-stub %s not found: install it with 'apt-get install systemd-boot-efi' or pass -stub", b.cfg.Stub)
+	}
+	b.stub = stub
+	return "", nil
+}
+
+func (b *isoBuild) findCacheDir(context.Context) (string, error) {
+	b.cacheDir = b.cfg.CacheDir
+	if b.cacheDir != "" {
+		return "", nil
+	}
+	var err error
+	b.cacheDir, err = kernelconfig.DefaultCacheDir()
+	return "", err
+}
+
+// kernel reads the prebuilt bzImage of kind, or builds it (from the cache
+// when it can), and finds its release.
+func (b *isoBuild) kernel(ctx context.Context, kind string) (string, error) {
+	prebuilt := map[string]string{"installer": b.cfg.Kernel, "runtime": b.cfg.RuntimeKernel}
+	path, cached := prebuilt[kind], "prebuilt"
+	if path == "" {
+		res, err := kernelconfig.Build(ctx, kernelconfig.Options{Kind: kind, Source: b.cfg.KernelSrc, CacheDir: b.cacheDir, Jobs: b.cfg.Jobs, Log: b.log})
 		if err != nil {
-			return fmt.Errorf("kernel %s: %w", kind, err)
+			return "", err
 		}
-		if releases[kind] == "" {
-			if releases[kind], err = kernelRelease(img); err != nil {
-				return fmt.Errorf("kernel %s (%s): %w", kind, path, err)
-			}
-		}
-		images[kind] = img
-		s.done("%s, %s, %s", mib(len(img)), releases[kind], cached)
-	}
-
-	s := begin(log, "brand")
-	parts, err := brandFiles(cfg.Brand)
-	if err != nil {
-		return err
-	}
-	s.done("%q, splash %dx%d 24-bit BMP %d bytes, %s %d bytes", cfg.Brand.Product, brand.SplashWidth, brand.SplashHeight, len(parts.Splash),
-		brand.LogoFile, len(parts.Files[path.Join(brand.Dir, brand.LogoFile)]))
-
-	runtimeUKI, err := buildRuntime(ctx, cfg, log, cacheDir, stub, images["runtime"], releases["runtime"], parts)
-	if err != nil {
-		return err
-	}
-	if cfg.DiskPath != "" {
-		if err := writeDisk(cfg, log, runtimeUKI); err != nil {
-			return err
+		path, b.releases[kind], cached = res.BzImage, res.Release, "built"
+		if res.Cached {
+			cached = "cached " + res.Key
 		}
 	}
-
-	manifest, err := installManifest(cfg, runtimeUKI)
+	img, err := os.ReadFile(path)
 	if err != nil {
-		return err
+		return "", fmt.Errorf("kernel %s: %w", kind, err)
 	}
+	if b.releases[kind] == "" {
+		if b.releases[kind], err = kernelRelease(img); err != nil {
+			return "", fmt.Errorf("kernel %s (%s): %w", kind, path, err)
+		}
+	}
+	b.kernels[kind] = img
+	return fmt.Sprintf("%s, %s, %s", mib(len(img)), b.releases[kind], cached), nil
+}
 
-	s = begin(log, "installer busybox binary")
-	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "installer", installerCommands, cfg.RebuildGo)
+func (b *isoBuild) renderBrand(context.Context) (string, error) {
+	parts, err := brandFiles(b.cfg.Brand)
 	if err != nil {
-		return err
+		return "", err
 	}
-	s.done("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(installerCommands), " "))
+	b.parts = parts
+	return fmt.Sprintf("%q, splash %dx%d 24-bit BMP %d bytes, %s %d bytes", b.cfg.Brand.Product, brand.SplashWidth, brand.SplashHeight, len(parts.Splash),
+		brand.LogoFile, len(parts.Files[path.Join(brand.Dir, brand.LogoFile)])), nil
+}
 
-	s = begin(log, "initramfs")
-	initImage, err := installerInitramfs(cfg, bb, parts, manifest, runtimeUKI)
-	if err != nil {
-		return err
-	}
-	initrd, err := initImage.Build()
-	if err != nil {
-		return err
-	}
-	s.done("%s zstd (runtime UKI, manifest%s inside)", mib(len(initrd)), map[bool]string{true: ", answers", false: ""}[cfg.Answers != nil])
+func (b *isoBuild) writeDiskImage(context.Context) (string, error) {
+	return writeDisk(b.cfg, b.runtimeEFI)
+}
 
-	s = begin(log, "installer UKI")
-	efi, err := installerUKI(cfg, parts, images["installer"], releases["installer"], initrd).Build(stub)
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(cfg.UKIPath, efi); err != nil {
-		return err
-	}
-	s.done("%s -> %s", mib(len(efi)), cfg.UKIPath)
+// describeRuntime writes the manifest the installer checks the runtime
+// image against.
+func (b *isoBuild) describeRuntime(context.Context) (string, error) {
+	m, err := installManifest(b.cfg, b.runtimeEFI)
+	b.manifest = m
+	return "", err
+}
 
-	s = begin(log, "EFI boot image (FAT)")
-	espTree := fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": &fstest.MapFile{Data: efi, Mode: 0o644, ModTime: cfg.Epoch}}
-	fatOpts := vfat.Options{Label: "PLINTH_EFI", ModTime: cfg.Epoch, Source: espTree}
+func (b *isoBuild) compileInstaller(ctx context.Context) (string, error) {
+	bb, cached, err := busybox(ctx, b.cfg.ModuleDir, b.cacheDir, "installer", installerCommands, b.cfg.RebuildGo)
+	if err != nil {
+		return "", err
+	}
+	b.installerBB = bb
+	return fmt.Sprintf("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(installerCommands), " ")), nil
+}
+
+// packInstaller builds the installer's initramfs, which carries the
+// runtime UKI and its manifest.
+func (b *isoBuild) packInstaller(context.Context) (string, error) {
+	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI)
+	if err != nil {
+		return "", err
+	}
+	if b.installerInitrd, err = im.Build(); err != nil {
+		return "", err
+	}
+	answers := ""
+	if b.cfg.Answers != nil {
+		answers = ", answers"
+	}
+	return fmt.Sprintf("%s zstd (runtime UKI, manifest%s inside)", mib(len(b.installerInitrd)), answers), nil
+}
+
+func (b *isoBuild) assembleInstaller(context.Context) (string, error) {
+	efi, err := installerUKI(b.cfg, b.parts, b.kernels["installer"], b.releases["installer"], b.installerInitrd).Build(b.stub)
+	if err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(b.cfg.UKIPath, efi); err != nil {
+		return "", err
+	}
+	b.installerEFI = efi
+	return fmt.Sprintf("%s -> %s", mib(len(efi)), b.cfg.UKIPath), nil
+}
+
+// formatESP makes the FAT image that El Torito and the ISO's GPT point
+// firmware at, holding the installer UKI as the removable-media loader.
+func (b *isoBuild) formatESP(context.Context) (string, error) {
+	espTree := fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": &fstest.MapFile{Data: b.installerEFI, Mode: 0o644, ModTime: b.cfg.Epoch}}
+	fatOpts := vfat.Options{Label: "PLINTH_EFI", ModTime: b.cfg.Epoch, Source: espTree}
 	size, err := vfat.MinSize(espTree, fatOpts)
 	if err != nil {
-		return err
+		return "", err
 	}
 	img := &memWriterAt{buf: make([]byte, size)}
 	if err := vfat.Format(img, 0, size, fatOpts); err != nil {
-		return err
+		return "", err
 	}
-	s.done("%s", mib(len(img.buf)))
+	b.espImage = img.buf
+	return mib(len(img.buf)), nil
+}
 
-	s = begin(log, "ISO")
-	isoSize, err := iso.Write(cfg.ISOPath, iso.Options{
-		VolumeID:     cfg.VolumeID,
-		EFIBootImage: img.buf,
-		Files:        map[string][]byte{"/plinth/release.json": releaseJSON(cfg), "/plinth/manifest.json": manifest},
-		ModTime:      cfg.Epoch,
+func (b *isoBuild) writeISO(context.Context) (string, error) {
+	isoSize, err := iso.Write(b.cfg.ISOPath, iso.Options{
+		VolumeID:     b.cfg.VolumeID,
+		EFIBootImage: b.espImage,
+		Files:        map[string][]byte{"/plinth/release.json": releaseJSON(b.cfg), "/plinth/manifest.json": b.manifest},
+		ModTime:      b.cfg.Epoch,
 		Joliet:       true,
 	})
 	if err != nil {
-		return err
+		return "", err
 	}
-	s.done("%s -> %s", mib(int(isoSize)), cfg.ISOPath)
+	return fmt.Sprintf("%s -> %s", mib(int(isoSize)), b.cfg.ISOPath), nil
+}
 
-	if err := writeFileAtomic(filepath.Join(filepath.Dir(cfg.ISOPath), "version"), []byte(cfg.Version+"\n")); err != nil {
-		return err
-	}
-	s = begin(log, "SHA256SUMS")
-	sums := filepath.Join(filepath.Dir(cfg.ISOPath), "SHA256SUMS")
-	outputs := []string{cfg.ISOPath, cfg.UKIPath, cfg.RuntimeUKIPath}
-	if cfg.DiskPath != "" {
-		outputs = append(outputs, cfg.DiskPath)
+// writeVersion leaves the version next to the outputs for scripts that
+// publish them.
+func (b *isoBuild) writeVersion(context.Context) (string, error) {
+	return "", writeFileAtomic(filepath.Join(filepath.Dir(b.cfg.ISOPath), "version"), []byte(b.cfg.Version+"\n"))
+}
+
+func (b *isoBuild) writeChecksums(context.Context) (string, error) {
+	sums := filepath.Join(filepath.Dir(b.cfg.ISOPath), "SHA256SUMS")
+	outputs := []string{b.cfg.ISOPath, b.cfg.UKIPath, b.cfg.RuntimeUKIPath}
+	if b.cfg.DiskPath != "" {
+		outputs = append(outputs, b.cfg.DiskPath)
 	}
 	if err := writeSums(sums, outputs...); err != nil {
-		return err
+		return "", err
 	}
-	s.done("%s", sums)
-	fmt.Fprintf(log, "mkiso: done in %s\n", time.Since(total).Round(10*time.Millisecond))
-	return nil
+	return sums, nil
 }
 
 // kernelRelease reads the version string a bzImage carries (boot protocol

@@ -104,7 +104,7 @@ func TestBrandFlag(t *testing.T) {
 // -1 when it lists none.
 func objdumpSplash(t *testing.T, efi []byte) int64 {
 	t.Helper()
-	objdump := testdisk.Tool(t, "objdump", "binutils")
+	objdump := testdisk.Tool(t, "objdump")
 	p := filepath.Join(t.TempDir(), "uki.efi")
 	if err := os.WriteFile(p, efi, 0o644); err != nil {
 		t.Fatal(err)

@@ -77,29 +77,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mkiso", flag.ContinueOnError)
 	fs.SetOutput(out)
 	var cfg config
-	var epoch, diskSize, answersFile, brandDir string
-	var payloads multiFlag
-	fs.StringVar(&cfg.ISOPath, "o", "out/plinth-installer.iso", "output `ISO` path; the UKI and SHA256SUMS go next to it")
-	fs.StringVar(&cfg.UKIPath, "uki", "", "output path of the installer UKI (default: <dir of -o>/plinth-installer.efi)")
-	fs.StringVar(&cfg.Kernel, "kernel", "", "prebuilt installer `bzImage` (default: build from kernel-config/installer.config, cached)")
-	fs.StringVar(&cfg.RuntimeKernel, "runtime-kernel", "", "prebuilt runtime `bzImage` (default: build from kernel-config/runtime.config, cached)")
-	fs.StringVar(&cfg.KernelSrc, "kernel-src", envOr("KERNEL_SRC", kernelconfig.DefaultSource()), "kernel source tarball or tree (env KERNEL_SRC)")
-	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for built kernels and the busybox source tree (default ~/.cache/plinth)")
-	fs.StringVar(&cfg.Stub, "stub", defaultStub, "systemd-stub EFI `file` the UKI is built on (package systemd-boot-efi)")
-	fs.StringVar(&cfg.Cmdline, "cmdline", uki.DefaultCmdline(), "kernel command line of the installer UKI")
-	fs.StringVar(&cfg.Product, "product", "", "product name shown to users and in os-release; wins over the -brand product (default: the brand's, \"Plinth\" for the built-in brand)")
-	fs.StringVar(&brandDir, "brand", "", "brand `directory`: brand.json (product, background, foreground, accent) and logo.png, both optional; gives the UKI boot splash and the screens' look (default: the built-in Plinth brand; see README)")
-	fs.StringVar(&cfg.Version, "version", "", "product version (default: git describe of the source tree, else \"dev\")")
-	fs.StringVar(&cfg.VolumeID, "volid", "PLINTH", "ISO volume label")
-	fs.StringVar(&epoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "timestamp of every file, in Unix seconds (env SOURCE_DATE_EPOCH; default: time of the last git commit)")
-	fs.StringVar(&cfg.RuntimeUKIPath, "runtime-uki", "", "output path of the runtime UKI (default: <dir of -o>/plinth-runtime.efi)")
-	fs.StringVar(&cfg.RuntimeCmdline, "runtime-cmdline", uki.DefaultCmdline(), "kernel command line of the runtime UKI")
-	fs.StringVar(&cfg.DiskPath, "disk", "", "also write a ready-to-boot raw disk `image` of the installed appliance (sparse)")
-	fs.StringVar(&diskSize, "disk-size", "4G", "size of the -disk image: bytes or with a K, M, G or T suffix")
-	fs.Var(&payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
-	fs.StringVar(&answersFile, "answers", "", "embed this install.yaml: the installer then installs unattended (see README)")
-	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
-	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
+	var raw rawFlags
+	defineFlags(fs, &cfg, &raw)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: go run ./cmds/mkiso [flags]\n\nBuilds the Plinth installer ISO, UKI and SHA256SUMS. Flags:\n")
 		fs.PrintDefaults()
@@ -110,37 +89,100 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
 	}
+	for _, resolve := range []func(*config, rawFlags) error{
+		resolveOutputs,
+		resolveInputs,
+		resolveBrand,
+		resolveSourceTree,
+	} {
+		if err := resolve(&cfg, raw); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+// rawFlags are flag values that are checked, loaded or derived before
+// they go into config.
+type rawFlags struct {
+	epoch, diskSize, answersFile, brandDir string
+	payloads                               multiFlag
+}
+
+func defineFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
+	fs.StringVar(&cfg.ISOPath, "o", "out/plinth-installer.iso", "output `ISO` path; the UKI and SHA256SUMS go next to it")
+	fs.StringVar(&cfg.UKIPath, "uki", "", "output path of the installer UKI (default: <dir of -o>/plinth-installer.efi)")
+	fs.StringVar(&cfg.Kernel, "kernel", "", "prebuilt installer `bzImage` (default: build from kernel-config/installer.config, cached)")
+	fs.StringVar(&cfg.RuntimeKernel, "runtime-kernel", "", "prebuilt runtime `bzImage` (default: build from kernel-config/runtime.config, cached)")
+	fs.StringVar(&cfg.KernelSrc, "kernel-src", envOr("KERNEL_SRC", kernelconfig.DefaultSource()), "kernel source tarball or tree (env KERNEL_SRC)")
+	fs.StringVar(&cfg.CacheDir, "cache-dir", "", "cache for built kernels and the busybox source tree (default ~/.cache/plinth)")
+	fs.StringVar(&cfg.Stub, "stub", defaultStub, "systemd-stub EFI `file` the UKI is built on (package systemd-boot-efi)")
+	fs.StringVar(&cfg.Cmdline, "cmdline", uki.DefaultCmdline(), "kernel command line of the installer UKI")
+	fs.StringVar(&cfg.Product, "product", "", "product name shown to users and in os-release; wins over the -brand product (default: the brand's, \"Plinth\" for the built-in brand)")
+	fs.StringVar(&raw.brandDir, "brand", "", "brand `directory`: brand.json (product, background, foreground, accent) and logo.png, both optional; gives the UKI boot splash and the screens' look (default: the built-in Plinth brand; see README)")
+	fs.StringVar(&cfg.Version, "version", "", "product version (default: git describe of the source tree, else \"dev\")")
+	fs.StringVar(&cfg.VolumeID, "volid", "PLINTH", "ISO volume label")
+	fs.StringVar(&raw.epoch, "source-date-epoch", os.Getenv("SOURCE_DATE_EPOCH"), "timestamp of every file, in Unix seconds (env SOURCE_DATE_EPOCH; default: time of the last git commit)")
+	fs.StringVar(&cfg.RuntimeUKIPath, "runtime-uki", "", "output path of the runtime UKI (default: <dir of -o>/plinth-runtime.efi)")
+	fs.StringVar(&cfg.RuntimeCmdline, "runtime-cmdline", uki.DefaultCmdline(), "kernel command line of the runtime UKI")
+	fs.StringVar(&cfg.DiskPath, "disk", "", "also write a ready-to-boot raw disk `image` of the installed appliance (sparse)")
+	fs.StringVar(&raw.diskSize, "disk-size", "4G", "size of the -disk image: bytes or with a K, M, G or T suffix")
+	fs.Var(&raw.payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
+	fs.StringVar(&raw.answersFile, "answers", "", "embed this install.yaml: the installer then installs unattended (see README)")
+	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
+	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
+}
+
+// resolveOutputs puts the UKIs next to the ISO unless told otherwise.
+func resolveOutputs(cfg *config, _ rawFlags) error {
 	if cfg.UKIPath == "" {
 		cfg.UKIPath = filepath.Join(filepath.Dir(cfg.ISOPath), "plinth-installer.efi")
 	}
 	if cfg.RuntimeUKIPath == "" {
 		cfg.RuntimeUKIPath = filepath.Join(filepath.Dir(cfg.ISOPath), "plinth-runtime.efi")
 	}
-	size, err := parseSize(diskSize)
+	return nil
+}
+
+// resolveInputs checks the disk size, payloads and answers file.
+func resolveInputs(cfg *config, raw rawFlags) error {
+	size, err := parseSize(raw.diskSize)
 	if err != nil {
-		return cfg, fmt.Errorf("-disk-size: %w", err)
+		return fmt.Errorf("-disk-size: %w", err)
 	}
 	cfg.DiskSize = size
-	if cfg.payloads, err = loadPayloads(payloads); err != nil {
-		return cfg, err
+	if cfg.payloads, err = loadPayloads(raw.payloads); err != nil {
+		return err
 	}
-	if answersFile != "" {
-		data, err := os.ReadFile(answersFile)
+	if raw.answersFile != "" {
+		data, err := os.ReadFile(raw.answersFile)
 		if err != nil {
-			return cfg, fmt.Errorf("-answers: %w", err)
+			return fmt.Errorf("-answers: %w", err)
 		}
 		if _, err := answers.Parse(data); err != nil {
-			return cfg, fmt.Errorf("-answers %s: %w", answersFile, err)
+			return fmt.Errorf("-answers %s: %w", raw.answersFile, err)
 		}
 		cfg.Answers = data
 	}
-	if cfg.Brand, err = loadBrand(brandDir, cfg.Product); err != nil {
-		return cfg, err
+	return nil
+}
+
+func resolveBrand(cfg *config, raw rawFlags) error {
+	b, err := loadBrand(raw.brandDir, cfg.Product)
+	cfg.Brand = b
+	if err != nil {
+		return err
 	}
 	cfg.Product = cfg.Brand.Product
+	return nil
+}
+
+// resolveSourceTree finds the module and takes the version and the
+// timestamp of every file from its git history unless given.
+func resolveSourceTree(cfg *config, raw rawFlags) error {
 	mod, err := moduleDir()
 	if err != nil {
-		return cfg, err
+		return err
 	}
 	cfg.ModuleDir = mod
 	if cfg.Version == "" {
@@ -149,6 +191,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 			cfg.Version = "dev"
 		}
 	}
+	epoch := raw.epoch
 	if epoch == "" {
 		epoch = gitOutput(mod, "log", "-1", "--format=%ct")
 	}
@@ -156,13 +199,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if epoch != "" {
 		sec, err := strconv.ParseInt(epoch, 10, 64)
 		if err != nil {
-			return cfg, fmt.Errorf("source date epoch %q is not a number of seconds", epoch)
+			return fmt.Errorf("source date epoch %q is not a number of seconds", epoch)
 		}
 		if t := time.Unix(sec, 0).UTC(); t.After(cfg.Epoch) {
 			cfg.Epoch = t
 		}
 	}
-	return cfg, nil
+	return nil
 }
 
 // multiFlag collects a repeatable flag.

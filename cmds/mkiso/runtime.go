@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -100,45 +99,52 @@ func services(payloads []payload) []appconfig.Service {
 	return svcs
 }
 
-// buildRuntime builds the runtime busybox binary, initramfs and UKI.
-func buildRuntime(ctx context.Context, cfg config, log io.Writer, cacheDir string, stub, kernel []byte, release string, parts brandParts) ([]byte, error) {
-	cmds := append([]string(nil), runtimeCommands...)
-	execs := map[string][]byte{}
-	for _, p := range cfg.payloads {
+// runtimeContents splits the payloads into the commands compiled into the
+// runtime busybox binary and the static binaries stored beside it.
+func runtimeContents(payloads []payload) (cmds []string, execs map[string][]byte) {
+	cmds = append([]string(nil), runtimeCommands...)
+	execs = map[string][]byte{}
+	for _, p := range payloads {
 		if p.GoPkg != "" {
 			cmds = append(cmds, p.GoPkg)
 		} else {
 			execs["/payload/"+p.Name] = p.Binary
 		}
 	}
-	s := begin(log, "runtime busybox binary")
-	bb, cached, err := busybox(ctx, cfg.ModuleDir, cacheDir, "runtime", cmds, cfg.RebuildGo)
-	if err != nil {
-		return nil, err
-	}
-	s.done("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(cmds), " "))
+	return cmds, execs
+}
 
-	s = begin(log, "runtime initramfs")
-	initImage, err := runtimeInitramfs(cfg, bb, cmds, execs, parts)
+func (b *isoBuild) compileRuntime(ctx context.Context) (string, error) {
+	b.runtimeCmds, b.runtimeExecs = runtimeContents(b.cfg.payloads)
+	bb, cached, err := busybox(ctx, b.cfg.ModuleDir, b.cacheDir, "runtime", b.runtimeCmds, b.cfg.RebuildGo)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	initrd, err := initImage.Build()
-	if err != nil {
-		return nil, err
-	}
-	s.done("%s zstd, %d static payload(s)", mib(len(initrd)), len(execs))
+	b.runtimeBB = bb
+	return fmt.Sprintf("%s, %s, commands: %s", mib(len(bb)), cachedWord(cached), strings.Join(initramfs.CommandNames(b.runtimeCmds), " ")), nil
+}
 
-	s = begin(log, "runtime UKI")
-	efi, err := runtimeUKI(cfg, parts, kernel, release, initrd).Build(stub)
+func (b *isoBuild) packRuntime(context.Context) (string, error) {
+	im, err := runtimeInitramfs(b.cfg, b.runtimeBB, b.runtimeCmds, b.runtimeExecs, b.parts)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if err := writeFileAtomic(cfg.RuntimeUKIPath, efi); err != nil {
-		return nil, err
+	if b.runtimeInitrd, err = im.Build(); err != nil {
+		return "", err
 	}
-	s.done("%s -> %s", mib(len(efi)), cfg.RuntimeUKIPath)
-	return efi, nil
+	return fmt.Sprintf("%s zstd, %d static payload(s)", mib(len(b.runtimeInitrd)), len(b.runtimeExecs)), nil
+}
+
+func (b *isoBuild) assembleRuntime(context.Context) (string, error) {
+	efi, err := runtimeUKI(b.cfg, b.parts, b.kernels["runtime"], b.releases["runtime"], b.runtimeInitrd).Build(b.stub)
+	if err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(b.cfg.RuntimeUKIPath, efi); err != nil {
+		return "", err
+	}
+	b.runtimeEFI = efi
+	return fmt.Sprintf("%s -> %s", mib(len(efi)), b.cfg.RuntimeUKIPath), nil
 }
 
 // baseConfig is the installed config before a disk gives it identity.
@@ -152,30 +158,30 @@ func baseConfig(cfg config) appconfig.Config {
 }
 
 // writeDisk writes a ready-to-boot sparse disk image: what an installer
-// would leave on a disk, and what a user uploads as a VM image.
-func writeDisk(cfg config, log io.Writer, runtimeUKI []byte) error {
-	s := begin(log, "disk image")
+// would leave on a disk, and what a user uploads as a VM image. It returns
+// a summary of the image for the build log.
+func writeDisk(cfg config, runtimeUKI []byte) (string, error) {
 	// Same inputs, same image: GUIDs and identity come from the content.
 	seed := sha256.New()
 	fmt.Fprintf(seed, "%s\x00%s\x00%d\x00", cfg.Product, cfg.Version, cfg.DiskSize)
 	seed.Write(runtimeUKI)
 	l, err := provision.Plan(cfg.DiskSize, 512, 0, seed.Sum(nil))
 	if err != nil {
-		return err
+		return "", err
 	}
 	conf := provision.Config(baseConfig(cfg), l, appconfig.Identity{Product: cfg.Product})
 	if err := os.MkdirAll(filepath.Dir(cfg.DiskPath), 0o755); err != nil {
-		return err
+		return "", err
 	}
 	tmp := cfg.DiskPath + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
-		return fmt.Errorf("disk image: %w", err)
+		return "", fmt.Errorf("disk image: %w", err)
 	}
 	defer os.Remove(tmp)
 	if err := f.Truncate(cfg.DiskSize); err != nil {
 		f.Close()
-		return fmt.Errorf("disk image: %w", err)
+		return "", fmt.Errorf("disk image: %w", err)
 	}
 	err = provision.Write(f, l, provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch})
 	if err == nil {
@@ -185,18 +191,17 @@ func writeDisk(cfg config, log io.Writer, runtimeUKI []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("disk image: %w", err)
+		return "", fmt.Errorf("disk image: %w", err)
 	}
 	if err := os.Rename(tmp, cfg.DiskPath); err != nil {
-		return fmt.Errorf("disk image: %w", err)
+		return "", fmt.Errorf("disk image: %w", err)
 	}
 	st, _ := os.Stat(cfg.DiskPath)
 	var used int64
 	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 		used = sys.Blocks * 512 // st_blocks counts 512-byte units
 	}
-	s.done("%s sparse (%s allocated), ESP %s, data %s -> %s", humanBytes(cfg.DiskSize), humanBytes(used), l.ESP.GUID, l.Data.GUID, cfg.DiskPath)
-	return nil
+	return fmt.Sprintf("%s sparse (%s allocated), ESP %s, data %s -> %s", humanBytes(cfg.DiskSize), humanBytes(used), l.ESP.GUID, l.Data.GUID, cfg.DiskPath), nil
 }
 
 func humanBytes(n int64) string {
