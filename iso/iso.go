@@ -3,16 +3,13 @@ package iso
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	"github.com/diskfs/go-diskfs/backend/file"
-	"github.com/diskfs/go-diskfs/filesystem/iso9660"
 )
 
 // Names of the two files Write always puts in the ISO root.
@@ -25,7 +22,6 @@ const (
 )
 
 const (
-	isoBlock    = 2048
 	maxVolumeID = 32
 	// maxDirDepth is ISO 9660's limit including the root; deeper trees
 	// would need Rock Ridge relocation, which we do not support.
@@ -33,6 +29,9 @@ const (
 	maxNameLen  = 255
 	// Joliet names are limited to 64 UCS-2 characters.
 	maxJolietNameLen = 64
+	// maxFileSize is the most one extent holds (ECMA-119 9.1.4: 32 bits);
+	// files of several extents are not written.
+	maxFileSize = math.MaxUint32
 )
 
 // Options describes the image Write produces.
@@ -61,6 +60,10 @@ func Write(path string, opts Options) (int64, error) {
 	if err := opts.validate(); err != nil {
 		return 0, err
 	}
+	img, err := newImage(&opts)
+	if err != nil {
+		return 0, err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -78,13 +81,10 @@ func Write(path string, opts Options) (int64, error) {
 		}
 	}()
 
-	if err := buildISO9660(tmp, opts); err != nil {
-		return 0, err
+	if err := img.writeTo(tmp); err != nil {
+		return 0, fmt.Errorf("iso: %w", err)
 	}
-	size, err := makeHybrid(tmp, int64(len(opts.EFIBootImage)))
-	if err != nil {
-		return 0, err
-	}
+	size := int64(img.total) * blockSize
 	if err := tmp.Sync(); err != nil {
 		return 0, fmt.Errorf("iso: sync %s: %w", tmpName, err)
 	}
@@ -114,8 +114,8 @@ func (o *Options) validate() error {
 		return err
 	}
 	n := len(o.EFIBootImage)
-	if n == 0 || n%512 != 0 {
-		return fmt.Errorf("iso: EFI boot image is %d bytes, want a non-zero multiple of 512", n)
+	if n == 0 || n%512 != 0 || uint64(n) > maxFileSize {
+		return fmt.Errorf("iso: EFI boot image is %d bytes, want a non-zero multiple of 512 up to %d", n, uint64(maxFileSize)/512*512)
 	}
 	// A FAT boot sector ends in 55 AA; catching a wrong blob (e.g. the
 	// bare BOOTX64.EFI) here beats an image that drops into the EFI shell.
@@ -126,9 +126,12 @@ func (o *Options) validate() error {
 		return fmt.Errorf("iso: ModTime year %d outside 1970..2155", y)
 	}
 	dirs := map[string]bool{}
-	for p := range o.Files {
+	for p, b := range o.Files {
 		if err := validateFilePath(p, o.Joliet); err != nil {
 			return err
+		}
+		if uint64(len(b)) > maxFileSize {
+			return fmt.Errorf("iso: file %q is %d bytes; an ISO 9660 extent holds at most %d", p, len(b), uint64(maxFileSize))
 		}
 		for d := path.Dir(p); d != "/"; d = path.Dir(d) {
 			dirs[d] = true
@@ -183,84 +186,6 @@ func validateFilePath(p string, joliet bool) error {
 			return fmt.Errorf("iso: file path %q: name longer than Joliet's %d characters", p, maxJolietNameLen)
 		case joliet && strings.ContainsFunc(c, func(r rune) bool { return r > 0xFFFF }):
 			return fmt.Errorf("iso: file path %q: Joliet (UCS-2) cannot hold characters outside the BMP", p)
-		}
-	}
-	return nil
-}
-
-// buildISO9660 lets go-diskfs write the ISO 9660/Rock Ridge/El Torito
-// image into f from a workspace directory we populate ourselves, then
-// normalizes what go-diskfs leaves non-deterministic.
-func buildISO9660(f *os.File, opts Options) error {
-	ws, err := os.MkdirTemp("", "plinth-iso-")
-	if err != nil {
-		return fmt.Errorf("iso: create workspace: %w", err)
-	}
-	// Finalize removes the workspace itself on success only.
-	defer os.RemoveAll(ws)
-
-	if err := populate(ws, opts); err != nil {
-		return err
-	}
-	fsys, err := iso9660.Create(file.New(f, false), 0, 0, isoBlock, ws)
-	if err != nil {
-		return fmt.Errorf("iso: go-diskfs create: %w", err)
-	}
-	err = fsys.Finalize(iso9660.FinalizeOptions{
-		RockRidge:        true,
-		Joliet:           opts.Joliet,
-		VolumeIdentifier: opts.VolumeID,
-		ElTorito: &iso9660.ElTorito{
-			BootCatalog: BootCatalogPath,
-			Entries: []*iso9660.ElToritoEntry{{
-				Platform:  iso9660.EFI,
-				Emulation: iso9660.NoEmulation,
-				BootFile:  EFIBootImagePath,
-			}},
-		},
-	})
-	if err != nil {
-		return fmt.Errorf("iso: go-diskfs finalize: %w", err)
-	}
-	if err := normalize(f, opts.modTime()); err != nil {
-		return err
-	}
-	return nil
-}
-
-// populate writes the image's tree into the workspace ws with fixed
-// permissions, since go-diskfs copies modes into Rock Ridge PX entries.
-func populate(ws string, opts Options) error {
-	files := make(map[string][]byte, len(opts.Files)+1)
-	for p, b := range opts.Files {
-		files[p] = b
-	}
-	files[EFIBootImagePath] = opts.EFIBootImage
-
-	paths := make([]string, 0, len(files))
-	for p := range files {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	dirs := []string{ws}
-	for _, p := range paths {
-		full := filepath.Join(ws, filepath.FromSlash(p))
-		for d := filepath.Dir(full); d != ws; d = filepath.Dir(d) {
-			dirs = append(dirs, d)
-		}
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return fmt.Errorf("iso: workspace mkdir for %s: %w", p, err)
-		}
-		if err := os.WriteFile(full, files[p], 0o644); err != nil {
-			return fmt.Errorf("iso: workspace write %s: %w", p, err)
-		}
-		if err := os.Chmod(full, 0o644); err != nil {
-			return fmt.Errorf("iso: workspace chmod %s: %w", p, err)
-		}
-	}
-	for _, d := range dirs {
-		if err := os.Chmod(d, 0o755); err != nil {
-			return fmt.Errorf("iso: workspace chmod %s: %w", d, err)
 		}
 	}
 	return nil
