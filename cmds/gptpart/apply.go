@@ -7,13 +7,14 @@ import (
 	"io"
 
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/gptdev"
 	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // session applies the ops to a table in memory; nothing is written until
 // all of them have succeeded.
 type session struct {
-	disk    *gpt.Disk
+	disk    *gptdev.Disk
 	out     io.Writer
 	t       *gpt.Table // nil until an op needs it
 	zap     bool       // -Z was given: wipe before writing
@@ -38,7 +39,7 @@ func (s *session) table() (*gpt.Table, error) {
 	case err == nil:
 		if t.FromBackup {
 			fmt.Fprintf(s.out, "Warning: the primary GPT of %s is damaged; using the backup.\n"+
-				"Any change (even -U R) rewrites both copies.\n", s.disk.Path)
+				"Any change (even -U R) rewrites both copies.\n", s.disk.Path())
 		}
 		s.t, s.fromDisk = t, true
 		return t, nil
@@ -50,7 +51,7 @@ func (s *session) table() (*gpt.Table, error) {
 		if blank {
 			return s.fresh()
 		}
-		return nil, fmt.Errorf("%w; %s holds an MBR or a damaged GPT: use -o to start a new table, or -Z to wipe it first", err, s.disk.Path)
+		return nil, fmt.Errorf("%w; %s holds an MBR or a damaged GPT: use -o to start a new table, or -Z to wipe it first", err, s.disk.Path())
 	}
 	return nil, err
 }
@@ -69,14 +70,14 @@ func (s *session) fresh() (*gpt.Table, error) {
 // signature in either header: only then does sgdisk's "start a new table
 // silently" behaviour apply.
 func (s *session) blank() (bool, error) {
-	ss := int64(s.disk.SectorSize)
+	ss := int64(s.disk.SectorSize())
 	b := make([]byte, 2*ss)
 	if _, err := s.disk.ReadAt(b, 0); err != nil {
-		return false, fmt.Errorf("read %s: %w", s.disk.Path, err)
+		return false, fmt.Errorf("read %s: %w", s.disk.Path(), err)
 	}
 	last := make([]byte, 8)
-	if _, err := s.disk.ReadAt(last, (s.disk.Size/ss-1)*ss); err != nil {
-		return false, fmt.Errorf("read %s: %w", s.disk.Path, err)
+	if _, err := s.disk.ReadAt(last, (s.disk.Size()/ss-1)*ss); err != nil {
+		return false, fmt.Errorf("read %s: %w", s.disk.Path(), err)
 	}
 	mbr := b[510] == 0x55 && b[511] == 0xAA
 	return !mbr && !bytes.HasPrefix(b[ss:], []byte("EFI PART")) && string(last) != "EFI PART", nil

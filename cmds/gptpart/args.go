@@ -70,77 +70,23 @@ type cmdline struct {
 func parseArgs(args []string) (*cmdline, error) {
 	cl := &cmdline{}
 	var targets []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		next := func(what string) (string, error) {
-			if i+1 >= len(args) {
-				return "", fmt.Errorf("%s needs an argument", what)
-			}
-			i++
-			return args[i], nil
-		}
+	w := &words{args: args}
+	for ; w.i < len(args); w.i++ {
+		a := args[w.i]
+		var err error
 		switch {
 		case a == "--":
-			targets = append(targets, args[i+1:]...)
-			i = len(args)
+			targets = append(targets, args[w.i+1:]...)
+			w.i = len(args)
 		case strings.HasPrefix(a, "--"):
-			name, val, hasVal := strings.Cut(a[2:], "=")
-			if name == "sector-size" {
-				if !hasVal {
-					v, err := next(a)
-					if err != nil {
-						return nil, err
-					}
-					val = v
-				}
-				n, err := strconv.Atoi(val)
-				if err != nil || (n != 512 && n != 4096) {
-					return nil, fmt.Errorf("--sector-size %s: want 512 or 4096", val)
-				}
-				cl.sectorSize = n
-				continue
-			}
-			spec, ok := specByLong(name)
-			if !ok {
-				return nil, fmt.Errorf("unknown option --%s", name)
-			}
-			if spec.hasArg && !hasVal {
-				v, err := next(a)
-				if err != nil {
-					return nil, err
-				}
-				val = v
-			} else if !spec.hasArg && hasVal {
-				return nil, fmt.Errorf("--%s takes no argument", name)
-			}
-			if err := cl.add(spec, "--"+name, val); err != nil {
-				return nil, err
-			}
+			err = cl.long(w, a)
 		case strings.HasPrefix(a, "-") && len(a) > 1:
-			// A cluster of letters, as "-op"; a letter that takes an
-			// argument ends it ("-n1:0:0") or takes the next word.
-			for j := 1; j < len(a); j++ {
-				spec, ok := specByShort(a[j])
-				if !ok {
-					return nil, fmt.Errorf("unknown option -%c", a[j])
-				}
-				val := ""
-				if spec.hasArg {
-					if val = a[j+1:]; val == "" {
-						v, err := next("-" + string(a[j]))
-						if err != nil {
-							return nil, err
-						}
-						val = v
-					}
-					j = len(a)
-				}
-				if err := cl.add(spec, "-"+string(spec.short), val); err != nil {
-					return nil, err
-				}
-			}
+			err = cl.short(w, a)
 		default:
 			targets = append(targets, a)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	if cl.help {
@@ -151,6 +97,77 @@ func parseArgs(args []string) (*cmdline, error) {
 	}
 	cl.target = targets[0]
 	return cl, nil
+}
+
+// words is the command line being walked; i is the current word.
+type words struct {
+	args []string
+	i    int
+}
+
+// next takes the word after the current one as the argument of what.
+func (w *words) next(what string) (string, error) {
+	if w.i+1 >= len(w.args) {
+		return "", fmt.Errorf("%s needs an argument", what)
+	}
+	w.i++
+	return w.args[w.i], nil
+}
+
+// long parses the option a, "--name" or "--name=value".
+func (cl *cmdline) long(w *words, a string) error {
+	name, val, hasVal := strings.Cut(a[2:], "=")
+	spec, ok := specByLong(name)
+	if name == "sector-size" { // not an op: it says how to open the target
+		spec, ok = flagSpec{long: name, hasArg: true}, true
+	}
+	if !ok {
+		return fmt.Errorf("unknown option --%s", name)
+	}
+	if spec.hasArg && !hasVal {
+		v, err := w.next(a)
+		if err != nil {
+			return err
+		}
+		val = v
+	} else if !spec.hasArg && hasVal {
+		return fmt.Errorf("--%s takes no argument", name)
+	}
+	if name == "sector-size" {
+		n, err := strconv.Atoi(val)
+		if err != nil || (n != 512 && n != 4096) {
+			return fmt.Errorf("--sector-size %s: want 512 or 4096", val)
+		}
+		cl.sectorSize = n
+		return nil
+	}
+	return cl.add(spec, "--"+name, val)
+}
+
+// short parses a cluster of letters, as "-op"; a letter that takes an
+// argument ends it ("-n1:0:0") or takes the next word.
+func (cl *cmdline) short(w *words, a string) error {
+	for j := 1; j < len(a); j++ {
+		spec, ok := specByShort(a[j])
+		if !ok {
+			return fmt.Errorf("unknown option -%c", a[j])
+		}
+		val := ""
+		if spec.hasArg {
+			if val = a[j+1:]; val == "" {
+				v, err := w.next("-" + string(a[j]))
+				if err != nil {
+					return err
+				}
+				val = v
+			}
+			j = len(a)
+		}
+		if err := cl.add(spec, "-"+string(spec.short), val); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func specByShort(c byte) (flagSpec, bool) {

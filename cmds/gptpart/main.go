@@ -38,7 +38,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/gptdev"
 )
 
 func main() {
@@ -64,7 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	d, err := gpt.Open(cl.target, cl.sectorSize)
+	d, err := gptdev.Open(cl.target, cl.sectorSize, blockdev.Roots{})
 	if err != nil {
 		fmt.Fprintf(stderr, "gptpart: %v\n", err)
 		return 2
@@ -83,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if s.dirty {
 		err := d.Commit(s.t, s.zap)
 		switch {
-		case errors.Is(err, gpt.ErrNoPartScan):
+		case errors.Is(err, blockdev.ErrNoPartScan):
 			fmt.Fprintf(stderr, "gptpart: warning: %v; no partition devices will appear\n", err)
 		case err != nil:
 			fmt.Fprintf(stderr, "gptpart: %v\n", err)

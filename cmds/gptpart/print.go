@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/gptdev"
 )
 
 // The output imitates sgdisk 1.0.9 closely, so that people and scripts
@@ -27,10 +28,10 @@ func ieee(sectors uint64, sectorSize int) string {
 	return fmt.Sprintf("%.1f %ciB", v, units[i])
 }
 
-func printTable(w io.Writer, d *gpt.Disk, t *gpt.Table) {
-	fmt.Fprintf(w, "Disk %s: %d sectors, %s\n", d.Path, t.Sectors, ieee(t.Sectors, t.SectorSize))
-	if d.BlockDevice {
-		fmt.Fprintf(w, "Sector size (logical/physical): %d/%d bytes\n", t.SectorSize, d.PhysicalSectorSize)
+func printTable(w io.Writer, d *gptdev.Disk, t *gpt.Table) {
+	fmt.Fprintf(w, "Disk %s: %d sectors, %s\n", d.Path(), t.Sectors, ieee(t.Sectors, t.SectorSize))
+	if d.IsBlockDevice() {
+		fmt.Fprintf(w, "Sector size (logical/physical): %d/%d bytes\n", t.SectorSize, d.PhysicalSectorSize())
 	} else {
 		fmt.Fprintf(w, "Sector size (logical): %d bytes\n", t.SectorSize)
 	}

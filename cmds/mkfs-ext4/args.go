@@ -9,11 +9,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/plinth-os/plinth/internal/ext4"
+	"github.com/plinth-os/plinth/internal/ext4/mkext4"
 )
 
 // parseUUID accepts the 8-4-4-4-12 hex form, or "random" (all zeros, which
-// ext4.Format replaces by a random UUID).
+// mkext4.Format replaces by a random UUID).
 func parseUUID(s string) ([16]byte, error) {
 	var u [16]byte
 	if s == "random" {
@@ -43,7 +43,7 @@ func parseUUID(s string) ([16]byte, error) {
 // parseExtended handles -E: a comma-separated list; only root_owner is
 // supported (without a value it means the caller's uid and gid, as in
 // mke2fs).
-func parseExtended(s string, o *ext4.Options) error {
+func parseExtended(s string, o *mkext4.Options) error {
 	if s == "" {
 		return nil
 	}

@@ -26,7 +26,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/plinth-os/plinth/internal/ext4"
+	"github.com/plinth-os/plinth/internal/ext4/mkext4"
 )
 
 func main() {
@@ -50,7 +50,7 @@ type config struct {
 	size   int64 // -1: the whole target
 	force  bool
 	quiet  bool
-	opts   ext4.Options
+	opts   mkext4.Options
 }
 
 // run is the command with its environment passed in, for tests.

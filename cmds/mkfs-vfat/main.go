@@ -92,12 +92,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	off := c.offset * int64(max(opts.SectorSize, 512))
 	size, err := t.fsSize(c, off)
 	if err == nil {
-		err = vfat.Format(t.f, off, size, opts)
+		err = vfat.Format(t.dev, off, size, opts)
 	}
 	if err == nil {
-		err = t.f.Sync()
+		err = t.dev.Sync()
 	}
-	if cerr := t.f.Close(); err == nil {
+	if cerr := t.dev.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {

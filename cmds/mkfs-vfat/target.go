@@ -5,17 +5,20 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+
+	"github.com/plinth-os/plinth/internal/blockdev"
 )
 
 // target is the opened TARGET.
 type target struct {
-	f          *os.File
-	blockDev   bool
+	dev        *blockdev.File
 	size       int64 // bytes, before any -C sizing
-	sectorSize int   // the device's logical sector size, 0 if unknown
+	sectorSize int   // a block device's logical sector size, 0 for a file
 }
 
-// openTarget opens (or with -C creates) TARGET for writing.
+// openTarget opens (or with -C creates) TARGET for writing. A block
+// device is opened exclusively, and refused while it or a partition of it
+// is in use; an image file while a loop device backed by it is in use.
 func openTarget(c *config) (*target, error) {
 	if c.create {
 		f, err := os.OpenFile(c.target, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
@@ -25,37 +28,24 @@ func openTarget(c *config) (*target, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &target{f: f}, nil
-	}
-	fi, err := os.Stat(c.target)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist: use -C TARGET SIZE_KIB to create an image file", c.target)
-	}
-	if err != nil {
-		return nil, err
-	}
-	switch {
-	case fi.Mode().IsRegular():
-		f, err := os.OpenFile(c.target, os.O_RDWR, 0)
-		if err != nil {
+		if err := f.Close(); err != nil {
 			return nil, err
 		}
-		return &target{f: f, size: fi.Size()}, nil
-	case fi.Mode()&fs.ModeDevice != 0 && fi.Mode()&fs.ModeCharDevice == 0:
-		// O_EXCL on a block device fails if it is mounted or otherwise
-		// claimed, which is what we want to know before wiping it.
-		f, err := os.OpenFile(c.target, os.O_RDWR|os.O_EXCL, 0)
-		if err != nil {
-			return nil, fmt.Errorf("opening %s (is it mounted?): %w", c.target, err)
-		}
-		size, ss, err := blockDeviceSize(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", c.target, err)
-		}
-		return &target{f: f, blockDev: true, size: size, sectorSize: ss}, nil
+	} else if _, err := os.Stat(c.target); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: use -C TARGET SIZE_KIB to create an image file", c.target)
 	}
-	return nil, fmt.Errorf("%s is neither a regular file nor a block device", c.target)
+	d, err := blockdev.Open(c.target, blockdev.Options{Write: true})
+	if err != nil {
+		if c.create {
+			os.Remove(c.target)
+		}
+		return nil, err
+	}
+	t := &target{dev: d, size: d.Size()}
+	if d.IsBlockDevice() {
+		t.sectorSize = d.SectorSize()
+	}
+	return t, nil
 }
 
 // fsSize returns the filesystem size: SIZE_KIB if given, else what TARGET
@@ -63,7 +53,7 @@ func openTarget(c *config) (*target, error) {
 func (t *target) fsSize(c *config, off int64) (int64, error) {
 	if c.create {
 		size := c.sizeKiB << 10
-		if err := t.f.Truncate(off + size); err != nil {
+		if err := os.Truncate(c.target, off+size); err != nil {
 			return 0, err
 		}
 		return size, nil
@@ -76,7 +66,7 @@ func (t *target) fsSize(c *config, off int64) (int64, error) {
 		return avail, nil
 	}
 	size := c.sizeKiB << 10
-	if t.blockDev && size > avail {
+	if t.dev.IsBlockDevice() && size > avail {
 		return 0, fmt.Errorf("SIZE_KIB %d is more than the %d KiB the device holds past the offset", c.sizeKiB, avail>>10)
 	}
 	return size, nil

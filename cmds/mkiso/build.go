@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/initramfs"
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/vfat"
@@ -264,12 +265,12 @@ func (b *isoBuild) formatESP(context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	img := &memWriterAt{buf: make([]byte, size)}
+	img := blockdev.NewMem(size, 0)
 	if err := vfat.Format(img, 0, size, fatOpts); err != nil {
 		return "", err
 	}
-	b.espImage = img.buf
-	return mib(len(img.buf)), nil
+	b.espImage = img.Bytes()
+	return mib(len(b.espImage)), nil
 }
 
 func (b *isoBuild) writeISO(context.Context) (string, error) {
@@ -320,16 +321,6 @@ func kernelRelease(bz []byte) (string, error) {
 		end++
 	}
 	return string(bz[start:end]), nil
-}
-
-// memWriterAt is an in-memory image for the FAT writer.
-type memWriterAt struct{ buf []byte }
-
-func (m *memWriterAt) WriteAt(p []byte, off int64) (int, error) {
-	if off < 0 || off+int64(len(p)) > int64(len(m.buf)) {
-		return 0, fmt.Errorf("write of %d bytes at %d outside the %d-byte image", len(p), off, len(m.buf))
-	}
-	return copy(m.buf[off:], p), nil
 }
 
 func writeFileAtomic(path string, data []byte) error {

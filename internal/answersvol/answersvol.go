@@ -20,13 +20,12 @@ package answersvol
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/vfat"
 )
@@ -101,12 +100,12 @@ func describe(d disk.Disk, name string) string {
 // probe reports the volume label of the FAT filesystem on dev; ok is
 // false when dev cannot be read or holds no FAT filesystem.
 func probe(dev string) (label string, ok bool, err error) {
-	f, err := os.OpenFile(dev, os.O_RDONLY, 0)
+	d, err := blockdev.Open(dev, blockdev.Options{})
 	if err != nil {
 		return "", false, nil
 	}
-	defer f.Close()
-	fsys, err := openFAT(f)
+	defer d.Close()
+	fsys, err := openFAT(d)
 	if err != nil {
 		return "", false, nil
 	}
@@ -123,25 +122,19 @@ func probe(dev string) (label string, ok bool, err error) {
 	return label, true, nil
 }
 
-// openFAT opens the FAT filesystem that fills f, a device or image.
-func openFAT(f *os.File) (*vfat.FS, error) {
-	size, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return nil, err
-	}
-	return vfat.Open(f, 0, size)
-}
+// openFAT opens the FAT filesystem that fills d, a device or image.
+func openFAT(d *blockdev.File) (*vfat.FS, error) { return vfat.Open(d, 0, d.Size()) }
 
 // Read returns the contents of install.yaml in the root of v. It checks
 // again that v holds a FAT filesystem labelled PLINTHCFG, since a stick
 // may have been swapped since Find.
 func Read(v Volume) ([]byte, error) {
-	f, err := os.OpenFile(v.Device, os.O_RDONLY, 0)
+	d, err := blockdev.Open(v.Device, blockdev.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("answersvol: open %s (%s): %w", v.Device, v.Describe, err)
 	}
-	defer f.Close()
-	fsys, err := openFAT(f)
+	defer d.Close()
+	fsys, err := openFAT(d)
 	if err != nil {
 		return nil, fmt.Errorf("answersvol: %s (%s) no longer holds a FAT filesystem: %w", v.Device, v.Describe, err)
 	}

@@ -5,11 +5,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/plinth-os/plinth/internal/ext4"
+	"github.com/plinth-os/plinth/internal/ext4/mkext4"
 )
 
 // TestCheckOurExt4 checks a filesystem made the way provision makes the
-// data partition (internal/ext4.Format), not only mkfs.ext4's.
+// data partition (internal/ext4/mkext4.Format), not only mkfs.ext4's.
 func TestCheckOurExt4(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "data.img")
 	f, err := os.Create(p)
@@ -20,7 +20,7 @@ func TestCheckOurExt4(t *testing.T) {
 	if err := f.Truncate(size); err != nil {
 		t.Fatal(err)
 	}
-	err = ext4.Format(f, 0, size, ext4.Options{Label: "plinth-data", UUID: [16]byte{1, 2, 3}})
+	err = mkext4.Format(f, 0, size, mkext4.Options{Label: "plinth-data", UUID: [16]byte{1, 2, 3}})
 	f.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/gpt"
 )
 
 // HardDriveFromDisk reads the GPT of disk (a block device or an image file)
-// through internal/gpt and returns the HD() node of partition part
+// through internal/blockdev and internal/gpt and returns the HD() node of partition part
 // (1-based). A block device has the kernel's logical block size; an image
 // file is tried with 512- and then 4096-byte blocks.
 func HardDriveFromDisk(disk string, part uint32) (HardDrive, error) {
@@ -37,18 +38,17 @@ func HardDriveFromTable(t *gpt.Table, part uint32) (HardDrive, error) {
 func readGPT(disk string) (*gpt.Table, error) {
 	var errs []error
 	for _, ss := range []int{0, 4096} {
-		d, err := gpt.Open(disk, ss)
+		d, err := blockdev.Open(disk, blockdev.Options{SectorSize: ss})
 		if err != nil {
 			return nil, err
 		}
-		t, err := d.Read()
-		blockDevice := d.BlockDevice
+		t, err := gpt.Read(d, d.Size(), d.SectorSize())
 		d.Close()
 		if err == nil {
 			return t, nil
 		}
-		errs = append(errs, err)
-		if blockDevice || !errors.Is(err, gpt.ErrNotFound) {
+		errs = append(errs, fmt.Errorf("%s: %w", disk, err))
+		if d.IsBlockDevice() || !errors.Is(err, gpt.ErrNotFound) {
 			break
 		}
 	}

@@ -5,70 +5,74 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 )
 
-// Superblock geometry and magic numbers.
+// Where the superblock is, and the values of its fields that Plinth's
+// filesystems use; the comments name the fields of struct
+// ext4_super_block (the kernel's fs/ext4/ext4.h).
 const (
-	superblockOffset = 1024 // bytes from the start of the filesystem
-	superblockSize   = 1024
-	superMagic       = 0xEF53
-	csumOffset       = 0x3FC // s_checksum
-	stateClean       = 1
-	errorsContinue   = 1
-	crc32cType       = 1 // s_checksum_type
-	halfMD4          = 1 // s_def_hash_version
-	jnlBackupBlocks  = 1 // s_jnl_backup_type: s_jnl_blocks holds i_block
-	flagsUnsignedDH  = 2 // s_flags: unsigned directory hash
-	defmXattrUser    = 0x4
-	defmACL          = 0x8
+	SuperblockOffset = 1024   // bytes from the start of the filesystem
+	SuperblockSize   = 1024   // bytes
+	Magic            = 0xEF53 // s_magic
+	csumOffset       = 0x3FC  // s_checksum
+	StateClean       = 1      // s_state: cleanly unmounted
+	ErrorsContinue   = 1      // s_errors: continue on errors
+	ChecksumCRC32C   = 1      // s_checksum_type
+	HashHalfMD4      = 1      // s_def_hash_version
+	JnlBackupBlocks  = 1      // s_jnl_backup_type: s_jnl_blocks holds i_block
+	FlagUnsignedHash = 2      // s_flags: unsigned directory hash
+	DefmXattrUser    = 0x4    // s_default_mount_opts: user_xattr
+	DefmACL          = 0x8    // s_default_mount_opts: acl
 )
 
-// Feature bits.
+// Feature bits: s_feature_compat, s_feature_incompat and
+// s_feature_ro_compat. featureNames has their dumpe2fs names.
 const (
-	compatHasJournal  = 0x4
-	compatExtAttr     = 0x8
-	compatResizeInode = 0x10
-	compatDirIndex    = 0x20
+	CompatHasJournal  = 0x4
+	CompatExtAttr     = 0x8
+	CompatResizeInode = 0x10
+	CompatDirIndex    = 0x20
 
-	incompatFiletype = 0x2
-	incompatRecover  = 0x4
-	incompatExtents  = 0x40
-	incompat64bit    = 0x80
-	incompatFlexBG   = 0x200
+	IncompatFiletype = 0x2
+	IncompatRecover  = 0x4
+	IncompatExtents  = 0x40
+	Incompat64bit    = 0x80
+	IncompatFlexBG   = 0x200
 
-	roCompatSparseSuper  = 0x1
-	roCompatLargeFile    = 0x2
-	roCompatHugeFile     = 0x8
-	roCompatDirNlink     = 0x20
-	roCompatExtraIsize   = 0x40
-	roCompatMetadataCsum = 0x400
+	ROCompatSparseSuper  = 0x1
+	ROCompatLargeFile    = 0x2
+	ROCompatHugeFile     = 0x8
+	ROCompatDirNlink     = 0x20
+	ROCompatExtraIsize   = 0x40
+	ROCompatMetadataCsum = 0x400
 )
 
-// featureNames are the names dumpe2fs prints for the bits Format uses, in
-// dumpe2fs's order.
+// featureNames are the names dumpe2fs prints for the bits mkext4 uses,
+// in dumpe2fs's order.
 var featureNames = []struct {
 	word int // 0 compat, 1 incompat, 2 ro_compat
 	bit  uint32
 	name string
 }{
-	{0, compatHasJournal, "has_journal"},
-	{0, compatExtAttr, "ext_attr"},
-	{0, compatResizeInode, "resize_inode"},
-	{0, compatDirIndex, "dir_index"},
-	{1, incompatFiletype, "filetype"},
-	{1, incompatRecover, "needs_recovery"},
-	{1, incompatExtents, "extent"},
-	{1, incompat64bit, "64bit"},
-	{1, incompatFlexBG, "flex_bg"},
-	{2, roCompatSparseSuper, "sparse_super"},
-	{2, roCompatLargeFile, "large_file"},
-	{2, roCompatHugeFile, "huge_file"},
-	{2, roCompatDirNlink, "dir_nlink"},
-	{2, roCompatExtraIsize, "extra_isize"},
-	{2, roCompatMetadataCsum, "metadata_csum"},
+	{0, CompatHasJournal, "has_journal"},
+	{0, CompatExtAttr, "ext_attr"},
+	{0, CompatResizeInode, "resize_inode"},
+	{0, CompatDirIndex, "dir_index"},
+	{1, IncompatFiletype, "filetype"},
+	{1, IncompatRecover, "needs_recovery"},
+	{1, IncompatExtents, "extent"},
+	{1, Incompat64bit, "64bit"},
+	{1, IncompatFlexBG, "flex_bg"},
+	{2, ROCompatSparseSuper, "sparse_super"},
+	{2, ROCompatLargeFile, "large_file"},
+	{2, ROCompatHugeFile, "huge_file"},
+	{2, ROCompatDirNlink, "dir_nlink"},
+	{2, ROCompatExtraIsize, "extra_isize"},
+	{2, ROCompatMetadataCsum, "metadata_csum"},
 }
 
-// Superblock is the parsed ext4 superblock (the fields Format sets).
+// Superblock is the parsed ext4 superblock (the fields mkext4 sets).
 // Times are Unix seconds.
 type Superblock struct {
 	InodesCount      uint32
@@ -136,16 +140,26 @@ func (s *Superblock) Features() []string {
 // ErrBadSuperblock is wrapped by ParseSuperblock's errors.
 var ErrBadSuperblock = errors.New("not a valid ext4 superblock")
 
+// ReadSuperblock reads and parses the primary superblock of the
+// filesystem that starts at byte off of r.
+func ReadSuperblock(r io.ReaderAt, off int64) (*Superblock, error) {
+	b := make([]byte, SuperblockSize)
+	if _, err := r.ReadAt(b, off+SuperblockOffset); err != nil {
+		return nil, fmt.Errorf("ext4: read superblock: %w", err)
+	}
+	return ParseSuperblock(b)
+}
+
 // ParseSuperblock decodes a 1024-byte superblock (the bytes at offset 1024
 // of a filesystem) and checks its magic, geometry and, with
 // metadata_csum, its checksum.
 func ParseSuperblock(b []byte) (*Superblock, error) {
-	if len(b) < superblockSize {
-		return nil, fmt.Errorf("ext4: superblock is %d bytes, want %d: %w", len(b), superblockSize, ErrBadSuperblock)
+	if len(b) < SuperblockSize {
+		return nil, fmt.Errorf("ext4: superblock is %d bytes, want %d: %w", len(b), SuperblockSize, ErrBadSuperblock)
 	}
 	le := binary.LittleEndian
-	if m := le.Uint16(b[0x38:]); m != superMagic {
-		return nil, fmt.Errorf("ext4: magic %#x, want %#x: %w", m, superMagic, ErrBadSuperblock)
+	if m := le.Uint16(b[0x38:]); m != Magic {
+		return nil, fmt.Errorf("ext4: magic %#x, want %#x: %w", m, Magic, ErrBadSuperblock)
 	}
 	logBS := le.Uint32(b[0x18:])
 	if logBS > 6 {
@@ -196,17 +210,17 @@ func ParseSuperblock(b []byte) (*Superblock, error) {
 	if s.BlocksPerGroup == 0 || s.InodesPerGroup == 0 {
 		return nil, fmt.Errorf("ext4: zero blocks or inodes per group: %w", ErrBadSuperblock)
 	}
-	if s.FeatureROCompat&roCompatMetadataCsum != 0 {
-		if want := crc32c(^uint32(0), b[:csumOffset]); want != s.Checksum {
+	if s.FeatureROCompat&ROCompatMetadataCsum != 0 {
+		if want := CRC32C(^uint32(0), b[:csumOffset]); want != s.Checksum {
 			return nil, fmt.Errorf("ext4: superblock checksum %#08x, want %#08x: %w", s.Checksum, want, ErrBadSuperblock)
 		}
 	}
 	return s, nil
 }
 
-// marshal encodes s into a 1024-byte superblock with its checksum.
-func (s *Superblock) marshal() []byte {
-	b := make([]byte, superblockSize)
+// Marshal encodes s into a 1024-byte superblock and sets its checksum.
+func (s *Superblock) Marshal() []byte {
+	b := make([]byte, SuperblockSize)
 	le := binary.LittleEndian
 	put32 := func(off int, v uint32) { le.PutUint32(b[off:], v) }
 	put16 := func(off int, v uint16) { le.PutUint16(b[off:], v) }
@@ -231,7 +245,7 @@ func (s *Superblock) marshal() []byte {
 	putTime(b, 0x2C, 0x275, s.MountTime)
 	putTime(b, 0x30, 0x274, s.WriteTime)
 	put16(0x36, uint16(s.MaxMountCount))
-	put16(0x38, superMagic)
+	put16(0x38, Magic)
 	put16(0x3A, s.State)
 	put16(0x3C, s.Errors)
 	putTime(b, 0x40, 0x277, s.LastCheck)
@@ -259,7 +273,7 @@ func (s *Superblock) marshal() []byte {
 	put32(0x160, s.Flags)
 	b[0x174] = s.LogGroupsPerFlex
 	b[0x175] = s.ChecksumType
-	s.Checksum = crc32c(^uint32(0), b[:csumOffset])
+	s.Checksum = CRC32C(^uint32(0), b[:csumOffset])
 	put32(csumOffset, s.Checksum)
 	return b
 }

@@ -2,19 +2,32 @@ package ext4
 
 import (
 	"errors"
+	"os"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
+
+const testUUIDString = "0b1f4b4e-7d0a-4f2e-9c59-6f0d1e2a3b4c"
+
+var testUUID = [16]byte{0x0b, 0x1f, 0x4b, 0x4e, 0x7d, 0x0a, 0x4f, 0x2e, 0x9c, 0x59, 0x6f, 0x0d, 0x1e, 0x2a, 0x3b, 0x4c}
 
 // TestParseMke2fsSuperblock parses what mke2fs wrote: this checks the
 // field offsets and the CRC-32C conventions against e2fsprogs, not
 // against our own encoder.
 func TestParseMke2fsSuperblock(t *testing.T) {
-	img := sparseImage(t, 64<<20)
-	if outs, code := runTool(t, "mke2fs", "-q", "-t", "ext4", "-O", "^resize_inode", "-b", "4096",
-		"-L", "ref", "-U", testUUIDString, "-F", img); code != 0 {
-		t.Fatalf("mke2fs: exit %d\n%s", code, outs)
+	img := testdisk.TempSparse(t, "ref.img", 64<<20)
+	testdisk.Run(t, testdisk.Tool(t, "mke2fs"), "-q", "-t", "ext4", "-O", "^resize_inode", "-b", "4096",
+		"-L", "ref", "-U", testUUIDString, "-F", img)
+	f, err := os.Open(img)
+	if err != nil {
+		t.Fatal(err)
 	}
-	sb := readSuperblock(t, img)
+	defer f.Close()
+	sb, err := ReadSuperblock(f, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sb.Label != "ref" || sb.UUID != testUUID || sb.BlockSize != 4096 || sb.BlocksCount != 16384 {
 		t.Fatalf("parsed mke2fs superblock: %+v", sb)
 	}
@@ -35,7 +48,7 @@ func TestSuperblockRoundTrip(t *testing.T) {
 		JnlBlocks: [17]uint32{1, 2, 16: 17}, MinExtraIsize: 32, WantExtraIsize: 32, Flags: 2,
 		LogGroupsPerFlex: 4, ChecksumType: 1,
 	}
-	b := in.marshal()
+	b := in.Marshal()
 	out, err := ParseSuperblock(b)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +63,7 @@ func TestSuperblockRoundTrip(t *testing.T) {
 }
 
 func TestParseSuperblockRejects(t *testing.T) {
-	good := (&Superblock{BlockSize: 4096, BlocksPerGroup: 32768, InodesPerGroup: 8192, FeatureROCompat: roCompatMetadataCsum}).marshal()
+	good := (&Superblock{BlockSize: 4096, BlocksPerGroup: 32768, InodesPerGroup: 8192, FeatureROCompat: ROCompatMetadataCsum}).Marshal()
 	for name, mutate := range map[string]func([]byte) []byte{
 		"short":          func(b []byte) []byte { return b[:100] },
 		"magic":          func(b []byte) []byte { b[0x38] = 0; return b },
@@ -66,9 +79,9 @@ func TestParseSuperblockRejects(t *testing.T) {
 }
 
 func FuzzParseSuperblock(f *testing.F) {
-	f.Add((&Superblock{BlockSize: 4096, BlocksPerGroup: 32768, InodesPerGroup: 8192, FeatureROCompat: roCompatMetadataCsum}).marshal())
-	f.Add((&Superblock{BlockSize: 1024, BlocksPerGroup: 8192, InodesPerGroup: 2048}).marshal())
-	f.Add(make([]byte, superblockSize))
+	f.Add((&Superblock{BlockSize: 4096, BlocksPerGroup: 32768, InodesPerGroup: 8192, FeatureROCompat: ROCompatMetadataCsum}).Marshal())
+	f.Add((&Superblock{BlockSize: 1024, BlocksPerGroup: 8192, InodesPerGroup: 2048}).Marshal())
+	f.Add(make([]byte, SuperblockSize))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sb, err := ParseSuperblock(b)
 		if err != nil {
@@ -76,7 +89,7 @@ func FuzzParseSuperblock(f *testing.F) {
 		}
 		// Whatever parses must survive re-encoding and parse the same.
 		sb.Features()
-		again, err := ParseSuperblock(sb.marshal())
+		again, err := ParseSuperblock(sb.Marshal())
 		if err != nil {
 			t.Fatalf("re-encoded superblock does not parse: %v", err)
 		}

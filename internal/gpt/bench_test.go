@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // BenchmarkWriteTable builds and writes (with fsync) a two-partition table
@@ -12,8 +14,8 @@ import (
 // same image for comparison: sgdisk-ns/op is its time per run, and
 // sgdisk/gpt the ratio of the two.
 func BenchmarkWriteTable(b *testing.B) {
-	sgdisk := tool(b, "sgdisk", "gdisk")
-	img := sparseImage(b, 8<<30)
+	sgdisk := testdisk.Tool(b, "sgdisk")
+	img := testdisk.TempSparse(b, "disk.img", 8<<30)
 	f, err := os.OpenFile(img, os.O_RDWR, 0)
 	if err != nil {
 		b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/guid"
 )
 
@@ -30,10 +31,11 @@ func seedTable(f *testing.F, ss int) (head, tail []byte, sectors uint16) {
 			f.Fatal(err)
 		}
 	}
-	d := make(memDisk, n*ss)
-	if err := tb.Write(d); err != nil {
+	mem := blockdev.NewMem(n*int64(ss), ss)
+	if err := tb.Write(mem); err != nil {
 		f.Fatal(err)
 	}
+	d := mem.Bytes()
 	s := func(lba, n int) []byte { return d[lba*ss:][:n] }
 	return concat(s(1, headerSize), s(2, 2*entrySize)), concat(s(n-1, headerSize), s(n-2, 2*entrySize)), n
 }
@@ -47,9 +49,10 @@ func concat(b ...[]byte) []byte {
 }
 
 // fuzzDisk lays out head and tail as described above.
-func fuzzDisk(head, tail []byte, sectors uint16, ss int, pmbr bool) memDisk {
+func fuzzDisk(head, tail []byte, sectors uint16, ss int, pmbr bool) *blockdev.Mem {
 	n := min(max(int(sectors), 6), (64<<10)/ss)
-	d := make(memDisk, n*ss)
+	mem := blockdev.NewMem(int64(n*ss), ss)
+	d := mem.Bytes()
 	put := func(b []byte, hdrLBA, arrLBA int) {
 		copy(d[hdrLBA*ss:][:headerSize], b)
 		if len(b) > headerSize {
@@ -61,12 +64,12 @@ func fuzzDisk(head, tail []byte, sectors uint16, ss int, pmbr bool) memDisk {
 	if pmbr {
 		copy(d[440:], protectiveMBR(uint64(n)))
 	}
-	return d
+	return mem
 }
 
 // fixCRCs recomputes the CRCs of whatever headers are on d, so that the
 // fuzzer gets past the CRC checks to the structural ones.
-func fixCRCs(d memDisk, ss int) {
+func fixCRCs(d []byte, ss int) {
 	le := binary.LittleEndian
 	for _, lba := range []int{1, len(d)/ss - 1} {
 		h := d[lba*ss:][:ss]
@@ -114,9 +117,9 @@ func FuzzReadTable(f *testing.F) {
 		}
 		d := fuzzDisk(head, tail, sectors, ss, pmbr)
 		if fix {
-			fixCRCs(d, ss)
+			fixCRCs(d.Bytes(), ss)
 		}
-		size := int64(len(d))
+		size := d.Size()
 		_ = Verify(d, size, ss)
 		tb, err := Read(d, size, ss)
 		if err != nil {
@@ -127,7 +130,7 @@ func FuzzReadTable(f *testing.F) {
 			return
 		}
 		// A valid table survives a write and read back unchanged.
-		out := make(memDisk, size)
+		out := blockdev.NewMem(size, ss)
 		if err := tb.Write(out); err != nil {
 			t.Fatalf("Write of a valid table: %v", err)
 		}

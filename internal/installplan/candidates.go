@@ -28,17 +28,18 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path"
 	"strings"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/disk"
-	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/disklayout"
+	"github.com/plinth-os/plinth/internal/errcode"
 )
 
 // Requirements are the minimums a machine and disk must meet. The zero
-// value means provision.MinDiskSize and no RAM or CPU minimum.
+// value means disklayout.MinDiskSize and no RAM or CPU minimum.
 type Requirements struct {
-	MinDiskSize int64 // bytes; raised to provision.MinDiskSize if lower
+	MinDiskSize int64 // bytes; raised to disklayout.MinDiskSize if lower
 	MinRAM      int64 // bytes; 0: no check
 	MinCPUs     int   // 0: no check
 }
@@ -49,7 +50,7 @@ func DefaultRequirements() Requirements {
 }
 
 func (r Requirements) minDisk() int64 {
-	return max(r.MinDiskSize, provision.MinDiskSize)
+	return max(r.MinDiskSize, disklayout.MinDiskSize)
 }
 
 // Facts are what the installer learned about the machine besides the
@@ -60,8 +61,9 @@ type Facts struct {
 	// holding the partition whose PARTUUID is LoaderDevicePartUUID, or
 	// the disk holding the running ISO. "" if unknown.
 	BootDisk string
-	// Mounts is /proc/self/mountinfo (ParseMountinfo).
-	Mounts []Mount
+	// InUse maps a disk's kernel name to what uses it or its partitions
+	// (blockdev.InUse: mounts, swap, device-mapper or RAID holders).
+	InUse map[string][]blockdev.Use
 	// Signatures maps a disk's kernel name to DetectSignatures of the
 	// whole disk.
 	Signatures map[string][]string
@@ -79,7 +81,7 @@ type Candidate struct {
 	HasData    bool      `json:"hasData"`           // partitions or signatures: needs confirmation
 	Signatures []string  `json:"signatures,omitempty"`
 	// Codes parallels Reasons with an error code for each.
-	Codes []string `json:"-"`
+	Codes []errcode.Code `json:"-"`
 }
 
 // Describe names the candidate for people and error messages.
@@ -94,7 +96,7 @@ func Candidates(disks []disk.Disk, f Facts, req Requirements) []Candidate {
 	out := make([]Candidate, 0, len(disks))
 	for _, d := range disks {
 		c := Candidate{Disk: d, ByID: ByID(d), Signatures: f.Signatures[d.Name]}
-		add := func(code, format string, a ...any) {
+		add := func(code errcode.Code, format string, a ...any) {
 			c.Reasons = append(c.Reasons, fmt.Sprintf(format, a...))
 			c.Codes = append(c.Codes, code)
 		}
@@ -104,10 +106,8 @@ func Candidates(disks []disk.Disk, f Facts, req Requirements) []Candidate {
 		if d.Transport == "cdrom" {
 			add(CodeDiskIneligible, "removable CD-ROM")
 		}
-		for _, m := range f.Mounts {
-			if src := path.Base(m.Source); strings.HasPrefix(m.Source, "/dev/") && (src == d.Name || contains(d.Partitions, src)) {
-				add(CodeDiskIneligible, "mounted: %s on %s", m.Source, m.MountPoint)
-			}
+		for _, u := range f.InUse[d.Name] {
+			add(CodeDiskIneligible, "%s", inUse(u))
 		}
 		if d.ReadOnly {
 			add(CodeDiskIneligible, "read-only")
@@ -129,6 +129,14 @@ func Candidates(disks []disk.Disk, f Facts, req Requirements) []Candidate {
 	}
 	assignShortIDs(out)
 	return out
+}
+
+// inUse is the reason a disk in use is not eligible.
+func inUse(u blockdev.Use) string {
+	if u.Kind == blockdev.Mounted {
+		return fmt.Sprintf("mounted: %s on %s", u.Device, u.By)
+	}
+	return "in use: " + u.String()
 }
 
 // CheckMachine returns an *Error (code machine-too-small) when the

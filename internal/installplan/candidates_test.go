@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/errcode"
 )
 
 const gb = 1_000_000_000
@@ -25,11 +27,8 @@ func testDisks() []disk.Disk {
 
 func testFacts() Facts {
 	return Facts{
-		BootDisk: "/dev/sdb2", // the installer USB stick, also the largest disk
-		Mounts: []Mount{
-			{MountPoint: "/", Source: "rootfs", FSType: "rootfs"},
-			{MountPoint: "/mnt", Source: "/dev/sda1", FSType: "ext4"},
-		},
+		BootDisk:   "/dev/sdb2", // the installer USB stick, also the largest disk
+		InUse:      map[string][]blockdev.Use{"sda": {{Device: "/dev/sda1", Kind: blockdev.Mounted, By: "/mnt"}}},
 		Signatures: map[string][]string{"sda": {SigGPT}, "sdb": {SigGPT, SigISO9660}, "vdb": {SigExt4}},
 	}
 }
@@ -81,6 +80,19 @@ func TestCandidates(t *testing.T) {
 	}
 }
 
+// Every use blockdev finds makes a disk ineligible, each with its reason.
+func TestCandidatesInUse(t *testing.T) {
+	f := Facts{InUse: map[string][]blockdev.Use{"nvme0n1": {
+		{Device: "/dev/nvme0n1p2", Kind: blockdev.Swap},
+		{Device: "/dev/nvme0n1p3", Kind: blockdev.Held, By: "dm-0"},
+	}}}
+	c := byName(Candidates(testDisks(), f, DefaultRequirements()))["nvme0n1"]
+	want := []string{"in use: /dev/nvme0n1p2 is used as swap", "in use: /dev/nvme0n1p3 is held by dm-0"}
+	if c.Eligible || !reflect.DeepEqual(c.Reasons, want) || len(c.Codes) != 2 || c.Codes[0] != CodeDiskIneligible {
+		t.Errorf("nvme0n1: eligible %v reasons %q codes %v, want %q", c.Eligible, c.Reasons, c.Codes, want)
+	}
+}
+
 func TestCandidatesISOOnOtherDisk(t *testing.T) {
 	// Boot disk unknown: a stick holding an ISO is still refused.
 	f := testFacts()
@@ -110,7 +122,7 @@ func TestCheckMachine(t *testing.T) {
 	req := Requirements{MinRAM: 1 << 30, MinCPUs: 2}
 	for _, tc := range []struct {
 		f    Facts
-		code string
+		code errcode.Code
 	}{
 		{Facts{RAM: 2 << 30, CPUs: 2}, ""},
 		{Facts{}, ""},
@@ -128,7 +140,7 @@ func TestSelect(t *testing.T) {
 	tests := []struct {
 		sel      string
 		want     string // disk name, or "" for an error
-		code     string
+		code     errcode.Code
 		contains string
 	}{
 		{"largest", "nvme0n1", "", ""}, // sdb is larger but the boot medium
@@ -212,7 +224,7 @@ func TestConfirm(t *testing.T) {
 		c     Candidate
 		wipe  bool
 		typed string
-		code  string
+		code  errcode.Code
 	}{
 		{"empty disk", empty, false, "", ""},
 		{"data, wipe", withData, true, "", ""},
@@ -244,7 +256,7 @@ func TestCode(t *testing.T) {
 	_, perr := answers.Parse([]byte("wipe: 1\n"))
 	for _, tc := range []struct {
 		err  error
-		code string
+		code errcode.Code
 	}{
 		{nil, ""},
 		{errors.New("x"), CodeInternal},

@@ -3,7 +3,6 @@ package logbundle
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/vfat"
 )
@@ -85,16 +85,12 @@ func readOnly(path string) bool {
 // probe describes the FAT filesystem on dev (`FAT32 "LABEL"`); ok is
 // false when dev cannot be read or holds no readable FAT filesystem.
 func probe(dev string) (what string, ok bool) {
-	f, err := os.OpenFile(dev, os.O_RDONLY, 0)
+	d, err := blockdev.Open(dev, blockdev.Options{})
 	if err != nil {
 		return "", false
 	}
-	defer f.Close()
-	size, err := f.Seek(0, io.SeekEnd)
-	if err != nil {
-		return "", false
-	}
-	fsys, err := vfat.Open(f, 0, size)
+	defer d.Close()
+	fsys, err := vfat.Open(d, 0, d.Size())
 	if err != nil {
 		return "", false
 	}

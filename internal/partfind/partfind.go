@@ -3,20 +3,17 @@
 // change between boots, a PARTUUID does not. It lists the disks in sysfs,
 // reads each GPT with internal/gpt, and pairs every GPT entry with the
 // kernel's partition device through sysfs (<disk>/<part>/partition holds
-// the entry's number).
+// the entry's number, <disk>/<part>/uevent the name of its node).
 package partfind
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
@@ -66,29 +63,29 @@ func Scan(sysRoot, devRoot string) ([]Partition, error) {
 }
 
 func scanDisk(sysRoot, devRoot, name string) ([]Partition, error) {
-	d, err := gpt.Open(filepath.Join(devRoot, name), 0)
-	if err != nil {
-		return nil, nil // no medium, no node yet, or not readable: nothing to find here
+	r := blockdev.Roots{Sys: sysRoot, Dev: devRoot}
+	t, err := readTable(r.Node(name))
+	if t == nil || err != nil {
+		return nil, err
 	}
-	defer d.Close()
-	t, err := d.Read()
-	if errors.Is(err, gpt.ErrNotFound) {
-		return nil, nil
-	}
+	kernel, err := blockdev.Partitions(r, name)
 	if err != nil {
 		return nil, fmt.Errorf("partfind: %s: %w", name, err)
 	}
-	devs := partitionDevices(filepath.Join(sysRoot, "block", name), name)
+	byNumber := map[int]blockdev.Partition{}
+	for _, k := range kernel {
+		byNumber[k.Number] = k
+	}
 	var parts []Partition
 	for _, p := range t.Partitions {
-		kname, ok := devs[p.Number]
+		k, ok := byNumber[p.Number]
 		if !ok {
 			continue // the kernel has no device for it (yet): it cannot be mounted
 		}
 		parts = append(parts, Partition{
 			Disk:     name,
-			Name:     kname,
-			Device:   filepath.Join(devRoot, kname),
+			Name:     k.Name,
+			Device:   r.Node(k.Name),
 			Number:   p.Number,
 			PartUUID: p.GUID,
 			Type:     p.Type,
@@ -98,24 +95,40 @@ func scanDisk(sysRoot, devRoot, name string) ([]Partition, error) {
 	return parts, nil
 }
 
-// partitionDevices maps partition numbers to kernel names from the
-// <disk>/<part>/partition files in sysfs.
-func partitionDevices(dir, diskName string) map[int]string {
-	m := map[int]string{}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), diskName) {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "partition"))
-		if err != nil {
-			continue
-		}
-		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-			m[n] = e.Name()
-		}
+// readTable reads the GPT of the disk at path; nil without an error when
+// the disk cannot be opened (no medium, no node yet, not readable) or
+// holds no GPT: nothing to find there.
+func readTable(path string) (*gpt.Table, error) {
+	d, err := blockdev.Open(path, blockdev.Options{})
+	if err != nil {
+		return nil, nil
 	}
-	return m
+	defer d.Close()
+	t, err := gpt.Read(d, d.Size(), d.SectorSize())
+	if errors.Is(err, gpt.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("partfind: %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// OnDisk finds the partition with PARTUUID uuid on the disk with kernel
+// name disk: the disk's GPT gives the partition's number, and sysfs the
+// kernel device with that number and the name of its node. (Linux 6.1
+// shows no PARTUUID in sysfs, and partition node names differ between
+// drivers: sda2, nvme0n1p2, mmcblk0p2.)
+func OnDisk(sysRoot, devRoot, disk string, uuid guid.GUID) (Partition, error) {
+	parts, err := scanDisk(sysRoot, devRoot, disk)
+	if err != nil {
+		return Partition{}, err
+	}
+	found := ByPartUUID(parts, uuid)
+	if len(found) != 1 {
+		return Partition{}, fmt.Errorf("partfind: %s has no partition with PARTUUID %s that the kernel shows", disk, uuid)
+	}
+	return found[0], nil
 }
 
 // ByPartUUID returns the partitions whose unique GUID is uuid.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
@@ -114,5 +115,53 @@ func TestWaiter(t *testing.T) {
 	_, err = w.Until(ctx2, func([]Partition) bool { return false })
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Until past deadline: err = %v", err)
+	}
+}
+
+// OnDisk names the partition's node as the kernel does for each driver
+// (sysfs uevent), and finds it by the number the GPT gives.
+func TestOnDisk(t *testing.T) {
+	t.Parallel() // sgdisk sleeps 1 s per disk
+	parts := []partfindtest.Part{
+		{TypeCode: "EF00", UUID: espUUID, SizeMiB: 8},
+		{TypeCode: "8300", UUID: dataUUID},
+	}
+	s := partfindtest.Build(t,
+		partfindtest.Disk{Name: "sda", Parts: parts},
+		partfindtest.Disk{Name: "nvme0n1", Parts: parts},
+		partfindtest.Disk{Name: "mmcblk0", Parts: parts},
+		partfindtest.Disk{Name: "vdb", Parts: []partfindtest.Part{{TypeCode: "8300", UUID: dataUUID, NoDevice: true}}},
+	)
+	for disk, want := range map[string]string{"sda": "sda2", "nvme0n1": "nvme0n1p2", "mmcblk0": "mmcblk0p2"} {
+		p, err := OnDisk(s.Sys, s.Dev, disk, guid.MustParse(dataUUID))
+		if err != nil || p.Name != want || p.Device != s.Device(want) || p.Number != 2 {
+			t.Errorf("OnDisk(%s) = %+v, %v; want %s", disk, p, err, want)
+		}
+	}
+	if _, err := OnDisk(s.Sys, s.Dev, "sda", guid.MustParse("00000000-0000-4000-8000-000000000001")); err == nil {
+		t.Error("OnDisk found a PARTUUID the disk does not have")
+	}
+	if _, err := OnDisk(s.Sys, s.Dev, "vdb", guid.MustParse(dataUUID)); err == nil {
+		t.Error("OnDisk found a partition the kernel has no device for")
+	}
+	// The fake sysfs places the partitions where sgdisk put them.
+	d, err := blockdev.Open(s.Device("sda"), blockdev.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tb, err := gpt.Read(d, d.Size(), d.SectorSize())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernel, err := blockdev.Partitions(blockdev.Roots{Sys: s.Sys, Dev: s.Dev}, "sda")
+	if err != nil || len(kernel) != len(tb.Partitions) {
+		t.Fatalf("sysfs partitions %+v, %v", kernel, err)
+	}
+	for i, k := range kernel {
+		p := tb.Partitions[i]
+		if k.Start != int64(p.FirstLBA)*512 || k.Size != int64(p.Sectors())*512 {
+			t.Errorf("sysfs has partition %d at %d+%d, the GPT at sectors %d-%d", k.Number, k.Start, k.Size, p.FirstLBA, p.LastLBA)
+		}
 	}
 }

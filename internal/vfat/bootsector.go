@@ -194,12 +194,21 @@ func ParseBootSector(b []byte) (*BootSector, error) {
 			bs.FSType = strings.TrimRight(string(b[ext+18:ext+26]), " ")
 		}
 	}
+	if err := bs.deriveLayout(fat32BPB); err != nil {
+		return nil, err
+	}
+	return bs, nil
+}
 
+// deriveLayout computes the root directory's size, the start of the data
+// area, the cluster count and from it the FAT type, and checks that they
+// agree with the BPB (fat32BPB: laid out for FAT32).
+func (bs *BootSector) deriveLayout(fat32BPB bool) error {
 	ss := uint64(bs.BytesPerSector)
 	bs.RootSectors = uint32((uint64(bs.RootEntries)*dirEntrySize + ss - 1) / ss)
 	data := uint64(bs.ReservedSectors) + uint64(bs.NumFATs)*uint64(bs.FATSectors) + uint64(bs.RootSectors)
 	if data >= uint64(bs.TotalSectors) {
-		return nil, fmt.Errorf("vfat: boot sector: data area starts at sector %d, past the end (%d)", data, bs.TotalSectors)
+		return fmt.Errorf("vfat: boot sector: data area starts at sector %d, past the end (%d)", data, bs.TotalSectors)
 	}
 	bs.DataSector = uint32(data)
 	clusters := (uint64(bs.TotalSectors) - data) / uint64(bs.SectorsPerCluster)
@@ -207,17 +216,17 @@ func ParseBootSector(b []byte) (*BootSector, error) {
 	bs.FATType = typeForClusters(clusters)
 	switch {
 	case clusters == 0:
-		return nil, errors.New("vfat: boot sector: no data clusters")
+		return errors.New("vfat: boot sector: no data clusters")
 	case fat32BPB != (bs.FATType == 32):
-		return nil, fmt.Errorf("vfat: boot sector: %d clusters make FAT%d, but the BPB is laid out for the other kind", clusters, bs.FATType)
+		return fmt.Errorf("vfat: boot sector: %d clusters make FAT%d, but the BPB is laid out for the other kind", clusters, bs.FATType)
 	case bs.FATType == 32 && bs.RootEntries != 0:
-		return nil, fmt.Errorf("vfat: boot sector: FAT32 with %d root entries", bs.RootEntries)
+		return fmt.Errorf("vfat: boot sector: FAT32 with %d root entries", bs.RootEntries)
 	case bs.FATType != 32 && bs.RootEntries == 0:
-		return nil, errors.New("vfat: boot sector: FAT12/16 without root directory entries")
+		return errors.New("vfat: boot sector: FAT12/16 without root directory entries")
 	case bs.FATType == 32 && (bs.RootCluster < 2 || uint64(bs.RootCluster) > uint64(bs.Clusters)+1):
-		return nil, fmt.Errorf("vfat: boot sector: root cluster %d out of range", bs.RootCluster)
+		return fmt.Errorf("vfat: boot sector: root cluster %d out of range", bs.RootCluster)
 	case uint64(bs.FATSectors)*ss*8 < (uint64(bs.Clusters)+2)*uint64(bs.FATType):
-		return nil, fmt.Errorf("vfat: boot sector: %d FAT sectors cannot map %d clusters", bs.FATSectors, bs.Clusters)
+		return fmt.Errorf("vfat: boot sector: %d FAT sectors cannot map %d clusters", bs.FATSectors, bs.Clusters)
 	}
-	return bs, nil
+	return nil
 }

@@ -10,30 +10,9 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/blockdev"
 )
-
-// memImage is an in-memory disk.
-type memImage struct{ b []byte }
-
-func newMemImage(size int64) *memImage { return &memImage{b: make([]byte, size)} }
-
-func (m *memImage) WriteAt(p []byte, off int64) (int, error) {
-	if off < 0 || off+int64(len(p)) > int64(len(m.b)) {
-		return 0, fmt.Errorf("write of %d bytes at %d beyond %d", len(p), off, len(m.b))
-	}
-	return copy(m.b[off:], p), nil
-}
-
-func (m *memImage) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 || off > int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
 
 // TestFormatFsck formats sparse files of many sizes with every FAT type,
 // checks the valid ones with fsck.fat, and for some fills them with
@@ -200,7 +179,7 @@ func TestFormatRoundTrip(t *testing.T) {
 	for _, fatType := range []int{12, 16, 32} {
 		t.Run(fmt.Sprintf("FAT%d", fatType), func(t *testing.T) {
 			size := 40 * mib
-			img := newMemImage(size)
+			img := blockdev.NewMem(size, 0)
 			if err := Format(img, 0, size, Options{FATType: fatType, Source: tree}); err != nil {
 				t.Fatal(err)
 			}
@@ -297,7 +276,7 @@ func TestFormatInvalid(t *testing.T) {
 			}
 		})
 	}
-	if err := Format(newMemImage(mib), -1, mib, Options{}); err == nil {
+	if err := Format(blockdev.NewMem(mib, 0), -1, mib, Options{}); err == nil {
 		t.Error("Format at a negative offset succeeded")
 	}
 }
@@ -306,17 +285,17 @@ func TestFormatInvalid(t *testing.T) {
 // that the derived volume ID follows the content.
 func TestFormatReproducible(t *testing.T) {
 	size := 40 * mib
-	format := func(opts Options) *memImage {
+	format := func(opts Options) *blockdev.Mem {
 		t.Helper()
-		img := newMemImage(size)
+		img := blockdev.NewMem(size, 0)
 		if err := Format(img, 0, size, opts); err != nil {
 			t.Fatal(err)
 		}
 		return img
 	}
-	volID := func(img *memImage) uint32 {
+	volID := func(img *blockdev.Mem) uint32 {
 		t.Helper()
-		bs, err := ParseBootSector(img.b)
+		bs, err := ParseBootSector(img.Bytes())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +303,7 @@ func TestFormatReproducible(t *testing.T) {
 	}
 	opts := Options{FATType: 32, Label: "PLINTH", Source: testTree()}
 	a, b := format(opts), format(opts)
-	if !bytes.Equal(a.b, b.b) {
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("two Formats with the same options differ")
 	}
 	changed := testTree()
@@ -349,7 +328,7 @@ func TestFormatOffset(t *testing.T) {
 	if err := Format(f, off, size, opts); err != nil {
 		t.Fatal(err)
 	}
-	ref := newMemImage(size)
+	ref := blockdev.NewMem(size, 0)
 	if err := Format(ref, 0, size, opts); err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +336,7 @@ func TestFormatOffset(t *testing.T) {
 	if _, err := f.ReadAt(got, off); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, ref.b) {
+	if !bytes.Equal(got, ref.Bytes()) {
 		t.Fatal("filesystem at an offset differs from the one at 0")
 	}
 	fsys, err := Open(f, off, size)
@@ -378,12 +357,13 @@ func TestFormatOffset(t *testing.T) {
 // FAT32 extras: backup boot sector, FSInfo counts, ".." of root children.
 func TestFormatBootSector(t *testing.T) {
 	size := 64 * mib
-	img := newMemImage(size)
+	img := blockdev.NewMem(size, 0)
 	mt := time.Date(2025, 2, 3, 4, 5, 6, 0, time.UTC)
 	if err := Format(img, 0, size, Options{FATType: 32, Label: "plinth", Source: testTree(), ModTime: mt}); err != nil {
 		t.Fatal(err)
 	}
-	bs, err := ParseBootSector(img.b)
+	raw := img.Bytes()
+	bs, err := ParseBootSector(raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +378,7 @@ func TestFormatBootSector(t *testing.T) {
 	if bs.SectorsPerTrack == 0 || bs.Heads == 0 {
 		t.Errorf("geometry %d/%d, want non-zero", bs.Heads, bs.SectorsPerTrack)
 	}
-	if !bytes.Equal(img.b[:512], img.b[6*512:7*512]) || !bytes.Equal(img.b[512:1024], img.b[7*512:8*512]) {
+	if !bytes.Equal(raw[:512], raw[6*512:7*512]) || !bytes.Equal(raw[512:1024], raw[7*512:8*512]) {
 		t.Error("backup boot sector or FSInfo differs from the primary")
 	}
 	fsys, err := Open(img, 0, size)
@@ -416,7 +396,7 @@ func TestFormatBootSector(t *testing.T) {
 		}
 	}
 	le := func(o int) uint32 {
-		return uint32(img.b[o]) | uint32(img.b[o+1])<<8 | uint32(img.b[o+2])<<16 | uint32(img.b[o+3])<<24
+		return uint32(raw[o]) | uint32(raw[o+1])<<8 | uint32(raw[o+2])<<16 | uint32(raw[o+3])<<24
 	}
 	if free, next := le(512+488), le(512+492); free != bs.Clusters-used || next != used+2 {
 		t.Errorf("FSInfo free %d next %d, want %d and %d", free, next, bs.Clusters-used, used+2)
@@ -503,7 +483,7 @@ func TestFormatThresholds(t *testing.T) {
 			if !tt.smallest {
 				delta = 512
 			}
-			if err := Format(newMemImage(size+delta), 0, size+delta, Options{FATType: tt.fatType, SectorsPerCluster: 1}); err == nil {
+			if err := Format(blockdev.NewMem(size+delta, 0), 0, size+delta, Options{FATType: tt.fatType, SectorsPerCluster: 1}); err == nil {
 				t.Errorf("size %d beyond the boundary formatted as FAT%d", size+delta, tt.fatType)
 			}
 		})
@@ -594,7 +574,7 @@ func TestDirectoryNames(t *testing.T) {
 		"longfilename-two.txt": {},
 	}
 	size := 8 * mib
-	img := newMemImage(size)
+	img := blockdev.NewMem(size, 0)
 	if err := Format(img, 0, size, Options{Source: src}); err != nil {
 		t.Fatal(err)
 	}
@@ -660,7 +640,7 @@ func TestFormatSourceChanged(t *testing.T) {
 		{make([]byte, 5), "shrank"},
 		{make([]byte, 20), "grew"},
 	} {
-		err := Format(newMemImage(4*mib), 0, 4*mib, Options{Source: changingFS{listed, "f", tt.data}})
+		err := Format(blockdev.NewMem(4*mib, 0), 0, 4*mib, Options{Source: changingFS{listed, "f", tt.data}})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("Format = %v, want an error saying the file %s", err, tt.want)
 		}

@@ -5,6 +5,8 @@ import (
 	"path"
 	"testing"
 	"testing/fstest"
+
+	"github.com/plinth-os/plinth/internal/blockdev"
 )
 
 // smallImage returns a small formatted image for seeding the fuzzers.
@@ -18,22 +20,22 @@ func smallImage(tb testing.TB, size int64, opts Options) []byte {
 			"dir/sub/x":            {Data: []byte("x")},
 		}
 	}
-	img := newMemImage(size)
+	img := blockdev.NewMem(size, 0)
 	if err := Format(img, 0, size, opts); err != nil {
 		tb.Fatal(err)
 	}
-	return img.b
+	return img.Bytes()
 }
 
 func FuzzParseBootSector(f *testing.F) {
 	f.Add(smallImage(f, 128*kib, Options{SectorsPerCluster: 1})[:512])
 	f.Add(smallImage(f, 8*mib, Options{FATType: 16, Label: "L"})[:512])
 	f.Add(smallImage(f, 4*mib, Options{SectorSize: 4096})[:4096])
-	fat32 := newMemImage(34 * mib)
+	fat32 := blockdev.NewMem(34*mib, 0)
 	if err := Format(fat32, 0, 34*mib, Options{FATType: 32}); err != nil {
 		f.Fatal(err)
 	}
-	f.Add(fat32.b[:512])
+	f.Add(fat32.Bytes()[:512])
 	f.Add(make([]byte, 512))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		bs, err := ParseBootSector(b)

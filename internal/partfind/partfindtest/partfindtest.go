@@ -41,7 +41,7 @@ func Build(t testing.TB, disks ...Disk) System {
 	t.Helper()
 	sgdisk := testdisk.Tool(t, "sgdisk")
 	s := System{Sys: t.TempDir(), Dev: t.TempDir()}
-	for _, d := range disks {
+	for i, d := range disks {
 		size := d.SizeMiB
 		if size == 0 {
 			size = 64
@@ -50,10 +50,13 @@ func Build(t testing.TB, disks ...Disk) System {
 		truncate(t, img, int64(size)<<20)
 		dir := filepath.Join(s.Sys, "block", d.Name)
 		writeFile(t, filepath.Join(dir, "size"), fmt.Sprintf("%d\n", int64(size)<<11))
+		major := 240 + i // from the range Linux leaves for local use
+		device(t, dir, d.Name, major, 0)
 		if len(d.Parts) == 0 {
 			continue
 		}
 		args := []string{"-o"}
+		start := int64(2048) // sgdisk's first aligned sector; partitions are whole MiB
 		for i, p := range d.Parts {
 			n := i + 1
 			end := "0"
@@ -68,12 +71,31 @@ func Build(t testing.TB, disks ...Disk) System {
 				args = append(args, "-c", fmt.Sprintf("%d:%s", n, p.Label))
 			}
 			if !p.NoDevice {
-				writeFile(t, filepath.Join(dir, PartName(d.Name, n), "partition"), fmt.Sprintf("%d\n", n))
+				pdir := filepath.Join(dir, PartName(d.Name, n))
+				device(t, pdir, PartName(d.Name, n), major, n)
+				writeFile(t, filepath.Join(pdir, "partition"), fmt.Sprintf("%d\n", n))
+				// What sgdisk makes of -n N:0:+SIZE and -n N:0:0 (to the
+				// last usable sector, before the 33-sector backup GPT).
+				sectors := int64(p.SizeMiB) << 11
+				if p.SizeMiB == 0 {
+					sectors = int64(size)<<11 - 34 - start + 1
+				}
+				writeFile(t, filepath.Join(pdir, "start"), fmt.Sprintf("%d\n", start))
+				writeFile(t, filepath.Join(pdir, "size"), fmt.Sprintf("%d\n", sectors))
 			}
+			start += int64(p.SizeMiB) << 11
 		}
 		testdisk.Run(t, sgdisk, append(args, img)...)
 	}
 	return s
+}
+
+// device writes the files sysfs has for every block device: its device
+// number, and the uevent naming its node.
+func device(t testing.TB, dir, name string, major, minor int) {
+	t.Helper()
+	writeFile(t, filepath.Join(dir, "dev"), fmt.Sprintf("%d:%d\n", major, minor))
+	writeFile(t, filepath.Join(dir, "uevent"), fmt.Sprintf("MAJOR=%d\nMINOR=%d\nDEVNAME=%s\n", major, minor, name))
 }
 
 // PartName is the kernel's name for partition n of disk: vda1, nvme0n1p1.
