@@ -93,7 +93,7 @@ func TestInstallerBootsToReady(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := qemu.Start(qemu.Config{Drives: []qemu.Drive{tt.drive}, Dir: machineDir(t), NoReboot: true})
+			m, err := startMachine(t, qemu.Config{Drives: []qemu.Drive{tt.drive}, Dir: machineDir(t), NoReboot: true})
 			if err != nil {
 				t.Fatal(err)
 			}

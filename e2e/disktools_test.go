@@ -46,7 +46,7 @@ func TestDiskToolsInVM(t *testing.T) {
 			}
 			runner := testUKI(t, steps, "poweroff")
 			boot := fatImage(t, dir, "boot.img", 64<<20, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": runner})
-			m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+			m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 				{Kind: qemu.Virtio, File: boot, BootIndex: 1},
 				{Kind: qemu.Virtio, File: disk, SectorSize: sector},
 			}})

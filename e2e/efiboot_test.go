@@ -50,7 +50,7 @@ func TestEfibootmgrEntryBoots(t *testing.T) {
 	}, "poweroff")
 	diskA := fatImage(t, dir, "disk-a.img", 64<<20, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": runner})
 
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 		{Kind: qemu.Virtio, File: diskA, BootIndex: 1},
 		{Kind: qemu.Virtio, File: diskB},
 	}})
@@ -88,7 +88,7 @@ func TestEfibootmgrEntryBoots(t *testing.T) {
 	// Second boot: only disk B, no bootindex, same VARS.
 	dir2 := filepath.Join(dir, "reboot")
 	os.MkdirAll(dir2, 0o755)
-	m2, err := qemu.Start(qemu.Config{Dir: dir2, Vars: m.Vars, NoReboot: true, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: diskB}}})
+	m2, err := startMachine(t, qemu.Config{Dir: dir2, Vars: m.Vars, NoReboot: true, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: diskB}}})
 	if err != nil {
 		t.Fatal(err)
 	}

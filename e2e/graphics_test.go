@@ -84,7 +84,7 @@ func TestGraphicalScreens(t *testing.T) {
 	dir := machineDir(t)
 	bg := brand.Default().Background
 	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, QMP: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, QMP: true, Drives: []qemu.Drive{
 		{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
 		{Kind: qemu.NVMe, File: target, Serial: "GFXNVME01"},
 	}})
@@ -166,7 +166,7 @@ func TestGraphicalScreens(t *testing.T) {
 	// The installed appliance shows its status screen.
 	bdir := filepath.Join(dir, "runtime")
 	os.MkdirAll(bdir, 0o755)
-	b, err := qemu.Start(qemu.Config{Dir: bdir, Vars: m.Vars, QMP: true, HostForwards: map[int]int{freePort(t): 80},
+	b, err := startMachine(t, qemu.Config{Dir: bdir, Vars: m.Vars, QMP: true, HostForwards: map[int]int{freePort(t): 80},
 		Drives: []qemu.Drive{{Kind: qemu.NVMe, File: target, Serial: "GFXNVME01"}}})
 	if err != nil {
 		t.Fatal(err)

@@ -67,7 +67,7 @@ func TestUnattendedInstall(t *testing.T) {
 	for round := 1; round <= 2; round++ {
 		mdir := filepath.Join(dir, "install"+itoa(int64(round)))
 		os.MkdirAll(mdir, 0o755)
-		m, err := qemu.Start(qemu.Config{Dir: mdir, Vars: vars, NoReboot: true, Drives: []qemu.Drive{
+		m, err := startMachine(t, qemu.Config{Dir: mdir, Vars: vars, NoReboot: true, Drives: []qemu.Drive{
 			{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
 			{Kind: qemu.NVMe, File: target, Serial: "PLINTHNVME01"},
 		}})
@@ -97,7 +97,7 @@ func TestUnattendedInstall(t *testing.T) {
 		// The installed disk alone, same VARS: the firmware boots our entry.
 		bdir := filepath.Join(dir, "boot"+itoa(int64(round)))
 		os.MkdirAll(bdir, 0o755)
-		b, err := qemu.Start(qemu.Config{Dir: bdir, Vars: vars, QMP: true, Drives: []qemu.Drive{{Kind: qemu.NVMe, File: target, Serial: "PLINTHNVME01"}}})
+		b, err := startMachine(t, qemu.Config{Dir: bdir, Vars: vars, QMP: true, Drives: []qemu.Drive{{Kind: qemu.NVMe, File: target, Serial: "PLINTHNVME01"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func ddSeconds(t *testing.T, dir string, n int64) float64 {
 	}, "poweroff")
 	boot := fatImage(t, dir, "boot.img", 64<<20, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": runner})
 	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 		{Kind: qemu.Virtio, File: boot, BootIndex: 1},
 		{Kind: qemu.NVMe, File: target, Serial: "DDTARGET01"},
 	}})
@@ -208,7 +208,7 @@ func TestInstallRefusals(t *testing.T) {
 				before = append(before, fileSHA(t, d.File))
 			}
 			drives := append([]qemu.Drive{{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1}}, extra...)
-			m, err := qemu.Start(qemu.Config{Dir: mdir, NoReboot: true, Drives: drives})
+			m, err := startMachine(t, qemu.Config{Dir: mdir, NoReboot: true, Drives: drives})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +241,7 @@ func TestInstallNeverPicksBootStick(t *testing.T) {
 	run(t, "dd", "if="+iso, "of="+stick, "conv=notrunc,sparse", "bs=1M", "status=none")
 	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
 	before := fileSHA(t, stick)
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 		{Kind: qemu.USB, File: stick, BootIndex: 1, Serial: "STICK01"},
 		{Kind: qemu.NVMe, File: target, Serial: "TARGET01"},
 	}})
@@ -282,7 +282,7 @@ func TestAnswersFromPLINTHCFG(t *testing.T) {
 			run(t, "mcopy", "-i", stick, yaml, "::install.yaml")
 			target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
 			stickSum, targetSum := fileSHA(t, stick), fileSHA(t, target)
-			m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+			m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 				{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
 				{Kind: qemu.USB, File: stick, Serial: "PLINTHCFG1"},
 				{Kind: qemu.NVMe, File: target, Serial: "CFGTARGET1"},

@@ -59,7 +59,7 @@ func TestInteractiveInstall(t *testing.T) {
 	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
 	run(t, "sgdisk", "-o", "-n", "1:0:+100M", "-t", "1:8300", target)
 	before := fileSHA(t, target)
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 		{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
 		{Kind: qemu.NVMe, File: target, Serial: "PLINTHINT01"},
 	}})
@@ -150,7 +150,7 @@ func TestInstallFailureExportsLogs(t *testing.T) {
 	target := sparseFile(t, filepath.Join(dir, "failing.img"), 8<<30)
 	stick := sparseFile(t, filepath.Join(dir, "stick.img"), 64<<20)
 	run(t, "mkfs.fat", "-n", "LOGS", stick)
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, QMP: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, QMP: true, Drives: []qemu.Drive{
 		{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
 		{Kind: qemu.NVMe, File: target, Serial: "FAILING01", FailWrites: true},
 		{Kind: qemu.USB, File: stick, Serial: "LOGSTICK"},

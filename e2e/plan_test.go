@@ -30,7 +30,7 @@ func TestPlanInVM(t *testing.T) {
 		"/etc/plinth/smallest.yaml": []byte("disk: smallest\ndata-size: 4GiB\n"),
 	})
 	boot := fatImage(t, dir, "boot.img", 64<<20, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": runner})
-	m, err := qemu.Start(qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
+	m, err := startMachine(t, qemu.Config{Dir: dir, NoReboot: true, Drives: []qemu.Drive{
 		{Kind: qemu.Virtio, File: boot, BootIndex: 1},
 		{Kind: qemu.NVMe, File: used, Serial: "PLANUSED01"},
 		{Kind: qemu.NVMe, File: blank, Serial: "PLANBLANK1"},

@@ -103,7 +103,7 @@ func TestRuntimeDisk(t *testing.T) {
 			disk := copyDisk(t, dir)
 			run(t, "sgdisk", "-v", disk)
 			port := freePort(t)
-			m, err := qemu.Start(qemu.Config{Dir: dir, QMP: true, HostForwards: map[int]int{port: 80},
+			m, err := startMachine(t, qemu.Config{Dir: dir, QMP: true, HostForwards: map[int]int{port: 80},
 				Drives: []qemu.Drive{{Kind: kind, File: disk, Serial: "PLINTHRT"}}})
 			if err != nil {
 				t.Fatal(err)
@@ -162,7 +162,7 @@ func TestRuntimeMissingDataPartition(t *testing.T) {
 	dir := machineDir(t)
 	disk := copyDisk(t, dir)
 	run(t, "sgdisk", "-d", "2", disk)
-	m, err := qemu.Start(qemu.Config{Dir: dir, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: disk}}})
+	m, err := startMachine(t, qemu.Config{Dir: dir, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: disk}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
@@ -71,7 +72,7 @@ func TestServiceSpecs(t *testing.T) {
 func TestFailures(t *testing.T) {
 	tests := []struct {
 		f    *failure
-		code string
+		code errcode.Code
 	}{
 		{configFailure("/boot/efi/x", fmt.Errorf("appconfig: %w", os.ErrNotExist)), "config-missing"},
 		{configFailure("/boot/efi/x", errors.New("appconfig: hostname: missing")), "config-invalid"},
@@ -90,6 +91,7 @@ func TestFailures(t *testing.T) {
 	var buf bytes.Buffer
 	a := &appliance{out: &buf, events: event.New(&buf)}
 	a.report(configFailure("p", errors.New("appconfig: product: missing")))
+	checkEvents(t, buf.String())
 	obj, ok := event.Parse(lastLine(buf.String()))
 	if !ok || obj["event"] != "error" || obj["code"] != "config-invalid" || !strings.Contains(obj["message"].(string), "product: missing") {
 		t.Errorf("error event = %v (%q)", obj, buf.String())
@@ -224,6 +226,7 @@ func fakeMachine(t *testing.T, espFiles map[string]string) machine {
 		}
 		cancel()
 		<-done
+		checkEvents(t, out.String())
 	})
 	return machine{a: a, out: out, mounts: &mounts, host: &host}
 }
@@ -314,7 +317,7 @@ func TestBootFailures(t *testing.T) {
 	tests := []struct {
 		name  string
 		files map[string]string
-		code  string
+		code  errcode.Code
 	}{
 		{"config missing", map[string]string{"EFI/BOOT/BOOTX64.EFI": "MZ"}, "config-missing"},
 		{"config invalid", map[string]string{appconfig.RelPath: `{"schema": 1}`}, "config-invalid"},

@@ -9,8 +9,11 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/datapart"
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/esp"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/netup"
+	"github.com/plinth-os/plinth/internal/servicestate"
 	"github.com/plinth-os/plinth/internal/supervise"
 )
 
@@ -73,7 +76,7 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	}, serviceSpecs(cfg, a.paths))
 	if err != nil {
 		// Validate rules out what New rejects; report it all the same.
-		return &failure{code: "services", summary: "Cannot start the services.", err: err, hint: "check the services in " + appconfig.ESPPath + "."}
+		return &failure{code: errcode.Services, summary: "Cannot start the services.", err: err, hint: "check the services in " + appconfig.ESPPath + "."}
 	}
 	if ctx.Err() != nil {
 		return nil // a shutdown is under way: start nothing
@@ -96,9 +99,9 @@ func (a *appliance) announce(ctx context.Context, sup *supervise.Supervisor, cfg
 	scancel()
 	if !up {
 		for _, st := range sup.Status() {
-			if st.State != supervise.StateRunning {
-				a.events.Emit("error", map[string]any{"code": "service-failing", "service": st.Name,
-					"message": fmt.Sprintf("service %s is not staying up (%s, %d restarts, last: %s)", st.Name, st.State, st.Restarts, st.LastExit)})
+			if st.State != servicestate.Running {
+				a.events.Emit(event.Error{Code: errcode.ServiceFailing, Service: st.Name,
+					Message: fmt.Sprintf("service %s is not staying up (%s, %d restarts, last: %s)", st.Name, st.State, st.Restarts, st.LastExit)})
 			}
 		}
 		sup.WaitRunning(ctx, a.sys.minUp) // runtime-ready means the services are up: keep waiting
@@ -106,11 +109,11 @@ func (a *appliance) announce(ctx context.Context, sup *supervise.Supervisor, cfg
 	<-gotAddr
 	cancel()
 
-	fields := readyFields(cfg, r, dr, net.Addresses(), bootCurrent(vars), sup.Status())
-	a.events.Emit("runtime-ready", fields)
+	ready := readyEvent(cfg, r, dr, net.Addresses(), bootCurrent(vars), sup.Status())
+	a.events.Emit(ready)
 	if a.screen != nil {
 		a.screen.Kick()
 	}
 	a.say("")
-	a.say("%s", readyLine(cfg, fields["addresses"].([]string)))
+	a.say("%s", readyLine(cfg, ready.Addresses))
 }

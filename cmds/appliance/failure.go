@@ -8,12 +8,14 @@ import (
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/datapart"
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/event"
 )
 
 // failure is a boot step that failed: shown to people, emitted as an
 // "error" event for automation.
 type failure struct {
-	code    string // event code
+	code    errcode.Code
 	summary string // one line: what is wrong
 	err     error  // details
 	hint    string // what to do
@@ -42,12 +44,12 @@ func details(err error) string {
 
 func (a *appliance) report(f *failure) {
 	a.say("%s", f.text())
-	a.events.Emit("error", map[string]any{"code": f.code, "message": strings.TrimSuffix(f.summary, ".") + ": " + f.err.Error()})
+	a.events.Emit(event.Error{Code: f.code, Message: strings.TrimSuffix(f.summary, ".") + ": " + f.err.Error()})
 }
 
 func espFailure(err error) *failure {
 	return &failure{
-		code:    "esp-not-found",
+		code:    errcode.ESPNotFound,
 		summary: "Cannot start: the EFI system partition this system boots from was not found.",
 		err:     err,
 		hint:    "check that the disk Plinth was installed on is attached and detected by the firmware; if it is, reinstall with the Plinth installer.",
@@ -57,14 +59,14 @@ func espFailure(err error) *failure {
 func configFailure(path string, err error) *failure {
 	if errors.Is(err, fs.ErrNotExist) {
 		return &failure{
-			code:    "config-missing",
+			code:    errcode.ConfigMissing,
 			summary: "Cannot start: the configuration " + appconfig.ESPPath + " is missing.",
 			err:     err,
 			hint:    "reinstall with the Plinth installer, or copy a valid plinth.json to " + appconfig.ESPPath + " on the EFI system partition from another computer.",
 		}
 	}
 	return &failure{
-		code:    "config-invalid",
+		code:    errcode.ConfigInvalid,
 		summary: "Cannot start: the configuration " + appconfig.ESPPath + " is not valid.",
 		err:     err,
 		hint:    "correct the fields listed above in " + appconfig.ESPPath + " on the EFI system partition (from another computer), or reinstall with the Plinth installer.",
@@ -76,28 +78,28 @@ func dataFailure(d appconfig.Data, err error) *failure {
 	switch {
 	case errors.Is(err, datapart.ErrNotFound):
 		return &failure{
-			code:    "data-partition-missing",
+			code:    errcode.DataPartitionMissing,
 			summary: "Cannot start: the data partition (" + want + ") was not found.",
 			err:     err,
 			hint:    "attach the disk that holds the data partition; if it is lost, reinstall with the Plinth installer (which creates a new, empty data partition).",
 		}
 	case errors.Is(err, datapart.ErrAmbiguous):
 		return &failure{
-			code:    "data-partition-ambiguous",
+			code:    errcode.DataPartitionAmbiguous,
 			summary: "Cannot start: more than one partition matches the data partition (" + want + ").",
 			err:     err,
 			hint:    "detach the extra disk, or wipe the leftover partition from an earlier installation.",
 		}
 	case errors.Is(err, datapart.ErrUnusable):
 		return &failure{
-			code:    "data-partition-unusable",
+			code:    errcode.DataPartitionUnusable,
 			summary: "Cannot start: the filesystem on the data partition (" + want + ") cannot be used.",
 			err:     err,
 			hint:    "connect the disk to another Linux system and run e2fsck -f on the data partition, then boot again.",
 		}
 	}
 	return &failure{
-		code:    "data-partition-mount",
+		code:    errcode.DataPartitionMount,
 		summary: "Cannot start: the data partition (" + want + ") could not be mounted.",
 		err:     err,
 		hint:    "check the kernel messages above for the reason; the disk may be failing.",

@@ -173,7 +173,7 @@ func (a *appliance) wait(sigs <-chan os.Signal, presses <-chan struct{}, booted 
 func (a *appliance) shutdown(act power.Action, reason string) {
 	a.say("")
 	a.say("%s requested (%s).", act, reason)
-	a.events.Emit("shutdown", map[string]any{"action": act.String(), "reason": reason})
+	a.events.Emit(event.Shutdown{Action: act.String(), Reason: reason})
 	var stop func() // nil: no services to stop
 	if sup := a.supervisor(); sup != nil {
 		stop = sup.Stop

@@ -8,31 +8,32 @@ import (
 	"github.com/plinth-os/plinth/internal/datapart"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/esp"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/supervise"
 )
 
-// readyFields are the runtime-ready event's fields. addresses are plain
-// IPs (no prefix length), ready to put in a URL.
-func readyFields(cfg *appconfig.Config, r esp.Result, dr datapart.Result, addrs []netip.Prefix, boot string, services []supervise.Status) map[string]any {
+// readyEvent is the runtime-ready event. Its addresses are plain IPs
+// (no prefix length), ready to put in a URL.
+func readyEvent(cfg *appconfig.Config, r esp.Result, dr datapart.Result, addrs []netip.Prefix, boot string, services []supervise.Status) event.RuntimeReady {
 	ips := []string{}
 	for _, p := range addrs {
 		ips = append(ips, p.Addr().String())
 	}
-	svcs := make([]map[string]any, len(services))
+	svcs := make([]event.ServiceStatus, len(services))
 	for i, s := range services {
-		svcs[i] = map[string]any{"name": s.Name, "state": s.State, "pid": s.PID, "restarts": s.Restarts}
+		svcs[i] = event.ServiceStatus{Name: s.Name, State: s.State, PID: s.PID, Restarts: s.Restarts}
 	}
-	return map[string]any{
-		"product":      cfg.Product,
-		"version":      cfg.Version,
-		"hostname":     cfg.Hostname,
-		"machineID":    cfg.MachineID,
-		"data":         dr.MountPoint,
-		"dataPartUUID": dr.Partition.PartUUID,
-		"espPartUUID":  r.Partition.PartUUID,
-		"bootCurrent":  boot,
-		"addresses":    ips,
-		"services":     svcs,
+	return event.RuntimeReady{
+		Product:      cfg.Product,
+		Version:      cfg.Version,
+		Hostname:     cfg.Hostname,
+		MachineID:    cfg.MachineID,
+		Data:         dr.MountPoint,
+		DataPartUUID: dr.Partition.PartUUID,
+		ESPPartUUID:  r.Partition.PartUUID,
+		BootCurrent:  boot,
+		Addresses:    ips,
+		Services:     svcs,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/display"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/gfx"
 	"github.com/plinth-os/plinth/internal/kmsg"
 	"golang.org/x/sys/unix"
@@ -85,7 +86,7 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 		}
 		if !reflect.DeepEqual(st, shown) {
 			shown = st
-			a.events.Emit("screen", map[string]any{"screen": "status", "addresses": st.Addresses, "services": len(st.Services)})
+			a.events.Emit(event.Screen{Screen: "status", StatusScreen: &event.StatusScreen{Addresses: st.Addresses, Services: len(st.Services)}})
 		}
 		select {
 		case <-ctx.Done():
@@ -115,7 +116,7 @@ func (a *appliance) status(rel release, s *statusScreen) gfx.Status {
 	}
 	if sup := a.supervisor(); sup != nil {
 		for _, svc := range sup.Status() {
-			st.Services = append(st.Services, gfx.ServiceStatus{Name: svc.Name, State: svc.State,
+			st.Services = append(st.Services, gfx.ServiceStatus{Name: svc.Name, State: string(svc.State),
 				Restarts: svc.Restarts, Since: time.Since(svc.Since).Round(time.Second)})
 		}
 	}

@@ -47,6 +47,17 @@ type DataInfo struct {
 	Error          string `json:"error,omitempty"`
 }
 
+// CrashReply is the /crash reply, sent before the service exits.
+type CrashReply struct {
+	Crashing   bool `json:"crashing"`
+	ExitStatus int  `json:"exitStatus"` // what the service exits with
+}
+
+// PowerReply is the /reboot and /poweroff reply.
+type PowerReply struct {
+	Requested string `json:"requested"` // "reboot" or "power off"
+}
+
 // routes uses plain path patterns and checks methods itself: the
 // gobusybox build runs with pre-Go 1.22 GODEBUG defaults
 // (httpmuxgo121=1), under which "GET /status" would be a literal path.
@@ -111,7 +122,7 @@ func bootCurrent(vars efivar.Store) string {
 }
 
 func (s *server) crashHandler(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusAccepted, map[string]any{"crashing": true, "exitStatus": crashStatus})
+	writeJSON(w, http.StatusAccepted, CrashReply{Crashing: true, ExitStatus: crashStatus})
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
@@ -128,7 +139,7 @@ func (s *server) powerHandler(sig unix.Signal, what string) http.HandlerFunc {
 			http.Error(w, fmt.Sprintf("cannot ask the supervisor to %s: %v", what, err), http.StatusInternalServerError)
 			return
 		}
-		writeJSON(w, http.StatusAccepted, map[string]any{"requested": what})
+		writeJSON(w, http.StatusAccepted, PowerReply{Requested: what})
 	}
 }
 

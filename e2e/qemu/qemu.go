@@ -6,6 +6,7 @@ package qemu
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -83,9 +84,12 @@ type Machine struct {
 	mu     sync.Mutex
 	lines  []string
 	events []map[string]any
-	notify chan struct{}
-	exited chan struct{}
-	err    error
+	// invalid are the event lines that are not as internal/event
+	// defines them (CheckEvents).
+	invalid []error
+	notify  chan struct{}
+	exited  chan struct{}
+	err     error
 }
 
 // Args returns the QEMU command line for cfg (vars is the VARS file).
@@ -107,20 +111,7 @@ func Args(cfg Config, vars string) ([]string, error) {
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
 		"-display", "none", "-serial", "stdio", "-monitor", "none",
 	}
-	if cfg.HostForwards == nil {
-		args = append(args, "-nic", "none")
-	} else {
-		nic := "user,model=virtio-net-pci"
-		ports := make([]int, 0, len(cfg.HostForwards))
-		for h := range cfg.HostForwards {
-			ports = append(ports, h)
-		}
-		sort.Ints(ports)
-		for _, h := range ports {
-			nic += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", h, cfg.HostForwards[h])
-		}
-		args = append(args, "-nic", nic)
-	}
+	args = append(args, "-nic", nic(cfg.HostForwards))
 	if cfg.QMP {
 		args = append(args, "-qmp", "unix:"+filepath.Join(cfg.Dir, "qmp.sock")+",server=on,wait=off")
 	}
@@ -129,54 +120,80 @@ func Args(cfg Config, vars string) ([]string, error) {
 	}
 	usb := false
 	for i, d := range cfg.Drives {
-		id := fmt.Sprintf("drive%d", i)
-		drive := fmt.Sprintf("if=none,id=%s,format=raw,file=%s", id, d.File)
-		if d.FailWrites {
-			drive = fmt.Sprintf("if=none,id=%s,format=raw,file.driver=blkdebug,file.image.filename=%s,"+
-				"file.inject-error.0.event=pwritev,file.inject-error.0.errno=5", id, d.File)
+		if d.Kind == USB && !usb {
+			args = append(args, "-device", "qemu-xhci,id=xhci")
+			usb = true
 		}
-		if d.ReadOnly {
-			drive += ",readonly=on"
+		drive, dev, err := driveArgs(i, d)
+		if err != nil {
+			return nil, err
 		}
-		if d.Snapshot {
-			drive += ",snapshot=on"
-		}
-		boot := ""
-		if d.BootIndex > 0 {
-			boot = fmt.Sprintf(",bootindex=%d", d.BootIndex)
-		}
-		var dev string
-		switch d.Kind {
-		case CD:
-			dev = "ide-cd,drive=" + id
-		case SATA:
-			dev = "ide-hd,drive=" + id
-		case Virtio:
-			dev = "virtio-blk-pci,drive=" + id
-		case NVMe:
-			serial := d.Serial
-			if serial == "" {
-				serial = fmt.Sprintf("PLINTH%04d", i)
-			}
-			dev = "nvme,serial=" + serial + ",drive=" + id
-		case USB:
-			if !usb {
-				args = append(args, "-device", "qemu-xhci,id=xhci")
-				usb = true
-			}
-			dev = "usb-storage,bus=xhci.0,drive=" + id
-		default:
-			return nil, fmt.Errorf("qemu: unknown media kind %q", d.Kind)
-		}
-		if d.Serial != "" && d.Kind != NVMe {
-			dev += ",serial=" + d.Serial
-		}
-		if d.SectorSize > 0 {
-			dev += fmt.Sprintf(",logical_block_size=%d,physical_block_size=%d", d.SectorSize, d.SectorSize)
-		}
-		args = append(args, "-drive", drive, "-device", dev+boot)
+		args = append(args, "-drive", drive, "-device", dev)
 	}
 	return append(args, cfg.Extra...), nil
+}
+
+// nic is the -nic value: none, or user-mode networking with the host
+// forwards in port order.
+func nic(forwards map[int]int) string {
+	if forwards == nil {
+		return "none"
+	}
+	nic := "user,model=virtio-net-pci"
+	ports := make([]int, 0, len(forwards))
+	for h := range forwards {
+		ports = append(ports, h)
+	}
+	sort.Ints(ports)
+	for _, h := range ports {
+		nic += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", h, forwards[h])
+	}
+	return nic
+}
+
+// driveArgs are the -drive and -device values for drive i (a USB drive
+// needs the xHCI controller, which Args adds).
+func driveArgs(i int, d Drive) (drive, dev string, err error) {
+	id := fmt.Sprintf("drive%d", i)
+	drive = fmt.Sprintf("if=none,id=%s,format=raw,file=%s", id, d.File)
+	if d.FailWrites {
+		drive = fmt.Sprintf("if=none,id=%s,format=raw,file.driver=blkdebug,file.image.filename=%s,"+
+			"file.inject-error.0.event=pwritev,file.inject-error.0.errno=5", id, d.File)
+	}
+	if d.ReadOnly {
+		drive += ",readonly=on"
+	}
+	if d.Snapshot {
+		drive += ",snapshot=on"
+	}
+	switch d.Kind {
+	case CD:
+		dev = "ide-cd,drive=" + id
+	case SATA:
+		dev = "ide-hd,drive=" + id
+	case Virtio:
+		dev = "virtio-blk-pci,drive=" + id
+	case NVMe:
+		serial := d.Serial
+		if serial == "" {
+			serial = fmt.Sprintf("PLINTH%04d", i)
+		}
+		dev = "nvme,serial=" + serial + ",drive=" + id
+	case USB:
+		dev = "usb-storage,bus=xhci.0,drive=" + id
+	default:
+		return "", "", fmt.Errorf("qemu: unknown media kind %q", d.Kind)
+	}
+	if d.Serial != "" && d.Kind != NVMe {
+		dev += ",serial=" + d.Serial
+	}
+	if d.SectorSize > 0 {
+		dev += fmt.Sprintf(",logical_block_size=%d,physical_block_size=%d", d.SectorSize, d.SectorSize)
+	}
+	if d.BootIndex > 0 {
+		dev += fmt.Sprintf(",bootindex=%d", d.BootIndex)
+	}
+	return drive, dev, nil
 }
 
 // Start boots a machine. The caller must Stop it.
@@ -239,15 +256,7 @@ func (m *Machine) read(out io.Reader, logFile *os.File) {
 		line, err := r.ReadString('\n')
 		if line != "" {
 			logFile.WriteString(line)
-			m.mu.Lock()
-			m.lines = append(m.lines, line)
-			if ev, ok := event.Parse(strings.TrimRight(line, "\r\n")); ok {
-				ev["_elapsed"] = time.Since(m.Started).Seconds()
-				m.events = append(m.events, ev)
-			}
-			close(m.notify)
-			m.notify = make(chan struct{})
-			m.mu.Unlock()
+			m.addLine(line)
 		}
 		if err != nil {
 			break
@@ -256,6 +265,23 @@ func (m *Machine) read(out io.Reader, logFile *os.File) {
 	m.err = m.cmd.Wait()
 	logFile.Close()
 	close(m.exited)
+}
+
+// addLine records one line of the serial console, and the event in it
+// (checked against its definition), and wakes up the waiters.
+func (m *Machine) addLine(line string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.lines = append(m.lines, line)
+	if ev, ok := event.Parse(strings.TrimRight(line, "\r\n")); ok {
+		if err := event.Validate(line); err != nil {
+			m.invalid = append(m.invalid, fmt.Errorf("%w\n  in %s", err, strings.TrimSpace(line)))
+		}
+		ev["_elapsed"] = time.Since(m.Started).Seconds()
+		m.events = append(m.events, ev)
+	}
+	close(m.notify)
+	m.notify = make(chan struct{})
 }
 
 // Exited is closed when QEMU has exited.
@@ -300,6 +326,19 @@ func (m *Machine) Events() []map[string]any {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return append([]map[string]any(nil), m.events...)
+}
+
+// CheckEvents reports every event line seen so far whose event is
+// unknown or whose fields are not those docs/events.md documents (see
+// event.Validate). Lines that hold no whole event (console noise cut
+// into one) are not events and are not checked.
+func (m *Machine) CheckEvents() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.invalid) == 0 {
+		return nil
+	}
+	return fmt.Errorf("qemu: %d event lines not as documented in docs/events.md:\n%w", len(m.invalid), errors.Join(m.invalid...))
 }
 
 // Tail returns the last n lines of the serial console.

@@ -46,3 +46,41 @@ func TestArgs(t *testing.T) {
 		t.Error("KVM not used when asked")
 	}
 }
+
+func TestCheckEvents(t *testing.T) {
+	tests := []struct {
+		lines []string
+		bad   []string // substrings of the error; none: CheckEvents passes
+	}{
+		{[]string{"[    1.0] booting\r\n", `@plinth {"event":"e2e-done"}` + "\r\n",
+			"\x1b[0m@plinth {\"event\":\"shutdown\",\"action\":\"reboot\",\"reason\":\"hangup\"}\r\n"}, nil},
+		{[]string{"@plinth {\"event\":\"ready\r\n"}, nil}, // cut by console noise: no event
+		{[]string{`@plinth {"event":"rebooting"}` + "\n"}, []string{`unknown event "rebooting"`}},
+		{[]string{`@plinth {"event":"shutdown","action":"reboot","reason":"x","extra":1}` + "\n",
+			`@plinth {"event":"e2e-done"}` + "\n",
+			`@plinth {"event":"progress","step":"plan","percent":"5"}` + "\n"},
+			[]string{"2 event lines", `unknown field "extra"`, "cannot unmarshal string"}},
+	}
+	for i, tt := range tests {
+		m := &Machine{notify: make(chan struct{})}
+		for _, l := range tt.lines {
+			m.addLine(l)
+		}
+		err := m.CheckEvents()
+		if len(tt.bad) == 0 {
+			if err != nil {
+				t.Errorf("%d: %v", i, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%d: CheckEvents passed %q", i, tt.lines)
+			continue
+		}
+		for _, b := range tt.bad {
+			if !strings.Contains(err.Error(), b) {
+				t.Errorf("%d: error %q lacks %q", i, err, b)
+			}
+		}
+	}
+}

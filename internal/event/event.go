@@ -1,17 +1,31 @@
-// Package event writes Plinth's machine-readable progress lines: "@plinth "
+// Package event is Plinth's machine-readable progress: "@plinth "
 // followed by one JSON object with an "event" field, one line per event.
 // Automation (CI, the e2e tests) reads these from the serial console.
+//
+// Every event is a struct in this package (events.go) and All lists
+// them; docs/events.md is generated from those structs and their
+// comments, and Validate checks a line against them, so what is
+// emitted, what is documented and what tests accept cannot drift apart.
 package event
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
 // Prefix starts every event line.
 const Prefix = "@plinth "
+
+// Name is an event's "event" field.
+type Name string
+
+// Event is one of the structs in this package.
+type Event interface {
+	EventName() Name
+}
 
 // Emitter writes events to a writer, one whole line per Write call so that
 // concurrent writers on the same console never split a line.
@@ -23,58 +37,54 @@ type Emitter struct {
 // New returns an Emitter writing to w.
 func New(w io.Writer) *Emitter { return &Emitter{w: w} }
 
-// Emit writes one event. fields must not contain "event".
-func (e *Emitter) Emit(name string, fields map[string]any) error {
-	obj := make(map[string]any, len(fields)+1)
-	for k, v := range fields {
-		obj[k] = v
-	}
-	obj["event"] = name
-	line, err := Format(obj)
+// Emit writes one event.
+func (e *Emitter) Emit(ev Event) error {
+	line, err := Format(ev)
 	if err != nil {
 		return err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, err := e.w.Write(line); err != nil {
-		return fmt.Errorf("event: write %s: %w", name, err)
+		return fmt.Errorf("event: write %s: %w", ev.EventName(), err)
 	}
 	return nil
 }
 
-// Format renders obj as one event line, newline included.
-func Format(obj map[string]any) ([]byte, error) {
-	if _, ok := obj["event"].(string); !ok {
-		return nil, fmt.Errorf("event: object has no string \"event\" field")
-	}
-	b, err := json.Marshal(obj) // escapes newlines inside strings: the line stays whole
+// Format renders ev as one event line, newline included: the prefix,
+// then a JSON object whose first member is "event" and whose other
+// members are ev's fields.
+func Format(ev Event) ([]byte, error) {
+	name := ev.EventName()
+	b, err := json.Marshal(ev) // escapes newlines inside strings: the line stays whole
 	if err != nil {
-		return nil, fmt.Errorf("event: encode: %w", err)
+		return nil, fmt.Errorf("event: encode %s: %w", name, err)
 	}
-	return append(append([]byte(Prefix), b...), '\n'), nil
+	if len(b) < 2 || b[0] != '{' {
+		return nil, fmt.Errorf("event: %s does not encode as a JSON object", name)
+	}
+	head, _ := json.Marshal(map[string]Name{"event": name})
+	line := append([]byte(Prefix), head[:len(head)-1]...)
+	if len(b) > 2 {
+		line = append(line, ',')
+	}
+	line = append(line, b[1:]...)
+	return append(line, '\n'), nil
 }
 
 // Parse reads an event line (with or without trailing newline and console
-// noise before the prefix). ok is false when the line holds no event.
+// noise before the prefix) into a generic object, for readers that only
+// look at a few fields. ok is false when the line holds no event.
 func Parse(line string) (obj map[string]any, ok bool) {
-	i := indexPrefix(line)
-	if i < 0 {
+	_, body, found := strings.Cut(line, Prefix)
+	if !found {
 		return nil, false
 	}
-	if err := json.Unmarshal([]byte(line[i+len(Prefix):]), &obj); err != nil {
+	if err := json.Unmarshal([]byte(body), &obj); err != nil {
 		return nil, false
 	}
 	if _, isStr := obj["event"].(string); !isStr {
 		return nil, false
 	}
 	return obj, true
-}
-
-func indexPrefix(s string) int {
-	for i := 0; i+len(Prefix) <= len(s); i++ {
-		if s[i:i+len(Prefix)] == Prefix {
-			return i
-		}
-	}
-	return -1
 }

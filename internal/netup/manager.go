@@ -14,11 +14,12 @@ import (
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/event"
 )
 
 // Emitter receives machine-readable events (internal/event's Emitter).
 type Emitter interface {
-	Emit(name string, fields map[string]any) error
+	Emit(event.Event) error
 }
 
 // Options configure a Manager.
@@ -73,9 +74,9 @@ func (m *Manager) say(format string, args ...any) {
 	}
 }
 
-func (m *Manager) emit(fields map[string]any) {
+func (m *Manager) emit(ev event.Network) {
 	if m.o.Events != nil {
-		m.o.Events.Emit("network", fields)
+		m.o.Events.Emit(ev)
 	}
 }
 
@@ -184,14 +185,14 @@ func (m *Manager) bound(name string, l Lease, mode string) {
 	m.writeResolv()
 	gw := l.Gateway()
 	text := fmt.Sprintf("%s: %s", name, l.Address)
-	fields := map[string]any{"interface": name, "mode": mode, "address": l.Address.String()}
+	ev := event.Network{Interface: name, Mode: mode, Address: l.Address.String()}
 	if gw.IsValid() {
 		text += ", gateway " + gw.String()
-		fields["gateway"] = gw.String()
+		ev.Gateway = gw.String()
 	}
 	if dns := m.servers(); len(dns) > 0 {
 		text += fmt.Sprintf(", DNS %v", dns)
-		fields["dns"] = addrStrings(dns)
+		ev.DNS = addrStrings(dns)
 	}
 	if mode == "dhcp" {
 		if l.LeaseTime > 0 {
@@ -199,10 +200,10 @@ func (m *Manager) bound(name string, l Lease, mode string) {
 		} else {
 			text += fmt.Sprintf(" (DHCP from %s, infinite lease)", l.Server)
 		}
-		fields["leaseTime"] = l.LeaseTime.Seconds()
+		ev.Lease = &event.Lease{LeaseTime: l.LeaseTime.Seconds()}
 	}
 	m.say("%s", text)
-	m.emit(fields)
+	m.emit(ev)
 }
 
 // unbound forgets an interface's lease.

@@ -18,6 +18,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -120,16 +121,36 @@ func leaseAnswer(ip net.IP, secs uint32) func() (*nclient4.Lease, error) {
 
 func fail() (*nclient4.Lease, error) { return nil, errors.New("timed out") }
 
+// recorder keeps the events as automation reads them: each one is
+// formatted, checked against its documented form and parsed back.
 type recorder struct {
-	mu     sync.Mutex
-	events []map[string]any
+	mu      sync.Mutex
+	events  []map[string]any
+	invalid []error
 }
 
-func (r *recorder) Emit(name string, f map[string]any) error {
+func (r *recorder) Emit(ev event.Event) error {
+	line, err := event.Format(ev)
+	if err == nil {
+		err = event.Validate(string(line))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.events = append(r.events, f)
+	if err != nil {
+		r.invalid = append(r.invalid, err)
+		return err
+	}
+	obj, _ := event.Parse(string(line))
+	r.events = append(r.events, obj)
 	return nil
+}
+
+func (r *recorder) check(t *testing.T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, err := range r.invalid {
+		t.Errorf("emitted an event not as documented: %v", err)
+	}
 }
 
 type syncBuf struct {
@@ -174,7 +195,7 @@ func run(t *testing.T, n appconfig.Network, client Client, ops *fakeOps) *env {
 	done := make(chan struct{})
 	go func() { e.m.Run(ctx); close(done) }()
 	e.stop = func() { cancel(); <-done }
-	t.Cleanup(e.stop)
+	t.Cleanup(func() { e.stop(); e.rec.check(t) })
 	return e
 }
 

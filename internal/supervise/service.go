@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/servicestate"
 	"golang.org/x/sys/unix"
 )
 
@@ -43,23 +45,14 @@ func (s Spec) withDefaults() Spec {
 	return s
 }
 
-// States of a service.
-const (
-	StateStarting = "starting" // not started yet
-	StateRunning  = "running"
-	StateBackoff  = "backoff" // exited (or failed to start), waiting to restart
-	StateStopping = "stopping"
-	StateStopped  = "stopped"
-)
-
 // Status is a snapshot of a service.
 type Status struct {
-	Name     string    `json:"name"`
-	State    string    `json:"state"`
-	PID      int       `json:"pid,omitempty"`
-	Restarts int       `json:"restarts"`           // starts after the first
-	Since    time.Time `json:"since"`              // when State began
-	LastExit string    `json:"lastExit,omitempty"` // e.g. "exit status 2"
+	Name     string             `json:"name"`
+	State    servicestate.State `json:"state"`
+	PID      int                `json:"pid,omitempty"`
+	Restarts int                `json:"restarts"`           // starts after the first
+	Since    time.Time          `json:"since"`              // when State began
+	LastExit string             `json:"lastExit,omitempty"` // e.g. "exit status 2"
 }
 
 type service struct {
@@ -102,9 +95,9 @@ func (s *service) run(stop <-chan struct{}) {
 		if err != nil {
 			desc = "cannot start: " + err.Error()
 		} else {
-			s.set(func(st *Status) { st.State, st.PID, st.Since, st.Restarts = StateRunning, pid, started, run })
+			s.set(func(st *Status) { st.State, st.PID, st.Since, st.Restarts = servicestate.Running, pid, started, run })
 			s.say("started %s as process %d", s.spec.Path, pid)
-			s.sup.emit("service-start", map[string]any{"service": s.spec.Name, "pid": pid, "restarts": run})
+			s.sup.emit(event.ServiceStart{Service: s.spec.Name, PID: pid, Restarts: run})
 			select {
 			case ex = <-exited:
 				desc = ex.String()
@@ -119,22 +112,22 @@ func (s *service) run(stop <-chan struct{}) {
 		}
 		delay := policy.Delay(failures)
 		failures++
-		s.set(func(st *Status) { st.State, st.PID, st.Since, st.LastExit = StateBackoff, 0, time.Now(), desc })
+		s.set(func(st *Status) { st.State, st.PID, st.Since, st.LastExit = servicestate.Backoff, 0, time.Now(), desc })
 		s.say("%s after %s; restarting in %s", desc, ranFor.Round(time.Millisecond), delay)
-		fields := map[string]any{"service": s.spec.Name, "status": desc, "ranFor": ranFor.Seconds(), "restartIn": delay.Seconds(), "restarts": run}
+		ev := event.ServiceExit{Service: s.spec.Name, Status: desc, RanFor: ranFor.Seconds(), RestartIn: delay.Seconds(), Restarts: run}
 		if err == nil {
-			fields["pid"], fields["code"] = ex.PID, ex.Code()
+			ev.ProcessExit = &event.ProcessExit{PID: ex.PID, Code: ex.Code()}
 			if sig := ex.Signal(); sig != 0 {
-				fields["signal"] = unix.SignalName(sig)
+				ev.Signal = unix.SignalName(sig)
 			}
 		}
-		s.sup.emit("service-exit", fields)
+		s.sup.emit(ev)
 		t := time.NewTimer(delay)
 		select {
 		case <-t.C:
 		case <-stop:
 			t.Stop()
-			s.set(func(st *Status) { st.State, st.Since = StateStopped, time.Now() })
+			s.set(func(st *Status) { st.State, st.Since = servicestate.Stopped, time.Now() })
 			return
 		}
 	}
@@ -177,7 +170,7 @@ func (s *service) start() (int, <-chan Exit, error) {
 // stop sends SIGTERM to the service's process group, then SIGKILL after
 // StopTimeout, and waits for the exit.
 func (s *service) stop(pid int, exited <-chan Exit) {
-	s.set(func(st *Status) { st.State, st.Since = StateStopping, time.Now() })
+	s.set(func(st *Status) { st.State, st.Since = servicestate.Stopping, time.Now() })
 	s.sup.reaper.Signal(pid, unix.SIGTERM)
 	t := time.NewTimer(s.spec.StopTimeout)
 	defer t.Stop()
@@ -192,13 +185,15 @@ func (s *service) stop(pid int, exited <-chan Exit) {
 		case <-time.After(5 * time.Second):
 			// Stuck in the kernel (e.g. I/O on a dead disk): give up waiting.
 			s.say("process %d did not die after SIGKILL", pid)
-			s.set(func(st *Status) { st.State, st.Since, st.LastExit = StateStopped, time.Now(), "did not exit" })
+			s.set(func(st *Status) { st.State, st.Since, st.LastExit = servicestate.Stopped, time.Now(), "did not exit" })
 			return
 		}
 	}
 	s.say("stopped: %s", ex)
-	s.sup.emit("service-stop", map[string]any{"service": s.spec.Name, "pid": pid, "status": ex.String()})
-	s.set(func(st *Status) { st.State, st.PID, st.Since, st.LastExit = StateStopped, 0, time.Now(), ex.String() })
+	s.sup.emit(event.ServiceStop{Service: s.spec.Name, PID: pid, Status: ex.String()})
+	s.set(func(st *Status) {
+		st.State, st.PID, st.Since, st.LastExit = servicestate.Stopped, 0, time.Now(), ex.String()
+	})
 }
 
 func logPath(dir, name string) string { return filepath.Join(dir, name+".log") }

@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/servicestate"
 	"github.com/plinth-os/plinth/internal/testdisk"
+	"golang.org/x/sys/unix"
 )
 
 // TestMain doubles as the service under test: with SUPERVISE_HELPER set
@@ -63,19 +64,27 @@ func helper(mode string) {
 	os.Exit(100)
 }
 
+// recorder keeps the events as automation reads them: each one is
+// formatted, checked against its documented form and parsed back.
 type recorder struct {
-	mu     sync.Mutex
-	events []map[string]any
+	mu      sync.Mutex
+	events  []map[string]any
+	invalid []error
 }
 
-func (r *recorder) Emit(name string, fields map[string]any) error {
+func (r *recorder) Emit(ev event.Event) error {
+	line, err := event.Format(ev)
+	if err == nil {
+		err = event.Validate(string(line))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	f := map[string]any{"event": name}
-	for k, v := range fields {
-		f[k] = v
+	if err != nil {
+		r.invalid = append(r.invalid, err)
+		return err
 	}
-	r.events = append(r.events, f)
+	obj, _ := event.Parse(string(line))
+	r.events = append(r.events, obj)
 	return nil
 }
 
@@ -142,6 +151,11 @@ func start(t *testing.T, specs ...Spec) *fixture {
 		sup.Stop()
 		cancel()
 		<-done
+		f.rec.mu.Lock()
+		defer f.rec.mu.Unlock()
+		for _, err := range f.rec.invalid {
+			t.Errorf("emitted an event not as documented: %v", err)
+		}
 	})
 	return f
 }
@@ -155,7 +169,7 @@ func TestRestartWithBackoff(t *testing.T) {
 	want := []float64{0.04, 0.08, 0.16, 0.16, 0.16}
 	for i, w := range want {
 		e := exits[i]
-		if e["restartIn"] != w || e["code"] != 2 || e["status"] != "exit status 2" || e["restarts"] != i {
+		if e["restartIn"] != w || e["code"] != 2.0 || e["status"] != "exit status 2" || e["restarts"] != float64(i) {
 			t.Errorf("exit %d = %v, want restartIn %v, code 2, restarts %d", i, e, w, i)
 		}
 	}
@@ -187,7 +201,7 @@ func TestBackoffResetsAfterStableRun(t *testing.T) {
 	f := start(t, Spec{Name: "flaky", Env: helperEnv("run:150ms"), RestartDelay: 30 * time.Millisecond, MaxRestartDelay: time.Second, StableAfter: 100 * time.Millisecond})
 	testdisk.Eventually(t, "3 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 3 })
 	for i, e := range f.rec.named("service-exit")[:3] {
-		if e["restartIn"] != 0.03 || e["code"] != 1 {
+		if e["restartIn"] != 0.03 || e["code"] != 1.0 {
 			t.Errorf("exit %d = %v, want restartIn 0.03 (backoff reset), code 1", i, e)
 		}
 	}
@@ -206,7 +220,7 @@ func TestStopSendsTERM(t *testing.T) {
 		t.Errorf("Stop took %v; SIGTERM should end the helper at once", d)
 	}
 	st := f.sup.Status()[0]
-	if st.State != StateStopped || st.LastExit != "killed by signal 15 (SIGTERM)" {
+	if st.State != servicestate.Stopped || st.LastExit != "killed by signal 15 (SIGTERM)" {
 		t.Errorf("status = %+v", st)
 	}
 	if s := f.rec.named("service-stop"); len(s) != 1 || s[0]["status"] != "killed by signal 15 (SIGTERM)" {

@@ -7,12 +7,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/rotlog"
+	"github.com/plinth-os/plinth/internal/servicestate"
 )
 
 // Emitter receives machine-readable events (internal/event's Emitter).
 type Emitter interface {
-	Emit(name string, fields map[string]any) error
+	Emit(event.Event) error
 }
 
 // Options configure a Supervisor.
@@ -61,7 +63,7 @@ func New(o Options, specs []Spec) (*Supervisor, error) {
 			return nil, fmt.Errorf("supervise: service name %q empty or repeated", sp.Name)
 		}
 		seen[sp.Name] = true
-		svc := &service{spec: sp.withDefaults(), sup: s, status: Status{Name: sp.Name, State: StateStarting, Since: time.Now()}}
+		svc := &service{spec: sp.withDefaults(), sup: s, status: Status{Name: sp.Name, State: servicestate.Starting, Since: time.Now()}}
 		if o.LogDir != "" {
 			l, err := rotlog.Open(logPath(o.LogDir, sp.Name), o.LogMaxSize, keep)
 			if err != nil {
@@ -119,7 +121,7 @@ func (s *Supervisor) WaitRunning(ctx context.Context, minUp time.Duration) bool 
 	for {
 		all := true
 		for _, st := range s.Status() {
-			if st.State != StateRunning || time.Since(st.Since) < minUp {
+			if st.State != servicestate.Running || time.Since(st.Since) < minUp {
 				all = false
 			}
 		}
@@ -134,8 +136,8 @@ func (s *Supervisor) WaitRunning(ctx context.Context, minUp time.Duration) bool 
 	}
 }
 
-func (s *Supervisor) emit(name string, fields map[string]any) {
+func (s *Supervisor) emit(ev event.Event) {
 	if s.events != nil {
-		s.events.Emit(name, fields)
+		s.events.Emit(ev)
 	}
 }

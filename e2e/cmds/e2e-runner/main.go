@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/console"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"golang.org/x/sys/unix"
 )
@@ -40,7 +41,7 @@ func main() {
 		err = json.Unmarshal(b, &p)
 	}
 	if err != nil {
-		events.Emit("error", map[string]any{"code": "e2e-steps", "message": err.Error()})
+		events.Emit(event.Error{Code: errcode.E2ESteps, Message: err.Error()})
 		select {}
 	}
 	// Devices may still be probing (USB, NVMe) when init starts us.
@@ -58,9 +59,9 @@ func main() {
 			}
 		}
 		fmt.Fprintf(cons.Text(), "$ %v\r\n%s\r\n", s.Argv, out)
-		events.Emit("e2e-step", map[string]any{"index": i, "argv": s.Argv, "exit": code, "output": string(out), "seconds": seconds})
+		events.Emit(event.E2EStep{Index: i, Argv: s.Argv, Exit: code, Output: string(out), Seconds: seconds})
 	}
-	events.Emit("e2e-done", nil)
+	events.Emit(event.E2EDone{})
 	unix.Sync()
 	if p.After == "reboot" {
 		unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)

@@ -1,0 +1,122 @@
+// Package errcode lists the codes of the "error" event: what went wrong,
+// in a word automation can act on. The installer's planning
+// (internal/installplan), the install (internal/install), the screens
+// (internal/wizard), the installer and the appliance supervisor all name
+// their failures with these values, so every code an event can carry is
+// listed here, once.
+package errcode
+
+import "fmt"
+
+// Code is the "code" field of an "error" event.
+type Code string
+
+// Installer: refusals before anything is written.
+const (
+	// AnswersInvalid: the answers file install.yaml is malformed; the event adds its line and field.
+	AnswersInvalid Code = "answers-invalid"
+	// NoDisk: no disk is there, or none matches the answers' selector.
+	NoDisk Code = "no-disk"
+	// DiskAmbiguous: the selector matches more than one disk.
+	DiskAmbiguous Code = "disk-ambiguous"
+	// DiskIneligible: the disk cannot be installed to (boot medium, mounted, read-only, ...).
+	DiskIneligible Code = "disk-ineligible"
+	// DiskTooSmall: the disk cannot hold Plinth's layout at any data partition size.
+	DiskTooSmall Code = "disk-too-small"
+	// DiskHasData: the disk holds partitions or filesystems and the answers do not say wipe: true.
+	DiskHasData Code = "disk-has-data"
+	// MachineTooSmall: the machine has less memory or fewer CPUs than the product needs.
+	MachineTooSmall Code = "machine-too-small"
+	// DataSizeInvalid: the data partition size asked for is below the
+	// minimum or does not fit on the chosen disk; unlike disk-too-small,
+	// a smaller size (or the rest of the disk) does fit.
+	DataSizeInvalid Code = "data-size-invalid"
+	// Internal: a failure that is a bug in Plinth rather than a fact about the machine.
+	Internal Code = "internal"
+	// PayloadMissing: the installer image lacks the runtime image or its manifest.
+	PayloadMissing Code = "payload-missing"
+	// PayloadCorrupt: the runtime image does not match its manifest: the medium is damaged.
+	PayloadCorrupt Code = "payload-corrupt"
+	// Sysinfo: the machine's CPUs and memory could not be read.
+	Sysinfo Code = "sysinfo"
+	// Discover: the disks could not be listed.
+	Discover Code = "discover"
+	// DiskChanged: the disk chosen interactively is gone or is no longer the same disk.
+	DiskChanged Code = "disk-changed"
+	// DiskOpen: the target disk could not be opened for writing.
+	DiskOpen Code = "disk-open"
+)
+
+// Installer: failures after the target disk was written to (the error
+// event's screen says the disk does not boot as it is).
+const (
+	// InstallWrite: writing the partitions and filesystems failed.
+	InstallWrite Code = "install-write"
+	// BootEntry: the UEFI boot entry could not be created.
+	BootEntry Code = "boot-entry"
+	// Verify: reading back what was written found a difference.
+	Verify Code = "verify"
+	// ExportLogs: the logs could not be written to a USB stick.
+	ExportLogs Code = "export-logs"
+)
+
+// Appliance: failures at boot of an installed system.
+const (
+	// ESPNotFound: the EFI system partition the system booted from was not found.
+	ESPNotFound Code = "esp-not-found"
+	// ConfigMissing: the EFI system partition has no config plinth.json.
+	ConfigMissing Code = "config-missing"
+	// ConfigInvalid: the config plinth.json is not valid.
+	ConfigInvalid Code = "config-invalid"
+	// DataPartitionMissing: no partition matches the config's data partition.
+	DataPartitionMissing Code = "data-partition-missing"
+	// DataPartitionAmbiguous: more than one partition matches the data partition.
+	DataPartitionAmbiguous Code = "data-partition-ambiguous"
+	// DataPartitionUnusable: the data partition's filesystem cannot be used.
+	DataPartitionUnusable Code = "data-partition-unusable"
+	// DataPartitionMount: mounting the data partition failed.
+	DataPartitionMount Code = "data-partition-mount"
+	// Services: the services in the config could not be set up.
+	Services Code = "services"
+	// ServiceFailing: a service does not stay up; the event names it.
+	ServiceFailing Code = "service-failing"
+)
+
+// Test images only.
+const (
+	// E2ESteps: the end-to-end test runner could not read its steps.
+	E2ESteps Code = "e2e-steps"
+)
+
+// All returns every code, in the order of this file.
+func All() []Code {
+	return []Code{
+		AnswersInvalid, NoDisk, DiskAmbiguous, DiskIneligible, DiskTooSmall, DiskHasData,
+		MachineTooSmall, DataSizeInvalid, Internal, PayloadMissing, PayloadCorrupt, Sysinfo,
+		Discover, DiskChanged, DiskOpen,
+		InstallWrite, BootEntry, Verify, ExportLogs,
+		ESPNotFound, ConfigMissing, ConfigInvalid, DataPartitionMissing, DataPartitionAmbiguous,
+		DataPartitionUnusable, DataPartitionMount, Services, ServiceFailing,
+		E2ESteps,
+	}
+}
+
+// Known reports whether c is one of All.
+func (c Code) Known() bool {
+	for _, k := range All() {
+		if c == k {
+			return true
+		}
+	}
+	return false
+}
+
+// UnmarshalText accepts only known codes, so that decoding an event
+// checks its code.
+func (c *Code) UnmarshalText(b []byte) error {
+	if !Code(b).Known() {
+		return fmt.Errorf("errcode: unknown code %q", b)
+	}
+	*c = Code(b)
+	return nil
+}

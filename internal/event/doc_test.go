@@ -1,0 +1,357 @@
+package event
+
+import (
+	"encoding"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/servicestate"
+	"github.com/plinth-os/plinth/internal/step"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/events.md from the event structs")
+
+// docPath is docs/events.md, from this package's directory.
+const docPath = "../../docs/events.md"
+
+// TestDocMatchesStructs regenerates docs/events.md from the structs and
+// their comments and fails when the file in the repository differs:
+// every field of every event is documented, and the document has no
+// field that the structs lack. go test ./internal/event -update
+// rewrites it.
+func TestDocMatchesStructs(t *testing.T) {
+	got, err := renderDoc()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		if err := os.WriteFile(docPath, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(docPath)
+	if err != nil {
+		t.Fatalf("%v (go test ./internal/event -update writes it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s is out of date with the event structs: run go test ./internal/event -update\n%s", docPath, firstDiff(string(want), got))
+	}
+}
+
+func firstDiff(a, b string) string {
+	al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < max(len(al), len(bl)); i++ {
+		var x, y string
+		if i < len(al) {
+			x = al[i]
+		}
+		if i < len(bl) {
+			y = bl[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n  file: %s\n  want: %s", i+1, x, y)
+		}
+	}
+	return ""
+}
+
+// comments are the doc comments of a package's types, struct fields
+// and constants, keyed "Type", "Type.Field" and "Const", and the
+// constants named by their string value.
+type comments struct {
+	doc    map[string]string
+	consts map[string]string // value -> name
+}
+
+func parseComments(dir string) (comments, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		return comments{}, err
+	}
+	c := comments{doc: map[string]string{}, consts: map[string]string{}}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, parser.ParseComments)
+		if err != nil {
+			return comments{}, err
+		}
+		for _, d := range file.Decls {
+			if g, ok := d.(*ast.GenDecl); ok {
+				c.addDecl(g)
+			}
+		}
+	}
+	return c, nil
+}
+
+func (c comments) addDecl(g *ast.GenDecl) {
+	for _, spec := range g.Specs {
+		switch s := spec.(type) {
+		case *ast.TypeSpec:
+			doc := s.Doc
+			if doc == nil && len(g.Specs) == 1 {
+				doc = g.Doc
+			}
+			c.doc[s.Name.Name] = text(doc)
+			if st, ok := s.Type.(*ast.StructType); ok {
+				for _, f := range st.Fields.List {
+					for _, n := range f.Names {
+						c.doc[s.Name.Name+"."+n.Name] = text(f.Doc, f.Comment)
+					}
+				}
+			}
+		case *ast.ValueSpec:
+			for i, n := range s.Names {
+				c.doc[n.Name] = text(s.Doc, s.Comment)
+				if i < len(s.Values) {
+					if lit, ok := s.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						v, _ := strconv.Unquote(lit.Value)
+						c.consts[v] = n.Name
+					}
+				}
+			}
+		}
+	}
+}
+
+// text is the first non-empty comment group as one line.
+func text(groups ...*ast.CommentGroup) string {
+	for _, g := range groups {
+		if t := strings.Join(strings.Fields(g.Text()), " "); t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// strip drops a comment's leading "Name is " or "Name: ", for a
+// sentence that stands under a heading or in a table: capitalised, with
+// a full stop.
+func strip(doc, name string) string {
+	for _, p := range []string{name + " is ", name + " are ", name + ": "} {
+		if rest, ok := strings.CutPrefix(doc, p); ok {
+			doc = rest
+			break
+		}
+	}
+	r, n := utf8.DecodeRuneInString(doc)
+	doc = string(unicode.ToUpper(r)) + doc[n:]
+	if !strings.HasSuffix(doc, ".") {
+		doc += "."
+	}
+	return doc
+}
+
+// doc renders docs/events.md.
+type doc struct {
+	b       strings.Builder
+	c       comments // this package's
+	objects []reflect.Type
+	seen    map[reflect.Type]bool
+}
+
+func renderDoc() (string, error) {
+	d := &doc{seen: map[reflect.Type]bool{}}
+	var err error
+	if d.c, err = parseComments("."); err != nil {
+		return "", err
+	}
+	d.intro()
+	d.b.WriteString("## Events\n")
+	for _, ev := range All() {
+		t := reflect.TypeOf(ev)
+		fmt.Fprintf(&d.b, "\n### `%s`\n\n", ev.EventName())
+		if err := d.object(t); err != nil {
+			return "", err
+		}
+	}
+	d.b.WriteString("\n## Objects inside events\n")
+	for i := 0; i < len(d.objects); i++ { // object may append more
+		t := d.objects[i]
+		fmt.Fprintf(&d.b, "\n### %s\n\n", t.Name())
+		if err := d.object(t); err != nil {
+			return "", err
+		}
+	}
+	if err := d.codes(); err != nil {
+		return "", err
+	}
+	if err := d.steps(); err != nil {
+		return "", err
+	}
+	return d.b.String(), nil
+}
+
+func (d *doc) intro() {
+	d.b.WriteString(`# Events
+
+<!-- Generated by go test ./internal/event -update from internal/event/events.go. Do not edit. -->
+
+Plinth's installer and appliance report what they do on the serial
+console as single lines: ` + "`@plinth `" + ` followed by one JSON object.
+Its ` + "`event`" + ` member names the event and comes first; the other
+members are the event's fields below. A line is never split, and JSON
+escapes keep newlines out of it. Read them by looking for ` + "`@plinth `" + `
+anywhere in a line (console noise may come before it).
+
+    @plinth {"event":"progress","step":"format-esp","percent":35,"seconds":4.2,"bytes":41943040,"total":93323264}
+
+The structs in internal/event are the definition: this page is
+generated from them, and internal/event.Validate checks a line against
+them (every end-to-end test machine's lines are checked). Present says
+when a field is there: always; optional (left out when empty or zero);
+or under a condition, in which case the fields with that condition are
+there together or not at all. Numbers of seconds are fractional.
+
+`)
+}
+
+// object renders the table of t's fields.
+func (d *doc) object(t reflect.Type) error {
+	tdoc := d.c.doc[t.Name()]
+	if tdoc == "" {
+		return fmt.Errorf("type %s has no comment", t.Name())
+	}
+	d.b.WriteString(strip(tdoc, t.Name()) + "\n\n")
+	fs := Fields(t)
+	if len(fs) == 0 {
+		d.b.WriteString("No fields.\n")
+		return nil
+	}
+	d.b.WriteString("| Field | Type | Present | Meaning |\n|---|---|---|---|\n")
+	for _, f := range fs {
+		fdoc := d.c.doc[f.Owner.Name()+"."+f.GoName]
+		if fdoc == "" {
+			return fmt.Errorf("field %s.%s has no comment", f.Owner.Name(), f.GoName)
+		}
+		if rest, ok := strings.CutPrefix(fdoc, f.GoName+" "); ok {
+			fdoc = "`" + f.Key + "` " + rest
+		}
+		present, err := d.present(f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&d.b, "| `%s` | %s | %s | %s |\n", f.Key, d.typeName(f.Type), present, cell(fdoc))
+	}
+	return nil
+}
+
+// present says when f is in the object; a group's comment must say it
+// as "Group is present <condition>."
+func (d *doc) present(f Field) (string, error) {
+	switch {
+	case f.Group != nil:
+		g := d.c.doc[f.Group.Name()]
+		cond, ok := strings.CutPrefix(g, f.Group.Name()+" is present ")
+		if !ok {
+			return "", fmt.Errorf("the comment of %s must start %q", f.Group.Name(), f.Group.Name()+" is present ")
+		}
+		if f.Optional {
+			return "optional, " + strings.TrimSuffix(cond, "."), nil
+		}
+		return strings.TrimSuffix(cond, "."), nil
+	case f.Optional:
+		return "optional", nil
+	}
+	return "always", nil
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+var textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+
+// typeName is a field's type as JSON sees it; objects of this package
+// get a section of their own, linked.
+func (d *doc) typeName(t reflect.Type) string {
+	switch t {
+	case reflect.TypeFor[errcode.Code]():
+		return "string: an [error code](#error-codes)"
+	case reflect.TypeFor[step.Name]():
+		return "string: a [step](#install-steps)"
+	case reflect.TypeFor[servicestate.State]():
+		var s []string
+		for _, st := range servicestate.All() {
+			s = append(s, "`"+string(st)+"`")
+		}
+		return "string: " + strings.Join(s, ", ")
+	}
+	if t.Implements(textMarshaler) {
+		return "string (" + t.String() + ")"
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return d.typeName(t.Elem())
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice:
+		return "array of " + d.typeName(t.Elem())
+	case reflect.Interface:
+		return "any JSON value"
+	case reflect.Struct:
+		if !d.seen[t] {
+			d.seen[t] = true
+			d.objects = append(d.objects, t)
+		}
+		return fmt.Sprintf("[%s](#%s)", t.Name(), strings.ToLower(t.Name()))
+	}
+	return t.String()
+}
+
+func (d *doc) codes() error {
+	c, err := parseComments("../errcode")
+	if err != nil {
+		return err
+	}
+	d.b.WriteString("\n## Error codes\n\nThe `code` of an `error` event (and of the installer's failure screen).\n\n| Code | Meaning |\n|---|---|\n")
+	for _, code := range errcode.All() {
+		name := c.consts[string(code)]
+		if c.doc[name] == "" {
+			return fmt.Errorf("error code %q has no commented constant in internal/errcode", code)
+		}
+		fmt.Fprintf(&d.b, "| `%s` | %s |\n", code, cell(strip(c.doc[name], name)))
+	}
+	return nil
+}
+
+func (d *doc) steps() error {
+	c, err := parseComments("../step")
+	if err != nil {
+		return err
+	}
+	d.b.WriteString("\n## Install steps\n\nThe `step` of a `progress` event, in the order an install runs them, with how far the whole install is while the step runs.\n\n| Step | Percent | Shown as | Meaning |\n|---|---|---|---|\n")
+	for _, s := range step.All() {
+		name := c.consts[string(s.Name)]
+		if c.doc[name] == "" {
+			return fmt.Errorf("step %q has no commented constant in internal/step", s.Name)
+		}
+		pct := fmt.Sprint(s.From)
+		if s.To != s.From {
+			pct = fmt.Sprintf("%d to %d", s.From, s.To)
+		}
+		fmt.Fprintf(&d.b, "| `%s` | %s | %s | %s |\n", s.Name, pct, cell(s.Label), cell(strip(c.doc[name], name)))
+	}
+	return nil
+}

@@ -1,0 +1,427 @@
+package event
+
+import (
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/servicestate"
+	"github.com/plinth-os/plinth/internal/step"
+)
+
+// Event names.
+const (
+	NameReady        Name = "ready"
+	NameScreen       Name = "screen"
+	NamePlan         Name = "plan"
+	NameProgress     Name = "progress"
+	NameInstalled    Name = "installed"
+	NameLogsExported Name = "logs-exported"
+	NameError        Name = "error"
+	NameRuntimeReady Name = "runtime-ready"
+	NameServiceStart Name = "service-start"
+	NameServiceExit  Name = "service-exit"
+	NameServiceStop  Name = "service-stop"
+	NameNetwork      Name = "network"
+	NameShutdown     Name = "shutdown"
+	NameE2EStep      Name = "e2e-step"
+	NameE2EDone      Name = "e2e-done"
+)
+
+// All returns a zero value of every event, in the order docs/events.md
+// lists them.
+func All() []Event {
+	return []Event{
+		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, LogsExported{}, Error{},
+		RuntimeReady{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, Network{}, Shutdown{},
+		E2EStep{}, E2EDone{},
+	}
+}
+
+// Ready is emitted by the installer once it has looked at the machine
+// and waits for the user on its first screen (also after an unattended
+// install failed: then the first screen is the failure screen).
+type Ready struct {
+	// Product is the name of the product being installed.
+	Product string `json:"product"`
+	// Version is the product's version.
+	Version string `json:"version"`
+	// CPUs is the number of online CPUs.
+	CPUs int `json:"cpus"`
+	// Memory is the machine's memory in bytes.
+	Memory int64 `json:"memory"`
+	// Disks are the disks found, sorted by kernel name.
+	Disks []Disk `json:"disks"`
+	// Candidates are the same disks, each judged: may it be installed to, and why not.
+	Candidates []Candidate `json:"candidates"`
+	// Uptime is the seconds since the kernel started.
+	Uptime float64 `json:"uptime"`
+	// Screen is the screen shown first, as the screen event names it.
+	Screen string `json:"screen"`
+}
+
+// Candidate is a disk and whether the installer may install to it.
+type Candidate struct {
+	// Disk is the disk.
+	Disk Disk `json:"disk"`
+	// ShortID is what people type to pick or confirm the disk.
+	ShortID string `json:"shortId"`
+	// ByID are the disk's /dev/disk/by-id names.
+	ByID []string `json:"byId,omitempty"`
+	// Eligible says whether the disk may be installed to.
+	Eligible bool `json:"eligible"`
+	// Reasons say why the disk is not eligible.
+	Reasons []string `json:"reasons,omitempty"`
+	// HasData says whether the disk holds partitions or filesystems, so that installing needs confirmation.
+	HasData bool `json:"hasData"`
+	// Signatures are the filesystems and partition tables found on the disk.
+	Signatures []string `json:"signatures,omitempty"`
+}
+
+// Disk is a whole disk as the installer found it.
+type Disk struct {
+	// Name is the kernel's name, e.g. nvme0n1: it can change from boot to boot.
+	Name string `json:"name"`
+	// Path is the device file, /dev/<name>.
+	Path string `json:"path"`
+	// Model is the model the disk reports.
+	Model string `json:"model,omitempty"`
+	// Serial is the serial number the disk reports.
+	Serial string `json:"serial,omitempty"`
+	// WWN is the disk's World Wide Name.
+	WWN string `json:"wwn,omitempty"`
+	// Size is the disk's size in bytes.
+	Size int64 `json:"size"`
+	// LogicalBlockSize is the sector size in bytes that partitions are counted in.
+	LogicalBlockSize int `json:"logicalBlockSize"`
+	// PhysicalBlockSize is the size in bytes the disk writes at once.
+	PhysicalBlockSize int `json:"physicalBlockSize"`
+	// Rotational says whether the disk spins.
+	Rotational bool `json:"rotational"`
+	// Removable says whether the medium can be removed (CD, some USB sticks).
+	Removable bool `json:"removable"`
+	// ReadOnly says whether the disk cannot be written to.
+	ReadOnly bool `json:"readOnly"`
+	// Transport is how the disk is attached: nvme, sata, virtio, scsi, usb, cdrom or unknown.
+	Transport string `json:"transport"`
+	// Partitions are the kernel's names of the disk's partitions.
+	Partitions []string `json:"partitions,omitempty"`
+}
+
+func (Ready) EventName() Name { return NameReady }
+
+// Screen is emitted by the interactive installer each time what its
+// screen shows changes, and by the installed appliance each time its
+// status screen changes, so that automation can follow and drive them.
+// The fields besides screen, note and exported depend on the screen.
+type Screen struct {
+	// Screen is the screen: welcome, disks, advanced, confirm, progress, done or failed in the installer; status on the appliance.
+	Screen string `json:"screen"`
+	// Note is a line under the screen about what just went wrong (a refused key, a kernel error).
+	Note string `json:"note,omitempty"`
+	// Exported is where the logs were written by Export logs.
+	Exported string `json:"exported,omitempty"`
+	*DisksScreen
+	*ConfirmScreen
+	*AdvancedScreen
+	*FailedScreen
+	*StatusScreen
+}
+
+// DisksScreen is present on the disks screen.
+type DisksScreen struct {
+	// Disks are the disks listed; null when there are none.
+	Disks []ScreenDisk `json:"disks"`
+}
+
+// ScreenDisk is one disk in the disks screen's list.
+type ScreenDisk struct {
+	// ShortID is what people type to confirm the disk.
+	ShortID string `json:"shortId"`
+	// Name is the kernel's name of the disk, e.g. nvme0n1.
+	Name string `json:"name"`
+	// Serial is the disk's serial number, "" if it has none.
+	Serial string `json:"serial"`
+	// Eligible says whether the disk may be installed to.
+	Eligible bool `json:"eligible"`
+	// HasData says whether the disk holds partitions or filesystems.
+	HasData bool `json:"hasData"`
+	// Selected says whether the cursor is on this disk.
+	Selected bool `json:"selected"`
+}
+
+// ConfirmScreen is present on the confirm screen.
+type ConfirmScreen struct {
+	// ShortID is the id to type to confirm.
+	ShortID string `json:"shortId"`
+	// Disk is the kernel's name of the disk to be erased.
+	Disk string `json:"disk"`
+	// HasData says whether the disk holds partitions or filesystems.
+	HasData bool `json:"hasData"`
+	// Typed is how many characters have been typed (not what: enough to follow typing).
+	Typed int `json:"typed"`
+}
+
+// AdvancedScreen is present on the advanced (options) screen.
+type AdvancedScreen struct {
+	// DataSize is the data partition size as typed so far ("" for the rest of the disk).
+	DataSize string `json:"dataSize"`
+	// Hostname is the hostname as typed so far ("" derives one).
+	Hostname string `json:"hostname"`
+}
+
+// FailedScreen is present on the failed screen.
+type FailedScreen struct {
+	// Code says what failed, as in the error event; absent when the failure has none.
+	Code errcode.Code `json:"code,omitempty"`
+	// Message is the failure for people.
+	Message string `json:"message"`
+	// Wrote says whether the disk had been written to before the failure.
+	Wrote bool `json:"wrote"`
+}
+
+// StatusScreen is present on the appliance's status screen.
+type StatusScreen struct {
+	// Addresses are the machine's IP addresses shown.
+	Addresses []string `json:"addresses"`
+	// Services is the number of services listed.
+	Services int `json:"services"`
+}
+
+func (Screen) EventName() Name { return NameScreen }
+
+// Plan is emitted by the installer when it has planned an install,
+// before it writes anything.
+type Plan struct {
+	// Plan is the install plan, as installer --plan prints it (internal/installplan.Plan).
+	Plan any `json:"plan"`
+}
+
+func (Plan) EventName() Name { return NamePlan }
+
+// Progress is emitted by the installer as each install step starts and,
+// while it writes, every tenth of a second or so.
+type Progress struct {
+	// Step is the step under way.
+	Step step.Name `json:"step"`
+	// Percent is how far the whole install is, 0 to 100.
+	Percent int `json:"percent"`
+	// Seconds is the time since the install started; absent for the first step.
+	Seconds float64 `json:"seconds,omitempty"`
+	*Written
+}
+
+// Written is present from the first write to the disk on.
+type Written struct {
+	// Bytes is what has been written to the disk so far.
+	Bytes int64 `json:"bytes"`
+	// Total is what the install expects to write.
+	Total int64 `json:"total"`
+}
+
+func (Progress) EventName() Name { return NameProgress }
+
+// Installed is emitted by the installer when an install has finished and
+// was verified.
+type Installed struct {
+	// Disk is the kernel's name of the disk installed to.
+	Disk string `json:"disk"`
+	// Serial is the disk's serial number, "" if it has none.
+	Serial string `json:"serial"`
+	// BootEntry is the UEFI boot entry created, e.g. Boot0003.
+	BootEntry string `json:"bootEntry"`
+	// OurEntries are the boot entries labelled with the product after the install (null if none could be read).
+	OurEntries []string `json:"ourEntries"`
+	// Seconds is how long the install took.
+	Seconds float64 `json:"seconds"`
+	// Bytes is what was written to the disk.
+	Bytes int64 `json:"bytes"`
+	// After is what the installer does next: reboot or poweroff (unattended), "" (interactive: the finish screen).
+	After string `json:"after"`
+	// Version is the product version installed.
+	Version string `json:"version"`
+}
+
+func (Installed) EventName() Name { return NameInstalled }
+
+// LogsExported is emitted by the installer when Export logs has written
+// the log bundle to a USB stick.
+type LogsExported struct {
+	// Path is where the bundle was written, for people.
+	Path string `json:"path"`
+}
+
+func (LogsExported) EventName() Name { return NameLogsExported }
+
+// Error is emitted when something fails: by the installer (then it shows
+// the failure screen), by the appliance at boot (then it stays up
+// showing what to do) and when a service does not stay up.
+type Error struct {
+	// Code says what failed (see Error codes below).
+	Code errcode.Code `json:"code"`
+	// Message is the failure for people.
+	Message string `json:"message"`
+	// Service is the service that is not staying up (code service-failing).
+	Service string `json:"service,omitempty"`
+	*AnswersPosition
+}
+
+// AnswersPosition is present for a malformed install.yaml (code
+// answers-invalid).
+type AnswersPosition struct {
+	// Line is the line of install.yaml, from 1; 0 when the error is about the whole file.
+	Line int `json:"line"`
+	// Field is the dotted path of the field, e.g. network.address; "" for syntax errors.
+	Field string `json:"field"`
+}
+
+func (Error) EventName() Name { return NameError }
+
+// RuntimeReady is emitted by the installed appliance once every service
+// has been up for 2 s, with the addresses it has by then (it waits up to
+// 20 s for one).
+type RuntimeReady struct {
+	// Product is the product's name.
+	Product string `json:"product"`
+	// Version is the product's version.
+	Version string `json:"version"`
+	// Hostname is the machine's hostname.
+	Hostname string `json:"hostname"`
+	// MachineID is /etc/machine-id.
+	MachineID string `json:"machineID"`
+	// Data is where the data partition is mounted.
+	Data string `json:"data"`
+	// DataPartUUID is the data partition's PARTUUID.
+	DataPartUUID guid.GUID `json:"dataPartUUID"`
+	// ESPPartUUID is the PARTUUID of the EFI system partition booted from.
+	ESPPartUUID guid.GUID `json:"espPartUUID"`
+	// BootCurrent is the UEFI BootCurrent as four hex digits (0003), "" without UEFI variables.
+	BootCurrent string `json:"bootCurrent"`
+	// Addresses are the machine's IP addresses, without prefix length, ready to put in a URL.
+	Addresses []string `json:"addresses"`
+	// Services are the services and their state.
+	Services []ServiceStatus `json:"services"`
+}
+
+// ServiceStatus is one service in the runtime-ready event.
+type ServiceStatus struct {
+	// Name is the service's name from the config.
+	Name string `json:"name"`
+	// State is the service's state.
+	State servicestate.State `json:"state"`
+	// PID is the service's process, 0 when it is not running.
+	PID int `json:"pid"`
+	// Restarts is how often the service was started after the first time.
+	Restarts int `json:"restarts"`
+}
+
+func (RuntimeReady) EventName() Name { return NameRuntimeReady }
+
+// ServiceStart is emitted by the appliance each time it starts a service.
+type ServiceStart struct {
+	// Service is the service's name.
+	Service string `json:"service"`
+	// PID is the new process.
+	PID int `json:"pid"`
+	// Restarts is how often the service was started before.
+	Restarts int `json:"restarts"`
+}
+
+func (ServiceStart) EventName() Name { return NameServiceStart }
+
+// ServiceExit is emitted by the appliance when a service exits or cannot
+// be started; it is restarted after restartIn seconds.
+type ServiceExit struct {
+	// Service is the service's name.
+	Service string `json:"service"`
+	// Status is how it ended, e.g. "exit status 2", "signal: killed", "cannot start: ...".
+	Status string `json:"status"`
+	// RanFor is how many seconds it ran.
+	RanFor float64 `json:"ranFor"`
+	// RestartIn is the seconds until the restart.
+	RestartIn float64 `json:"restartIn"`
+	// Restarts is how often the service had been started before this run.
+	Restarts int `json:"restarts"`
+	*ProcessExit
+}
+
+// ProcessExit is present when the service's process had started.
+type ProcessExit struct {
+	// PID is the process that exited.
+	PID int `json:"pid"`
+	// Code is the exit status, -1 when a signal killed it.
+	Code int `json:"code"`
+	// Signal is the signal that killed it, e.g. SIGKILL.
+	Signal string `json:"signal,omitempty"`
+}
+
+func (ServiceExit) EventName() Name { return NameServiceExit }
+
+// ServiceStop is emitted by the appliance when it has stopped a service
+// for a shutdown.
+type ServiceStop struct {
+	// Service is the service's name.
+	Service string `json:"service"`
+	// PID is the process stopped.
+	PID int `json:"pid"`
+	// Status is how it ended, e.g. "exit status 0" or "signal: killed".
+	Status string `json:"status"`
+}
+
+func (ServiceStop) EventName() Name { return NameServiceStop }
+
+// Network is emitted by the appliance each time an interface gets an
+// address (static, or a DHCP lease or its renewal).
+type Network struct {
+	// Interface is the network interface, e.g. eth0.
+	Interface string `json:"interface"`
+	// Mode is how the address was configured: dhcp or static.
+	Mode string `json:"mode"`
+	// Address is the address with prefix length, e.g. 10.0.2.15/24.
+	Address string `json:"address"`
+	// Gateway is the default gateway, if there is one.
+	Gateway string `json:"gateway,omitempty"`
+	// DNS are the name servers in use, if any.
+	DNS []string `json:"dns,omitempty"`
+	*Lease
+}
+
+// Lease is present for a DHCP lease (mode dhcp).
+type Lease struct {
+	// LeaseTime is the lease's length in seconds, 0 for an infinite lease.
+	LeaseTime float64 `json:"leaseTime"`
+}
+
+func (Network) EventName() Name { return NameNetwork }
+
+// Shutdown is emitted by the appliance when a power-off or reboot was
+// requested, before it stops the services.
+type Shutdown struct {
+	// Action is what happens: power-off or reboot.
+	Action string `json:"action"`
+	// Reason is what asked for it: a signal's name or "power button".
+	Reason string `json:"reason"`
+}
+
+func (Shutdown) EventName() Name { return NameShutdown }
+
+// E2EStep is emitted by the end-to-end tests' runner image (not by
+// products) after each command it runs.
+type E2EStep struct {
+	// Index is the step's position in the runner's list, from 0.
+	Index int `json:"index"`
+	// Argv is the command line.
+	Argv []string `json:"argv"`
+	// Exit is the exit status, -1 when the command could not run.
+	Exit int `json:"exit"`
+	// Output is the command's standard output and error.
+	Output string `json:"output"`
+	// Seconds is how long the command ran.
+	Seconds float64 `json:"seconds"`
+}
+
+func (E2EStep) EventName() Name { return NameE2EStep }
+
+// E2EDone is emitted by the end-to-end tests' runner image when it has
+// run every step, before it powers off or reboots.
+type E2EDone struct{}
+
+func (E2EDone) EventName() Name { return NameE2EDone }
