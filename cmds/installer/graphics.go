@@ -10,6 +10,7 @@ import (
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/display"
 	"github.com/plinth-os/plinth/internal/evdev"
+	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 )
 
@@ -71,7 +72,7 @@ func (g *graphics) readKeyboards(logf func(string, ...any)) {
 }
 
 // Draw shows v on the screen.
-func (g *graphics) Draw(v wizard.View) error {
+func (g *graphics) Draw(v view.View) error {
 	g.Renderer.Draw(g.Image, v)
 	return g.Show()
 }

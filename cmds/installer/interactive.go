@@ -9,6 +9,8 @@ import (
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/kmsg"
@@ -34,28 +36,8 @@ type exportDone struct {
 // interactive runs the wizard on the consoles until the machine powers
 // off or reboots.
 func (a *app) interactive(keys <-chan byte) {
-	info, err := sysinfo.Read(a.roots.Proc, a.roots.Sys)
-	if err != nil {
-		a.reportError(&install.Error{Code: "sysinfo", Err: err})
-	}
-	cands, facts, err := install.Discover(a.env)
-	if err != nil {
-		a.reportError(err)
-	}
-	m := wizard.Machine{Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, CPUModel: info.CPUModel, Memory: info.MemoryBytes}
-	if err := installplan.CheckMachine(facts, a.env.Req); err != nil {
-		m.Problems = append(m.Problems, err.Error())
-	}
-	wz := wizard.New(m, cands, maxDataSize)
-	if a.startFailure != nil {
-		wz.Finished(wizard.Result{}, a.startFailure)
-	}
+	wz := a.startWizard()
 	scr := tui.New(a.out)
-	a.events.Emit("ready", map[string]any{
-		"product": a.rel.Product, "version": a.rel.Version, "cpus": info.CPUs, "memory": info.MemoryBytes,
-		"disks": disksOf(cands), "candidates": cands, "uptime": uptimeSeconds(), "screen": wz.Screen(),
-	})
-
 	progress := make(chan install.Progress, 64)
 	done := make(chan installDone, 1)
 	exported := make(chan exportDone, 1)
@@ -72,21 +54,9 @@ func (a *app) interactive(keys <-chan byte) {
 	if err != nil {
 		a.journal.Logf("kernel errors will not be shown: %v", err)
 	}
-	var lastEvent map[string]any
+	var lastEvent event.Screen
 	for {
-		// Draw before the screen event, so that whoever reacts to the
-		// event (a test taking a screendump) sees the new screen.
-		v := wz.View()
-		if a.gfx != nil {
-			if err := a.gfx.Draw(v); err != nil {
-				a.journal.Logf("graphics: %v", err)
-			}
-		}
-		scr.Draw(v)
-		if ev := wz.Event(); !reflect.DeepEqual(ev, lastEvent) {
-			a.events.Emit("screen", ev)
-			lastEvent = ev
-		}
+		lastEvent = a.show(wz, scr, lastEvent)
 		var act wizard.Action
 		select {
 		case k := <-typed:
@@ -94,20 +64,9 @@ func (a *app) interactive(keys <-chan byte) {
 		case p := <-progress:
 			wz.SetProgress(wizard.Progress{Step: p.Step, Percent: p.Percent, Bytes: p.Bytes, Total: p.Total})
 		case d := <-done:
-			if d.err != nil {
-				a.reportError(d.err)
-				wz.Finished(wizard.Result{}, &wizard.Failure{Code: errorCode(d.err), Message: d.err.Error(), Wrote: install.Wrote(d.err)})
-			} else {
-				a.installed(d.res, "")
-				wz.Finished(wizard.Result{Disk: d.res.Disk.Describe(), BootEntry: efivar.BootOptionName(d.res.BootEntry), Duration: d.res.Duration}, nil)
-			}
+			a.finished(wz, d)
 		case e := <-exported:
-			wz.Exported(e.where, e.err)
-			if e.err == nil {
-				a.events.Emit("logs-exported", map[string]any{"path": e.where})
-			} else {
-				a.events.Emit("error", map[string]any{"code": "export-logs", "message": e.err.Error()})
-			}
+			a.logsExported(wz, e)
 		case r, ok := <-kerrs:
 			if !ok {
 				kerrs = nil // stopped reading; a nil channel never fires
@@ -144,6 +103,72 @@ func (a *app) interactive(keys <-chan byte) {
 	}
 }
 
+// startWizard looks at the machine and its disks, announces the ready
+// event and returns the wizard on its first screen.
+func (a *app) startWizard() *wizard.Wizard {
+	info, err := sysinfo.Read(a.roots.Proc, a.roots.Sys)
+	if err != nil {
+		a.reportError(&install.Error{Code: errcode.Sysinfo, Err: err})
+	}
+	cands, facts, err := install.Discover(a.env)
+	if err != nil {
+		a.reportError(err)
+	}
+	m := wizard.Machine{Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, CPUModel: info.CPUModel, Memory: info.MemoryBytes}
+	if err := installplan.CheckMachine(facts, a.env.Req); err != nil {
+		m.Problems = append(m.Problems, err.Error())
+	}
+	wz := wizard.New(m, cands, maxDataSize)
+	if a.startFailure != nil {
+		wz.Finished(wizard.Result{}, a.startFailure)
+	}
+	a.events.Emit(event.Ready{
+		Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, Memory: info.MemoryBytes,
+		Disks: disksOf(cands), Candidates: candidateEvents(cands), Uptime: uptimeSeconds(), Screen: wz.Screen(),
+	})
+	return wz
+}
+
+// show draws the wizard's screen and emits its screen event if it
+// differs from last, the one emitted before; it returns the new one.
+// It draws first, so that whoever reacts to the event (a test taking a
+// screendump) sees the new screen.
+func (a *app) show(wz *wizard.Wizard, scr *tui.Screen, last event.Screen) event.Screen {
+	v := wz.View()
+	if a.gfx != nil {
+		if err := a.gfx.Draw(v); err != nil {
+			a.journal.Logf("graphics: %v", err)
+		}
+	}
+	scr.Draw(v)
+	ev := wz.Event()
+	if !reflect.DeepEqual(ev, last) {
+		a.events.Emit(ev)
+	}
+	return ev
+}
+
+// finished reports a finished install and shows its outcome.
+func (a *app) finished(wz *wizard.Wizard, d installDone) {
+	if d.err != nil {
+		a.reportError(d.err)
+		wz.Finished(wizard.Result{}, &wizard.Failure{Code: errorCode(d.err), Message: d.err.Error(), Wrote: install.Wrote(d.err)})
+		return
+	}
+	a.installed(d.res, "")
+	wz.Finished(wizard.Result{Disk: d.res.Disk.Describe(), BootEntry: efivar.BootOptionName(d.res.BootEntry), Duration: d.res.Duration}, nil)
+}
+
+// logsExported reports the outcome of Export logs.
+func (a *app) logsExported(wz *wizard.Wizard, e exportDone) {
+	wz.Exported(e.where, e.err)
+	if e.err != nil {
+		a.events.Emit(event.Error{Code: errcode.ExportLogs, Message: e.err.Error()})
+		return
+	}
+	a.events.Emit(event.LogsExported{Path: e.where})
+}
+
 // runInstall carries out a confirmed interactive install.
 func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progress, done chan<- installDone) {
 	if a.payloadErr != nil {
@@ -159,16 +184,32 @@ func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progre
 		default: // the screen is behind; the next update will do
 		}
 	}
-	res, err := install.Install(context.Background(), env, act.Target, &ans, act.Typed, a.manifest, a.uki)
+	res, err := install.Install(context.Background(), env, install.Request{Answers: &ans, Manifest: a.manifest, UKI: a.uki, Target: act.Target, Typed: act.Typed})
 	done <- installDone{res, err}
 }
 
-func disksOf(cands []installplan.Candidate) []disk.Disk {
-	out := make([]disk.Disk, len(cands))
+// candidateEvents are the candidates as the ready event lists them.
+func candidateEvents(cands []installplan.Candidate) []event.Candidate {
+	out := make([]event.Candidate, len(cands))
 	for i, c := range cands {
-		out[i] = c.Disk
+		out[i] = event.Candidate{Disk: diskEvent(c.Disk), ShortID: c.ShortID, ByID: c.ByID, Eligible: c.Eligible,
+			Reasons: c.Reasons, HasData: c.HasData, Signatures: c.Signatures}
 	}
 	return out
+}
+
+func disksOf(cands []installplan.Candidate) []event.Disk {
+	out := make([]event.Disk, len(cands))
+	for i, c := range cands {
+		out[i] = diskEvent(c.Disk)
+	}
+	return out
+}
+
+func diskEvent(d disk.Disk) event.Disk {
+	return event.Disk{Name: d.Name, Path: d.Path, Model: d.Model, Serial: d.Serial, WWN: d.WWN, Size: d.Size,
+		LogicalBlockSize: d.LogicalBlockSize, PhysicalBlockSize: d.PhysicalBlockSize, Rotational: d.Rotational,
+		Removable: d.Removable, ReadOnly: d.ReadOnly, Transport: d.Transport, Partitions: d.Partitions}
 }
 
 // maxDataSize is the largest data partition that fits on c.

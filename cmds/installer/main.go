@@ -25,6 +25,7 @@ import (
 	"github.com/plinth-os/plinth/internal/answersvol"
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/installplan"
@@ -143,7 +144,7 @@ func readPayload(r roots) (install.Manifest, []byte, error) {
 	}
 	uki, err := os.ReadFile(r.RuntimeUKI)
 	if err != nil {
-		return m, nil, &install.Error{Code: "payload-missing", Err: fmt.Errorf("installer image has no runtime image: %w", err)}
+		return m, nil, &install.Error{Code: errcode.PayloadMissing, Err: fmt.Errorf("installer image has no runtime image: %w", err)}
 	}
 	return m, uki, nil
 }
@@ -155,7 +156,7 @@ func readManifest(r roots) (install.Manifest, error) {
 		err = json.Unmarshal(mb, &m)
 	}
 	if err != nil {
-		return m, &install.Error{Code: "payload-missing", Err: fmt.Errorf("installer image has no valid manifest: %w", err)}
+		return m, &install.Error{Code: errcode.PayloadMissing, Err: fmt.Errorf("installer image has no valid manifest: %w", err)}
 	}
 	return m, nil
 }

@@ -85,6 +85,7 @@ func makePlan(r roots, file string) (*installplan.Plan, error) {
 	if err := installplan.Confirm(c, ans.Wipe, ""); err != nil {
 		return nil, err
 	}
-	// GUIDs are drawn at install time; the plan shows them for a fixed seed.
-	return installplan.MakePlan(c, ans, m.Product, m.Version, m.RuntimeUKISize, []byte(c.Disk.Serial))
+	// GUIDs are drawn at install time (env.Seed); without a seed the plan
+	// shows those of a fixed one, and is otherwise what the install runs.
+	return install.Plan(env, c, ans, m)
 }

@@ -12,8 +12,10 @@ import (
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/answersvol"
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
-	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 	"golang.org/x/sys/unix"
 )
@@ -94,13 +96,13 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 	}
 	last := ""
 	env.Progress = func(p install.Progress) {
-		if line := fmt.Sprintf("%3d%%  %s", p.Percent, wizard.StepText(p.Step)); line != last {
+		if line := fmt.Sprintf("%3d%%  %s", p.Percent, p.Step.Label()); line != last {
 			fmt.Fprintf(a.out, "%s\r\n", line)
 			last = line
 		}
 		a.drawUnattended(src, p)
 	}
-	res, err := install.Run(context.Background(), env, ans, a.manifest, a.uki)
+	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: a.manifest, UKI: a.uki})
 	if err != nil {
 		a.unattendedFailed(err)
 		return
@@ -113,10 +115,10 @@ func (a *app) installed(res *install.Result, after string) {
 	if b, err := res.Plan.JSON(); err == nil {
 		a.lastPlan = b
 	}
-	a.events.Emit("installed", map[string]any{
-		"disk": res.Disk.Name, "serial": res.Disk.Serial, "bootEntry": efivar.BootOptionName(res.BootEntry),
-		"ourEntries": res.OurEntries, "seconds": res.Duration.Seconds(), "bytes": res.BytesOnDisk,
-		"after": after, "version": a.manifest.Version,
+	a.events.Emit(event.Installed{
+		Disk: res.Disk.Name, Serial: res.Disk.Serial, BootEntry: efivar.BootOptionName(res.BootEntry),
+		OurEntries: res.OurEntries, Seconds: res.Duration.Seconds(), Bytes: res.BytesOnDisk,
+		After: after, Version: a.manifest.Version,
 	})
 	msg := fmt.Sprintf("Installed %s %s on %s in %s.", a.manifest.Product, a.manifest.Version, res.Disk.Describe(), res.Duration.Round(time.Second))
 	a.journal.Logf("%s", msg)
@@ -140,19 +142,19 @@ func (a *app) unattendedFailed(err error) {
 // reportError emits the error event: code and message, plus line and
 // field for a malformed answers file.
 func (a *app) reportError(err error) {
-	fields := map[string]any{"code": errorCode(err), "message": err.Error()}
+	ev := event.Error{Code: errorCode(err), Message: err.Error()}
 	var pe *answers.ParseError
 	if errors.As(err, &pe) {
-		fields["line"], fields["field"] = pe.Line, pe.Field
+		ev.AnswersPosition = &event.AnswersPosition{Line: pe.Line, Field: pe.Field}
 	}
-	a.events.Emit("error", fields)
+	a.events.Emit(ev)
 	a.journal.Logf("error: %v", err)
 }
 
-func errorCode(err error) string {
+func errorCode(err error) errcode.Code {
 	var pe *answers.ParseError
 	if errors.As(err, &pe) {
-		return installplan.CodeAnswersInvalid
+		return errcode.AnswersInvalid
 	}
 	return install.Code(err)
 }
@@ -163,16 +165,16 @@ func (a *app) drawUnattended(src answersSource, p install.Progress) {
 	if a.gfx == nil {
 		return
 	}
-	label := wizard.StepText(p.Step)
+	label := p.Step.Label()
 	if p.Total > 0 {
 		label += fmt.Sprintf(", %.1f of %.1f MiB written", float64(p.Bytes)/(1<<20), float64(p.Total)/(1<<20))
 	}
-	a.gfx.Draw(wizard.View{
+	a.gfx.Draw(view.View{
 		Screen: wizard.ScreenProgress, Cursor: -1,
 		Title:   fmt.Sprintf("%s %s installer", a.rel.Product, a.rel.Version),
 		Heading: "Installing (unattended)",
-		Body:    []wizard.Line{{Text: "Answers from " + src.Where}},
-		Bar:     &wizard.Bar{Percent: p.Percent, Label: label},
+		Body:    []view.Line{{Text: "Answers from " + src.Where}},
+		Bar:     &view.Bar{Percent: p.Percent, Label: label},
 		Hint:    "Please wait; do not remove any disk.",
 	})
 }

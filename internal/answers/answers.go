@@ -52,7 +52,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/disklayout"
 )
 
 // FileName is the name errors are reported against.
@@ -338,7 +338,7 @@ var sizeUnits = []struct {
 // it gives it: "rest" is 0 (the rest of the disk), otherwise a whole
 // number above zero with a unit, MiB, GiB or TiB (or M, G, T, the same
 // binary units), white space allowed between them. The result is at
-// least provision.MinDataSize.
+// least disklayout.MinDataSize.
 func ParseSize(s string) (int64, error) {
 	s = strings.TrimSpace(s)
 	if s == DataSizeRest {
@@ -379,8 +379,8 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("%q is too large", s)
 	}
 	size := n << shift
-	if size < provision.MinDataSize {
-		return 0, fmt.Errorf("%q is too small: the data partition needs at least %s", s, FormatSize(provision.MinDataSize))
+	if size < disklayout.MinDataSize {
+		return 0, fmt.Errorf("%q is too small: the data partition needs at least %s", s, FormatSize(disklayout.MinDataSize))
 	}
 	return size, nil
 }

@@ -7,7 +7,7 @@
 // where an operator walks up to find the appliance's address. There a
 // graphical screen pays for itself: the product's logo and colours, a
 // real progress bar, type that is readable across the room. The wizard
-// decides what a screen says (wizard.View); this package only decides
+// decides what a screen says (view.View); this package only decides
 // how it looks, so both renderers stay equally safe.
 //
 // Everything scales with the screen, from 640x480 to 3840x2160: sizes

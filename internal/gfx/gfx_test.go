@@ -18,6 +18,7 @@ import (
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 )
 
@@ -84,10 +85,10 @@ const (
 
 // screens are views of every wizard screen, as internal/wizard builds
 // them.
-func screens() []wizard.View {
+func screens() []view.View {
 	title := "Plinth 1.0 installer"
-	return []wizard.View{
-		{Screen: wizard.ScreenWelcome, Title: title, Heading: "Welcome", Body: []wizard.Line{
+	return []view.View{
+		{Screen: wizard.ScreenWelcome, Title: title, Heading: "Welcome", Body: []view.Line{
 			{Text: "This installs Plinth 1.0 onto a disk of this machine."},
 			{},
 			{Text: "CPU     4 x Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz"},
@@ -95,43 +96,43 @@ func screens() []wizard.View {
 			{Text: "Disks   3 found, 2 can be installed to"},
 		}, Menu: []string{"Install", "Power off", "Reboot"}, Cursor: 0,
 			Hint: "Up/Down choose  Enter select  i install  p power off  r reboot"},
-		{Screen: wizard.ScreenDisks, Title: title, Heading: "Choose the disk to install to", Body: []wizard.Line{
-			{Text: "1 " + usb + "  - not usable: boot medium", Style: wizard.Dim},
+		{Screen: wizard.ScreenDisks, Title: title, Heading: "Choose the disk to install to", Body: []view.Line{
+			{Text: "1 " + usb + "  - not usable: boot medium", Style: view.Dim},
 			{Text: "2 " + nvme + "  - holds 1 partition(s): gpt", Selected: true},
 			{Text: "3 " + virt + "  - empty"},
 			{},
-			{Text: "Options: data partition the rest of the disk, hostname derived", Style: wizard.Dim},
+			{Text: "Options: data partition the rest of the disk, hostname derived", Style: view.Dim},
 		}, Cursor: -1, Note: "This disk cannot be installed to: boot medium",
 			Hint: "Up/Down choose  Enter select  a advanced  r rescan  Esc back"},
-		{Screen: wizard.ScreenAdvanced, Title: title, Heading: "Advanced options", Body: []wizard.Line{
-			{Text: "For disk " + nvme, Style: wizard.Dim},
+		{Screen: wizard.ScreenAdvanced, Title: title, Heading: "Advanced options", Body: []view.Line{
+			{Text: "For disk " + nvme, Style: view.Dim},
 			{Text: `Data partition size: empty or "rest" for the rest of the disk, or e.g. 20GiB.`},
 			{Text: "Hostname: empty derives one from the machine."},
-		}, Fields: []wizard.Field{
+		}, Fields: []view.Field{
 			{Label: "Data partition size", Value: "20GiB"},
 			{Label: "Hostname", Value: "plinth-lab", Active: true},
 		}, Cursor: -1, Hint: "Up/Down field  type to edit  Enter save  Esc cancel"},
-		{Screen: wizard.ScreenConfirm, Title: title, Heading: "Erase this disk?", Body: []wizard.Line{
-			{Text: nvme, Style: wizard.Strong},
-			{Text: "Everything on it is destroyed: 1 partition(s): gpt.", Style: wizard.Warn},
+		{Screen: wizard.ScreenConfirm, Title: title, Heading: "Erase this disk?", Body: []view.Line{
+			{Text: nvme, Style: view.Strong},
+			{Text: "Everything on it is destroyed: 1 partition(s): gpt.", Style: view.Warn},
 			{Text: "New layout: EFI system partition 512 MiB, data partition the rest of the disk."},
 			{Text: "Hostname: derived from the machine"},
 			{},
-			{Text: "To go ahead, type the disk's id 345678 (or its serial) and press Enter.", Style: wizard.Strong},
-		}, Fields: []wizard.Field{{Label: "Disk id", Value: "3456", Active: true}}, Cursor: -1,
+			{Text: "To go ahead, type the disk's id 345678 (or its serial) and press Enter.", Style: view.Strong},
+		}, Fields: []view.Field{{Label: "Disk id", Value: "3456", Active: true}}, Cursor: -1,
 			Hint: "type the id  Enter erase and install  Esc back"},
-		{Screen: wizard.ScreenProgress, Title: title, Heading: "Installing", Body: []wizard.Line{{Text: "onto " + nvme}},
-			Bar:    &wizard.Bar{Percent: 42, Label: "Writing the EFI system partition, 3.0 MiB of 14.0 MiB written"},
+		{Screen: wizard.ScreenProgress, Title: title, Heading: "Installing", Body: []view.Line{{Text: "onto " + nvme}},
+			Bar:    &view.Bar{Percent: 42, Label: "Writing the EFI system partition, 3.0 MiB of 14.0 MiB written"},
 			Cursor: -1, Hint: "Please wait; do not remove any disk."},
-		{Screen: wizard.ScreenDone, Title: title, Heading: "Installed", Body: []wizard.Line{
-			{Text: "Plinth 1.0 is installed on " + nvme + ".", Style: wizard.Good},
+		{Screen: wizard.ScreenDone, Title: title, Heading: "Installed", Body: []view.Line{
+			{Text: "Plinth 1.0 is installed on " + nvme + ".", Style: view.Good},
 			{Text: "Boot entry Boot0003, took 1m42.3s."},
 			{Text: "Remove the installer medium."},
 			{Text: "Rebooting in 7 s (press any key to stay)."},
 		}, Menu: []string{"Reboot now", "Power off"}, Cursor: 0, Hint: "Enter select  r reboot  p power off"},
-		{Screen: wizard.ScreenFailed, Title: title, Heading: "Installation failed", Body: []wizard.Line{
-			{Text: "write /dev/nvme0n1p2 at offset 1048576: input/output error", Style: wizard.Warn},
-			{Text: "Code: install-write", Style: wizard.Dim},
+		{Screen: wizard.ScreenFailed, Title: title, Heading: "Installation failed", Body: []view.Line{
+			{Text: "write /dev/nvme0n1p2 at offset 1048576: input/output error", Style: view.Warn},
+			{Text: "Code: install-write", Style: view.Dim},
 			{Text: "The disk " + nvme + " was partly written; it does not boot as it is."},
 			{Text: "Retry asks for the disk's id again. Export logs writes them to a FAT USB stick."},
 		}, Menu: []string{"Retry", "Back to disks", "Export logs", "Power off"}, Cursor: 2,
@@ -155,7 +156,7 @@ func status() Status {
 	}
 }
 
-func render(r *Renderer, v wizard.View, size image.Point) *image.RGBA {
+func render(r *Renderer, v view.View, size image.Point) *image.RGBA {
 	img := image.NewRGBA(image.Rectangle{Max: size})
 	r.Draw(img, v)
 	return img
@@ -322,20 +323,20 @@ func count(img *image.RGBA, r image.Rectangle, c color.RGBA) int {
 
 func TestAccentMarksSelection(t *testing.T) {
 	r := newRenderer(t, darkBrand())
-	byName := map[string]wizard.View{}
+	byName := map[string]view.View{}
 	for _, v := range screens() {
 		byName[v.Screen] = v
 	}
 	noCursor := byName[wizard.ScreenWelcome]
 	noCursor.Cursor = -1
 	noSelection := byName[wizard.ScreenDisks]
-	noSelection.Body = append([]wizard.Line(nil), noSelection.Body...)
+	noSelection.Body = append([]view.Line(nil), noSelection.Body...)
 	noSelection.Body[1].Selected = false
 	zero := byName[wizard.ScreenProgress]
-	zero.Bar = &wizard.Bar{Percent: 0, Label: "Starting"}
+	zero.Bar = &view.Bar{Percent: 0, Label: "Starting"}
 	tests := []struct {
 		name string
-		v    wizard.View
+		v    view.View
 		want bool
 	}{
 		{"welcome menu cursor", byName[wizard.ScreenWelcome], true},
@@ -367,7 +368,7 @@ func TestProgressBarProportional(t *testing.T) {
 	for _, size := range []image.Point{sizeSmall, sizeLarge} {
 		filled := map[int]int{}
 		for _, pct := range []int{-5, 0, 10, 42, 90, 100, 150} {
-			v.Bar = &wizard.Bar{Percent: pct, Label: "Writing"}
+			v.Bar = &view.Bar{Percent: pct, Label: "Writing"}
 			img := render(r, v, size)
 			bar := r.layoutView(v, size).bar
 			if bar.Dx() < size.X/2 {
@@ -423,7 +424,7 @@ func TestRealWizardViews(t *testing.T) {
 			w.Key(key{Kind: wizard.KeyRune, Rune: c})
 		}
 	}
-	var views []wizard.View
+	var views []view.View
 	seen := map[string]bool{}
 	snap := func(w *wizard.Wizard) {
 		v := w.View()
@@ -488,30 +489,30 @@ func TestRealWizardViews(t *testing.T) {
 func TestOverflowsDetected(t *testing.T) {
 	r := newRenderer(t, darkBrand())
 	small := image.Pt(640, 480)
-	many := func(n int, f func(i int) wizard.View) wizard.View { return f(n) }
+	many := func(n int, f func(i int) view.View) view.View { return f(n) }
 	tests := []struct {
 		name string
-		v    wizard.View
+		v    view.View
 		want string // in some report
 	}{
-		{"too many fields to fit", many(30, func(n int) wizard.View {
-			v := wizard.View{Heading: "Fields", Cursor: -1}
+		{"too many fields to fit", many(30, func(n int) view.View {
+			v := view.View{Heading: "Fields", Cursor: -1}
 			for i := range n {
-				v.Fields = append(v.Fields, wizard.Field{Label: fmt.Sprintf("Field %d", i), Value: "x"})
+				v.Fields = append(v.Fields, view.Field{Label: fmt.Sprintf("Field %d", i), Value: "x"})
 			}
 			return v
 		}), "field 29"},
-		{"too many menu buttons for the width", many(40, func(n int) wizard.View {
-			v := wizard.View{Heading: "Menu", Cursor: 0}
+		{"too many menu buttons for the width", many(40, func(n int) view.View {
+			v := view.View{Heading: "Menu", Cursor: 0}
 			for i := range n {
 				v.Menu = append(v.Menu, fmt.Sprintf("Choice number %d", i))
 			}
 			return v
 		}), "menu 39"},
-		{"long body and nothing selected", many(60, func(n int) wizard.View {
-			v := wizard.View{Heading: "Body", Cursor: -1}
+		{"long body and nothing selected", many(60, func(n int) view.View {
+			v := view.View{Heading: "Body", Cursor: -1}
 			for i := range n {
-				v.Body = append(v.Body, wizard.Line{Text: fmt.Sprintf("line %d", i)})
+				v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("line %d", i)})
 			}
 			return v
 		}), "no selected row"},
@@ -532,14 +533,14 @@ func TestLongTextHandled(t *testing.T) {
 	r := newRenderer(t, darkBrand())
 	size := image.Pt(640, 480)
 	word := strings.Repeat("W", 399) + "Z"
-	lines := wizard.View{Screen: "long lines", Heading: "Body", Cursor: -1,
-		Body: []wizard.Line{{Text: "Unbreakable: " + word}, {Text: strings.Repeat("many short words ", 20)}}}
-	single := wizard.View{Screen: "long single lines", Title: "A title that goes on " + strings.Repeat("and on ", 40), Heading: "Heading " + word,
-		Fields: []wizard.Field{{Label: "Label " + word, Value: word, Active: true}},
+	lines := view.View{Screen: "long lines", Heading: "Body", Cursor: -1,
+		Body: []view.Line{{Text: "Unbreakable: " + word}, {Text: strings.Repeat("many short words ", 20)}}}
+	single := view.View{Screen: "long single lines", Title: "A title that goes on " + strings.Repeat("and on ", 40), Heading: "Heading " + word,
+		Fields: []view.Field{{Label: "Label " + word, Value: word, Active: true}},
 		Menu:   []string{"OK", "A button label far too long to fit on any button " + word}, Cursor: 1,
 		Note: strings.Repeat("a long note ", 50), Hint: strings.Repeat("x key  ", 60)}
 	texts := map[string][]item{}
-	for i, v := range []wizard.View{lines, single} {
+	for i, v := range []view.View{lines, single} {
 		if o := r.Overflows(v, size); len(o) > 0 {
 			t.Fatalf("%s overflows:\n%s", v.Screen, strings.Join(o, "\n"))
 		}
@@ -602,9 +603,9 @@ func textsOf(items []item) []string {
 func TestScrollKeepsSelectionVisible(t *testing.T) {
 	r := newRenderer(t, darkBrand())
 	for _, sel := range []int{0, 20, 39} {
-		v := wizard.View{Heading: "Disks", Cursor: -1}
+		v := view.View{Heading: "Disks", Cursor: -1}
 		for i := range 40 {
-			v.Body = append(v.Body, wizard.Line{Text: fmt.Sprintf("disk %d", i), Selected: i == sel})
+			v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("disk %d", i), Selected: i == sel})
 		}
 		for _, size := range []image.Point{{640, 480}, sizeSmall, sizeLarge} {
 			l := r.layoutView(v, size)
@@ -984,7 +985,7 @@ func BenchmarkDraw(b *testing.B) {
 	r := newRenderer(b, darkBrand())
 	views := screens()
 	for _, size := range []image.Point{sizeLarge, sizeSmall, {3840, 2160}} {
-		for _, v := range []wizard.View{views[1], views[4]} {
+		for _, v := range []view.View{views[1], views[4]} {
 			b.Run(fmt.Sprintf("%s-%dx%d", v.Screen, size.X, size.Y), func(b *testing.B) {
 				img := image.NewRGBA(image.Rectangle{Max: size})
 				r.Draw(img, v) // warm the caches

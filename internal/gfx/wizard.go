@@ -7,11 +7,11 @@ import (
 	"image/draw"
 	"strings"
 
-	"github.com/plinth-os/plinth/internal/wizard"
+	"github.com/plinth-os/plinth/internal/view"
 )
 
 // Draw draws the wizard screen v over the whole of dst.
-func (r *Renderer) Draw(dst draw.Image, v wizard.View) {
+func (r *Renderer) Draw(dst draw.Image, v view.View) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.paint(dst, r.layoutView(v, dst.Bounds().Size()))
@@ -21,7 +21,7 @@ func (r *Renderer) Draw(dst draw.Image, v wizard.View) {
 // clip (outside the screen, its box or its part of the screen), and body
 // rows that are cut off with no selected row to scroll to. Nil means
 // everything shows.
-func (r *Renderer) Overflows(v wizard.View, size image.Point) []string {
+func (r *Renderer) Overflows(v view.View, size image.Point) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.layoutView(v, size).overflows()
@@ -40,7 +40,7 @@ type bodyRow struct {
 // logo and title, the heading, the body (scrolled if it has to be), the
 // fields, the progress bar and the menu; at the bottom the note and the
 // key hint.
-func (r *Renderer) layoutView(v wizard.View, size image.Point) *layout {
+func (r *Renderer) layoutView(v view.View, size image.Point) *layout {
 	m := newMetrics(size)
 	p := r.pal
 	l := newLayout(size)
@@ -167,7 +167,7 @@ func (r *Renderer) layoutView(v wizard.View, size image.Point) *layout {
 // layoutBody lays out the body lines in area and returns where the body
 // ends. Lines wrap (continuations indented); if the rows do not fit,
 // they scroll so that the selected line shows, and a scroll bar says so.
-func (r *Renderer) layoutBody(l *layout, m metrics, body []wizard.Line, area image.Rectangle) int {
+func (r *Renderer) layoutBody(l *layout, m metrics, body []view.Line, area image.Rectangle) int {
 	p := r.pal
 	if len(body) == 0 {
 		return area.Min.Y
@@ -188,7 +188,7 @@ func (r *Renderer) layoutBody(l *layout, m metrics, body []wizard.Line, area ima
 				total += blankH
 				continue
 			}
-			for j, t := range styles[ln.Style == wizard.Strong].wrap(text, width, width-indent) {
+			for j, t := range styles[ln.Style == view.Strong].wrap(text, width, width-indent) {
 				rows = append(rows, bodyRow{text: t, line: i, cont: j > 0, height: rowH})
 				total += rowH
 			}
@@ -255,7 +255,7 @@ func (r *Renderer) layoutBody(l *layout, m metrics, body []wizard.Line, area ima
 	y = area.Min.Y
 	for _, row := range shown {
 		ln := body[row.line]
-		st := styles[ln.Style == wizard.Strong]
+		st := styles[ln.Style == view.Strong]
 		x := area.Min.X
 		if row.cont {
 			x += indent
@@ -293,20 +293,20 @@ func fits(rows []bodyRow, h int) bool {
 	return sum <= h
 }
 
-func (r *Renderer) lineColor(ln wizard.Line) color.RGBA {
+func (r *Renderer) lineColor(ln view.Line) color.RGBA {
 	p := r.pal
 	if ln.Selected {
-		if ln.Style == wizard.Dim {
+		if ln.Style == view.Dim {
 			return mix(p.onAccent, p.accent, 0.3)
 		}
 		return p.onAccent
 	}
 	switch ln.Style {
-	case wizard.Dim:
+	case view.Dim:
 		return p.dim
-	case wizard.Warn:
+	case view.Warn:
 		return p.warn
-	case wizard.Good:
+	case view.Good:
 		return p.good
 	}
 	return p.fg

@@ -1,6 +1,9 @@
 package installplan
 
 import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -8,6 +11,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
@@ -15,19 +19,25 @@ import (
 )
 
 // Plan is everything the installer is about to do, as "installer
-// --plan" prints it and the "plan" event carries it. Field order is
-// fixed by the struct, so the JSON is deterministic for the same inputs.
+// --plan" prints it and the "plan" event carries it, and what
+// internal/install then carries out: the GPT it writes is Partitions,
+// the files on the ESP are ESPFiles, the boot entry is BootEntry. Field
+// order is fixed by the struct, so the JSON is deterministic for the
+// same inputs.
 type Plan struct {
-	Product    string           `json:"product"`
-	Version    string           `json:"version"`
-	Disk       PlanDisk         `json:"disk"`
-	Partitions []PlanPart       `json:"partitions"`
-	ESPFiles   []PlanFile       `json:"espFiles"`
-	BootEntry  PlanBoot         `json:"bootEntry"`
-	Config     PlanConfig       `json:"config"`
-	After      string           `json:"after"` // reboot or poweroff
-	Layout     provision.Layout `json:"-"`     // for the installer to carry out
-	Overwrite  PlanOverwrite    `json:"overwrite"`
+	Product    string        `json:"product"`
+	Version    string        `json:"version"`
+	Disk       PlanDisk      `json:"disk"`
+	Partitions []PlanPart    `json:"partitions"`
+	ESPFiles   []PlanFile    `json:"espFiles"`
+	BootEntry  PlanBoot      `json:"bootEntry"`
+	Config     PlanConfig    `json:"config"`
+	After      string        `json:"after"` // reboot or poweroff
+	Overwrite  PlanOverwrite `json:"overwrite"`
+	// Installed is the configuration written to the ESP: the ESPFiles
+	// entry from FromConfig is its appconfig.Marshal encoding, whose
+	// size and SHA-256 the plan shows.
+	Installed *appconfig.Config `json:"-"`
 }
 
 // PlanDisk is the target disk.
@@ -51,41 +61,49 @@ type PlanOverwrite struct {
 	Signatures []string `json:"signatures,omitempty"`
 }
 
-// PlanPart is one partition of the new GPT.
+// PlanPart is one partition of the new GPT, as written, and the
+// filesystem made in it. Its JSON names the GPT fields as the plan has
+// always shown them (planjson.go).
 type PlanPart struct {
-	Number     int       `json:"number"`
-	Name       string    `json:"name"` // GPT partition name (PARTLABEL)
-	TypeGUID   guid.GUID `json:"typeGuid"`
-	UniqueGUID guid.GUID `json:"uniqueGuid"` // PARTUUID
-	FirstLBA   uint64    `json:"firstLba"`
-	LastLBA    uint64    `json:"lastLba"`
-	SizeBytes  int64     `json:"sizeBytes"`
-	Filesystem string    `json:"filesystem"`
-	Label      string    `json:"label"` // filesystem label
+	gpt.Partition                      // Name is the PARTLABEL, GUID the PARTUUID
+	SizeBytes     int64                // Sectors() times the disk's sector size
+	Filesystem    provision.Filesystem // made in it
+	Label         string               // filesystem label
 }
 
-// PlanFile is a file written to the ESP. Size 0 and no SHA256 mean not
-// known when the plan is made (the config is generated during install).
+// Source is where the bytes of an ESP file come from.
+type Source string
+
+// Sources.
+const (
+	FromRuntimeUKI Source = "runtime-uki" // the runtime UKI the installer's manifest describes
+	FromConfig     Source = "config"      // Plan.Installed, encoded
+)
+
+// PlanFile is a file written to the ESP.
 type PlanFile struct {
 	Path   string `json:"path"` // relative to the ESP root, forward slashes
+	Source Source `json:"-"`
 	Size   int64  `json:"size,omitempty"`
-	SHA256 string `json:"sha256,omitempty"`
+	SHA256 string `json:"sha256,omitempty"` // lower-case hex; "" when the request gave no digest
 	What   string `json:"what"`
 }
 
 // PlanBoot is the UEFI boot entry the installer creates (or reuses: it
-// is matched by device path, so reinstalls do not pile up entries) and
-// puts first in BootOrder.
+// is matched by loader path, so reinstalls do not pile up entries) and
+// puts first in BootOrder. In JSON the device path is its text form
+// (planjson.go).
 type PlanBoot struct {
-	Label        string `json:"label"`
-	LoaderPath   string `json:"loaderPath"`   // UEFI form, \EFI\...
-	FallbackPath string `json:"fallbackPath"` // removable-media copy
-	DevicePath   string `json:"devicePath"`   // HD(1,GPT,...)/File(...)
+	Label        string
+	LoaderPath   string            // UEFI form, \EFI\...
+	FallbackPath string            // removable-media copy
+	DevicePath   efivar.DevicePath // HD(n,GPT,...)/File(...)
 }
 
-// PlanConfig summarises the installed configuration.
+// PlanConfig summarises the installed configuration as the answers set
+// it; Plan.Installed is the whole of it.
 type PlanConfig struct {
-	Hostname    string   `json:"hostname"` // "" when derived at install time
+	Hostname    string   `json:"hostname"` // "" when derived from the machine
 	HostnameSet bool     `json:"hostnameSet"`
 	NetworkMode string   `json:"networkMode"`
 	Address     string   `json:"address,omitempty"`
@@ -100,100 +118,201 @@ func LoaderPath(product string) string {
 	return "EFI/plinth/" + appconfig.HostnamePrefix(product) + ".efi"
 }
 
-// MakePlan plans installing product version onto c with answers a
-// (nil: defaults). seed makes the GPT GUIDs; the installer passes
-// random bytes, tests a fixed seed. The same inputs give the same plan.
-// MakePlan does not check confirmation: call Confirm first. A data
-// size (a.DataSize) that does not fit on c is a CodeDataSizeInvalid
-// error naming the disk and the largest size that fits.
-func MakePlan(c Candidate, a *answers.Answers, product, version string, runtimeUKISize int64, seed []byte) (*Plan, error) {
-	if a == nil {
+// Request is what a plan is made from.
+type Request struct {
+	Target  Candidate
+	Answers *answers.Answers // nil: defaults
+	// The release, as the installer medium's manifest describes it.
+	Product, Version string
+	RuntimeUKISize   int64
+	RuntimeUKISHA256 string           // hex; "" leaves the UKI files' digests out of the plan
+	Config           appconfig.Config // the product's config, before the disk gives it identity
+	// ProductUUID is the machine's SMBIOS UUID: with the disk it makes
+	// the derived hostname and machine ID.
+	ProductUUID string
+	// Seed makes the GPT GUIDs: the installer passes random bytes, tests
+	// and "installer --plan" a fixed seed. The same request gives the
+	// same plan.
+	Seed []byte
+}
+
+// MakePlan plans installing r's release onto r.Target. It does not
+// check confirmation: call Confirm first. A data size (Answers.DataSize)
+// that does not fit is a CodeDataSizeInvalid error naming the disk and
+// the largest size that fits.
+func MakePlan(r Request) (*Plan, error) {
+	if r.Answers == nil {
 		d := answers.Default()
-		a = &d
+		r.Answers = &d
 	}
-	if strings.TrimSpace(product) == "" {
-		return nil, errorf(CodeInternal, "installplan: empty product name")
+	if err := r.check(); err != nil {
+		return nil, err
 	}
-	if !c.Eligible {
-		return nil, errorf(ineligibleCode(c), "installplan: disk %s cannot be installed to: %s", c.Describe(), strings.Join(c.Reasons, "; "))
+	l, err := r.layout()
+	if err != nil {
+		return nil, err
 	}
-	if c.Disk.Size < provision.MinDiskSize {
-		return nil, errorf(CodeDiskTooSmall, "installplan: disk %s is too small: Plinth needs at least %d MiB", c.Describe(), provision.MinDiskSize>>20)
+	boot, err := bootEntry(r.Product, l.ESP)
+	if err != nil {
+		return nil, err
 	}
-	if runtimeUKISize <= 0 {
-		return nil, errorf(CodeInternal, "installplan: runtime UKI size %d", runtimeUKISize)
+	cfg, err := r.installedConfig(l)
+	if err != nil {
+		return nil, err
 	}
+	files, err := espFiles(r, cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := r.Target
+	return &Plan{
+		Product: r.Product,
+		Version: r.Version,
+		Disk: PlanDisk{
+			Name: c.Disk.Name, Path: c.Disk.Path, Model: c.Disk.Model, Serial: c.Disk.Serial, WWN: c.Disk.WWN,
+			ShortID: c.ShortID, ByID: c.ByID, Size: c.Disk.Size, SectorSize: l.SectorSize, GUID: l.DiskGUID,
+		},
+		Partitions: []PlanPart{
+			part(l, l.ESP, provision.VFAT, disklayout.ESPLabel),
+			part(l, l.Data, provision.Ext4, disklayout.DataName),
+		},
+		ESPFiles:  files,
+		BootEntry: boot,
+		Config:    configSummary(r.Answers),
+		After:     cmp.Or(r.Answers.After, answers.AfterReboot),
+		Overwrite: PlanOverwrite{HasData: c.HasData, Partitions: c.Disk.Partitions, Signatures: c.Signatures},
+		Installed: cfg,
+	}, nil
+}
+
+// check refuses a request no layout can satisfy.
+func (r Request) check() error {
+	c := r.Target
+	switch {
+	case strings.TrimSpace(r.Product) == "":
+		return errorf(CodeInternal, "installplan: empty product name")
+	case !c.Eligible:
+		return errorf(ineligibleCode(c), "installplan: disk %s cannot be installed to: %s", c.Describe(), strings.Join(c.Reasons, "; "))
+	case c.Disk.Size < disklayout.MinDiskSize:
+		return errorf(CodeDiskTooSmall, "installplan: disk %s is too small: Plinth needs at least %d MiB", c.Describe(), disklayout.MinDiskSize>>20)
+	case r.RuntimeUKISize <= 0:
+		return errorf(CodeInternal, "installplan: runtime UKI size %d", r.RuntimeUKISize)
 	// The UKI is written twice (loader and fallback); leave room for
 	// the config and FAT overhead.
-	if 2*runtimeUKISize > provision.ESPSize-16<<20 {
-		return nil, errorf(CodeInternal, "installplan: runtime UKI of %d MiB does not fit twice on the %d MiB ESP", runtimeUKISize>>20, provision.ESPSize>>20)
+	case 2*r.RuntimeUKISize > disklayout.ESPSize-16<<20:
+		return errorf(CodeInternal, "installplan: runtime UKI of %d MiB does not fit twice on the %d MiB ESP", r.RuntimeUKISize>>20, disklayout.ESPSize>>20)
+	case r.Answers.DataSize < 0:
+		return errorf(CodeDataSizeInvalid, "installplan: negative data partition size %d", r.Answers.DataSize)
 	}
+	return nil
+}
+
+// layout places the partitions on the disk.
+func (r Request) layout() (provision.Layout, error) {
+	c := r.Target
 	ss := c.Disk.LogicalBlockSize
 	if ss == 0 {
 		ss = 512
 	}
-	if a.DataSize < 0 {
-		return nil, errorf(CodeDataSizeInvalid, "installplan: negative data partition size %d", a.DataSize)
-	}
-	l, err := provision.Plan(c.Disk.Size, ss, a.DataSize, seed)
+	l, err := provision.Plan(c.Disk.Size, ss, r.Answers.DataSize, r.Seed)
 	if err != nil {
 		var dse *provision.DataSizeError
 		if errors.As(err, &dse) {
-			return nil, &Error{Code: CodeDataSizeInvalid, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), dse), Err: err}
+			return l, &Error{Code: CodeDataSizeInvalid, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), dse), Err: err}
 		}
-		return nil, &Error{Code: CodeDiskTooSmall, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), err), Err: err}
+		return l, &Error{Code: CodeDiskTooSmall, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), err), Err: err}
 	}
-	loader := LoaderPath(product)
-	hd := efivar.GPTHardDrive(uint32(l.ESP.Number), l.ESP.FirstLBA, l.ESP.Sectors(), l.ESP.GUID)
-	dp, err := efivar.DiskBootPath(hd, "/"+loader)
-	if err != nil {
-		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: boot path: %v", err), Err: err}
-	}
-	uefiLoader, _ := efivar.NormalizeLoaderPath("/" + loader)
-	fallback, _ := efivar.NormalizeLoaderPath("/" + provision.FallbackPath)
-
-	p := &Plan{
-		Product: product,
-		Version: version,
-		Disk: PlanDisk{
-			Name: c.Disk.Name, Path: c.Disk.Path, Model: c.Disk.Model, Serial: c.Disk.Serial, WWN: c.Disk.WWN,
-			ShortID: c.ShortID, ByID: c.ByID, Size: c.Disk.Size, SectorSize: ss, GUID: l.DiskGUID,
-		},
-		Partitions: []PlanPart{
-			part(l, l.ESP, "vfat", provision.ESPLabel),
-			part(l, l.Data, appconfig.FSExt4, provision.DataName),
-		},
-		ESPFiles: []PlanFile{
-			{Path: loader, Size: runtimeUKISize, What: "runtime UKI"},
-			{Path: provision.FallbackPath, Size: runtimeUKISize, What: "runtime UKI, removable-media fallback copy"},
-			{Path: appconfig.RelPath, What: "installed configuration"},
-		},
-		BootEntry: PlanBoot{Label: product, LoaderPath: uefiLoader, FallbackPath: fallback, DevicePath: dp.String()},
-		Config:    PlanConfig{Hostname: a.Hostname, HostnameSet: a.Hostname != "", NetworkMode: a.Network.Mode},
-		After:     a.After,
-		Layout:    l,
-		Overwrite: PlanOverwrite{HasData: c.HasData, Partitions: c.Disk.Partitions, Signatures: c.Signatures},
-	}
-	if p.Config.NetworkMode == "" {
-		p.Config.NetworkMode = answers.NetDHCP
-	}
-	if p.After == "" {
-		p.After = answers.AfterReboot
-	}
-	if a.Network.Address.IsValid() {
-		p.Config.Address = a.Network.Address.String()
-	}
-	if a.Network.Gateway.IsValid() {
-		p.Config.Gateway = a.Network.Gateway.String()
-	}
-	for _, d := range a.Network.DNS {
-		p.Config.DNS = append(p.Config.DNS, d.String())
-	}
-	return p, nil
+	return l, nil
 }
 
-// SetFileDigest records the size and SHA-256 (hex) of an ESP file once
-// known; it reports whether path is in the plan.
+// bootEntry is the entry that starts the runtime UKI from the ESP.
+func bootEntry(product string, esp gpt.Partition) (PlanBoot, error) {
+	loader := "/" + LoaderPath(product)
+	hd := efivar.GPTHardDrive(uint32(esp.Number), esp.FirstLBA, esp.Sectors(), esp.GUID)
+	dp, err := efivar.DiskBootPath(hd, loader)
+	if err != nil {
+		return PlanBoot{}, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: boot path: %v", err), Err: err}
+	}
+	uefiLoader, _ := efivar.NormalizeLoaderPath(loader)
+	fallback, _ := efivar.NormalizeLoaderPath("/" + disklayout.FallbackPath)
+	return PlanBoot{Label: product, LoaderPath: uefiLoader, FallbackPath: fallback, DevicePath: dp}, nil
+}
+
+// installedConfig is the product's config with the answers' hostname
+// and network and the identity this disk and machine give it.
+func (r Request) installedConfig(l provision.Layout) (*appconfig.Config, error) {
+	a := r.Answers
+	base := r.Config
+	base.Product, base.Version = r.Product, r.Version
+	base.Network = networkConfig(a.Network)
+	cfg := provision.Config(base, l, appconfig.Identity{Product: r.Product, ProductUUID: r.ProductUUID, DiskSerial: r.Target.Disk.Serial})
+	if a.Hostname != "" {
+		cfg.Hostname = a.Hostname // provision.Config derives one; the answers win
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
+	}
+	return cfg, nil
+}
+
+// networkConfig is the installed network configuration the answers ask for.
+func networkConfig(n answers.Network) appconfig.Network {
+	out := appconfig.Network{Mode: appconfig.ModeDHCP}
+	if n.Mode == appconfig.ModeStatic {
+		out.Mode = appconfig.ModeStatic
+		out.Address = n.Address.String()
+		if n.Gateway.IsValid() {
+			out.Gateway = n.Gateway.String()
+		}
+	}
+	for _, d := range n.DNS {
+		out.DNS = append(out.DNS, d.String())
+	}
+	return out
+}
+
+// espFiles lists what goes on the ESP: the runtime UKI at the loader
+// path and at the fallback path, and the installed config.
+func espFiles(r Request, cfg *appconfig.Config) ([]PlanFile, error) {
+	b, err := appconfig.Marshal(cfg)
+	if err != nil {
+		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
+	}
+	sum := sha256.Sum256(b)
+	uki := strings.ToLower(r.RuntimeUKISHA256)
+	return []PlanFile{
+		{Path: LoaderPath(r.Product), Source: FromRuntimeUKI, Size: r.RuntimeUKISize, SHA256: uki, What: "runtime UKI"},
+		{Path: disklayout.FallbackPath, Source: FromRuntimeUKI, Size: r.RuntimeUKISize, SHA256: uki, What: "runtime UKI, removable-media fallback copy"},
+		{Path: appconfig.RelPath, Source: FromConfig, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:]), What: "installed configuration"},
+	}, nil
+}
+
+func configSummary(a *answers.Answers) PlanConfig {
+	c := PlanConfig{Hostname: a.Hostname, HostnameSet: a.Hostname != "", NetworkMode: cmp.Or(a.Network.Mode, answers.NetDHCP)}
+	if a.Network.Address.IsValid() {
+		c.Address = a.Network.Address.String()
+	}
+	if a.Network.Gateway.IsValid() {
+		c.Gateway = a.Network.Gateway.String()
+	}
+	for _, d := range a.Network.DNS {
+		c.DNS = append(c.DNS, d.String())
+	}
+	return c
+}
+
+// ESP is the plan's EFI system partition.
+func (p *Plan) ESP() (PlanPart, bool) {
+	for _, q := range p.Partitions {
+		if q.Type == gpt.TypeESP {
+			return q, true
+		}
+	}
+	return PlanPart{}, false
+}
+
+// SetFileDigest records the size and SHA-256 (hex) of an ESP file; it
+// reports whether path is in the plan.
 func (p *Plan) SetFileDigest(path string, size int64, sha256Hex string) bool {
 	for i := range p.ESPFiles {
 		if p.ESPFiles[i].Path == path {
@@ -214,9 +333,6 @@ func (p *Plan) JSON() ([]byte, error) {
 	return b, nil
 }
 
-func part(l provision.Layout, p gpt.Partition, fs, label string) PlanPart {
-	return PlanPart{
-		Number: p.Number, Name: p.Name, TypeGUID: p.Type, UniqueGUID: p.GUID,
-		FirstLBA: p.FirstLBA, LastLBA: p.LastLBA, SizeBytes: l.Size(p), Filesystem: fs, Label: label,
-	}
+func part(l provision.Layout, p gpt.Partition, fs provision.Filesystem, label string) PlanPart {
+	return PlanPart{Partition: p, SizeBytes: l.Size(p), Filesystem: fs, Label: label}
 }

@@ -2,13 +2,19 @@ package installplan
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/disklayout"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/provision"
 )
 
@@ -19,7 +25,7 @@ func planFor(t *testing.T, d disk.Disk, yaml string, seed string) *Plan {
 		t.Fatal(err)
 	}
 	c := Candidates([]disk.Disk{d}, Facts{}, DefaultRequirements())[0]
-	p, err := MakePlan(c, a, "Plinth", "1.2.3", 40<<20, []byte(seed))
+	p, err := MakePlan(Request{Target: c, Answers: a, Product: "Plinth", Version: "1.2.3", RuntimeUKISize: 40 << 20, Seed: []byte(seed)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,28 +43,35 @@ func TestMakePlan(t *testing.T) {
 		t.Fatalf("%d partitions", len(p.Partitions))
 	}
 	esp, data := p.Partitions[0], p.Partitions[1]
-	if esp.Number != 1 || esp.FirstLBA != 2048 || esp.LastLBA != 2048+provision.ESPSize/512-1 || esp.SizeBytes != provision.ESPSize ||
-		esp.TypeGUID.String() != "c12a7328-f81f-11d2-ba4b-00a0c93ec93b" || esp.Filesystem != "vfat" || esp.Label != provision.ESPLabel || esp.Name != provision.ESPName {
+	if esp.Number != 1 || esp.FirstLBA != 2048 || esp.LastLBA != 2048+disklayout.ESPSize/512-1 || esp.SizeBytes != disklayout.ESPSize ||
+		esp.Type.String() != "c12a7328-f81f-11d2-ba4b-00a0c93ec93b" || esp.Filesystem != "vfat" || esp.Label != disklayout.ESPLabel || esp.Name != disklayout.ESPName {
 		t.Errorf("ESP: %+v", esp)
 	}
-	if data.Number != 2 || data.FirstLBA != esp.LastLBA+1 || data.Filesystem != "ext4" || data.Label != provision.DataName ||
-		data.TypeGUID.String() != "0fc63daf-8483-4772-8e79-3d69d8477de4" || data.SizeBytes != int64(data.LastLBA-data.FirstLBA+1)*512 {
+	if data.Number != 2 || data.FirstLBA != esp.LastLBA+1 || data.Filesystem != "ext4" || data.Label != disklayout.DataName ||
+		data.Type.String() != "0fc63daf-8483-4772-8e79-3d69d8477de4" || data.SizeBytes != int64(data.LastLBA-data.FirstLBA+1)*512 {
 		t.Errorf("data: %+v", data)
 	}
 	if (data.LastLBA+1)%2048 != 0 || int64(data.LastLBA+1)*512 > d.Size-33*512 {
 		t.Errorf("data end %d not aligned or past the backup GPT", data.LastLBA)
 	}
-	wantDP := fmt.Sprintf(`HD(1,GPT,%s,0x800,0x100000)/File(\EFI\plinth\plinth.efi)`, esp.UniqueGUID)
-	if !strings.EqualFold(p.BootEntry.DevicePath, wantDP) {
+	wantDP := fmt.Sprintf(`HD(1,GPT,%s,0x800,0x100000)/File(\EFI\plinth\plinth.efi)`, esp.GUID)
+	if !strings.EqualFold(p.BootEntry.DevicePath.String(), wantDP) {
 		t.Errorf("device path %s, want %s", p.BootEntry.DevicePath, wantDP)
 	}
 	if p.BootEntry.Label != "Plinth" || p.BootEntry.LoaderPath != `\EFI\plinth\plinth.efi` || p.BootEntry.FallbackPath != `\EFI\BOOT\BOOTX64.EFI` {
 		t.Errorf("boot entry: %+v", p.BootEntry)
 	}
+	// The config is made at plan time: its entry carries the digest of
+	// the plan's installed config.
+	cfg, err := appconfig.Marshal(p.Installed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgSum := sha256.Sum256(cfg)
 	wantFiles := []PlanFile{
-		{Path: "EFI/plinth/plinth.efi", Size: 40 << 20, What: "runtime UKI"},
-		{Path: "EFI/BOOT/BOOTX64.EFI", Size: 40 << 20, What: "runtime UKI, removable-media fallback copy"},
-		{Path: "EFI/plinth/plinth.json", What: "installed configuration"},
+		{Path: "EFI/plinth/plinth.efi", Source: FromRuntimeUKI, Size: 40 << 20, What: "runtime UKI"},
+		{Path: "EFI/BOOT/BOOTX64.EFI", Source: FromRuntimeUKI, Size: 40 << 20, What: "runtime UKI, removable-media fallback copy"},
+		{Path: "EFI/plinth/plinth.json", Source: FromConfig, Size: int64(len(cfg)), SHA256: hex.EncodeToString(cfgSum[:]), What: "installed configuration"},
 	}
 	if fmt.Sprint(p.ESPFiles) != fmt.Sprint(wantFiles) {
 		t.Errorf("files %+v, want %+v", p.ESPFiles, wantFiles)
@@ -93,7 +106,7 @@ func TestMakePlan(t *testing.T) {
 		t.Errorf("JSON leaks the layout: %s", s)
 	}
 	var back Plan
-	if err := json.Unmarshal(b, &back); err != nil || back.Partitions[1].UniqueGUID != data.UniqueGUID {
+	if err := json.Unmarshal(b, &back); err != nil || back.Partitions[1].GUID != data.GUID {
 		t.Errorf("round trip: %v %+v", err, back.Partitions)
 	}
 }
@@ -111,7 +124,7 @@ func TestMakePlanDeterministic(t *testing.T) {
 		t.Errorf("same inputs, different plans:\n%s\n%s", a, b)
 	}
 	pa, pb := planFor(t, d, "disk: largest\n", "one"), planFor(t, d, "disk: largest\n", "two")
-	if pa.Disk.GUID == pb.Disk.GUID || pa.Partitions[0].UniqueGUID == pb.Partitions[0].UniqueGUID {
+	if pa.Disk.GUID == pb.Disk.GUID || pa.Partitions[0].GUID == pb.Partitions[0].GUID {
 		t.Error("different seeds gave the same GUIDs")
 	}
 	if pa.Config.HostnameSet || pa.Config.NetworkMode != "dhcp" || pa.After != "reboot" {
@@ -122,10 +135,10 @@ func TestMakePlanDeterministic(t *testing.T) {
 func TestMakePlan4Kn(t *testing.T) {
 	d := disk.Disk{Name: "nvme1n1", Path: "/dev/nvme1n1", Serial: "4kn0001", Size: 64 << 30, LogicalBlockSize: 4096, Transport: "nvme"}
 	p := planFor(t, d, "disk: serial:4kn0001\n", "x")
-	if p.Disk.SectorSize != 4096 || p.Partitions[0].FirstLBA != 256 || p.Partitions[0].SizeBytes != provision.ESPSize {
+	if p.Disk.SectorSize != 4096 || p.Partitions[0].FirstLBA != 256 || p.Partitions[0].SizeBytes != disklayout.ESPSize {
 		t.Errorf("4Kn: %+v %+v", p.Disk, p.Partitions[0])
 	}
-	if !strings.Contains(p.BootEntry.DevicePath, ",0x100,0x20000)") {
+	if !strings.Contains(p.BootEntry.DevicePath.String(), ",0x100,0x20000)") {
 		t.Errorf("4Kn device path %s", p.BootEntry.DevicePath)
 	}
 }
@@ -133,14 +146,14 @@ func TestMakePlan4Kn(t *testing.T) {
 func TestMakePlanErrors(t *testing.T) {
 	good := Candidates([]disk.Disk{testDisks()[0]}, Facts{}, DefaultRequirements())[0]
 	tiny := good
-	tiny.Disk.Size = provision.MinDiskSize - 1 // as if the requirements had been lowered below the layout's
+	tiny.Disk.Size = disklayout.MinDiskSize - 1 // as if the requirements had been lowered below the layout's
 	boot := Candidates([]disk.Disk{testDisks()[0]}, Facts{BootDisk: "nvme0n1"}, DefaultRequirements())[0]
 	tests := []struct {
 		name    string
 		c       Candidate
 		product string
 		uki     int64
-		code    string
+		code    errcode.Code
 	}{
 		{"too small", tiny, "Plinth", 1 << 20, CodeDiskTooSmall},
 		{"boot medium", boot, "Plinth", 1 << 20, CodeDiskIneligible},
@@ -150,7 +163,7 @@ func TestMakePlanErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := MakePlan(tc.c, nil, tc.product, "1", tc.uki, nil)
+			_, err := MakePlan(Request{Target: tc.c, Product: tc.product, Version: "1", RuntimeUKISize: tc.uki})
 			if Code(err) != tc.code {
 				t.Errorf("err %v code %q, want %q", err, Code(err), tc.code)
 			}
@@ -158,7 +171,7 @@ func TestMakePlanErrors(t *testing.T) {
 	}
 	// Too small via Candidates: the requirement, not the layout, refuses it.
 	small := Candidates([]disk.Disk{{Name: "vda", Serial: "small1", Size: 4 * gb}}, Facts{}, DefaultRequirements())[0]
-	if _, err := MakePlan(small, nil, "Plinth", "1", 1<<20, nil); Code(err) != CodeDiskTooSmall || !strings.Contains(err.Error(), "too small: 4.0 GB < 8.0 GB") {
+	if _, err := MakePlan(Request{Target: small, Product: "Plinth", Version: "1", RuntimeUKISize: 1 << 20}); Code(err) != CodeDiskTooSmall || !strings.Contains(err.Error(), "too small: 4.0 GB < 8.0 GB") {
 		t.Errorf("small: %v (%s)", err, Code(err))
 	}
 }
@@ -166,14 +179,14 @@ func TestMakePlanErrors(t *testing.T) {
 func TestMakePlanDataSize(t *testing.T) {
 	good := Candidates([]disk.Disk{testDisks()[0]}, Facts{}, DefaultRequirements())[0] // 1 TB, 512-byte sectors
 	tiny := good
-	tiny.Disk.Size = provision.MinDiskSize - 1
-	const dataFirst = 2048 + provision.ESPSize/512
+	tiny.Disk.Size = disklayout.MinDiskSize - 1
+	const dataFirst = 2048 + disklayout.ESPSize/512
 	tests := []struct {
 		name     string
 		c        Candidate
 		dataSize int64
 		lastLBA  uint64 // of the data partition, when accepted
-		code     string
+		code     errcode.Code
 		contains []string
 	}{
 		{"rest", good, 0, 1953124351, "", nil},
@@ -191,7 +204,7 @@ func TestMakePlanDataSize(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := answers.Default()
 			a.DataSize = tc.dataSize
-			p, err := MakePlan(tc.c, &a, "Plinth", "1", 40<<20, []byte("seed"))
+			p, err := MakePlan(Request{Target: tc.c, Answers: &a, Product: "Plinth", Version: "1", RuntimeUKISize: 40 << 20, Seed: []byte("seed")})
 			if Code(err) != tc.code {
 				t.Fatalf("err %v code %q, want %q", err, Code(err), tc.code)
 			}
@@ -207,8 +220,8 @@ func TestMakePlanDataSize(t *testing.T) {
 			if data.FirstLBA != dataFirst || data.LastLBA != tc.lastLBA || data.SizeBytes != int64(tc.lastLBA-dataFirst+1)*512 {
 				t.Errorf("data partition %d-%d (%d bytes), want %d-%d", data.FirstLBA, data.LastLBA, data.SizeBytes, dataFirst, tc.lastLBA)
 			}
-			if p.Layout.Data.LastLBA != data.LastLBA {
-				t.Errorf("layout ends data at %d, plan at %d", p.Layout.Data.LastLBA, data.LastLBA)
+			if l, _ := provision.Plan(tc.c.Disk.Size, 512, tc.dataSize, []byte("seed")); l.Data != data.Partition || l.ESP != p.Partitions[0].Partition {
+				t.Errorf("layout has data %+v, plan %+v", l.Data, data.Partition)
 			}
 		})
 	}
@@ -218,5 +231,67 @@ func TestMakePlanDataSizeFromYAML(t *testing.T) {
 	p := planFor(t, testDisks()[0], "disk: largest\ndata-size: 20G\n", "seed")
 	if got := p.Partitions[1].SizeBytes; got != 20<<30 {
 		t.Errorf("data-size: 20G gave a data partition of %d bytes, want %d", got, int64(20<<30))
+	}
+}
+
+// The plan's JSON keeps the text forms automation reads (the device
+// path as UEFI text, GUIDs in text order) and reads back into the same
+// typed values.
+func TestPlanJSONRoundTrip(t *testing.T) {
+	a, err := answers.Parse([]byte("disk: largest\nhostname: db-01\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Candidates([]disk.Disk{testDisks()[0]}, Facts{}, DefaultRequirements())[0]
+	p, err := MakePlan(Request{Target: c, Answers: a, Product: "Plinth", Version: "1", RuntimeUKISize: 40 << 20,
+		RuntimeUKISHA256: strings.Repeat("AB", 32), ProductUUID: "uuid-1", Seed: []byte("seed")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range p.ESPFiles[:2] {
+		if f.SHA256 != strings.Repeat("ab", 32) {
+			t.Errorf("%s: sha256 %q, want the manifest's in lower case", f.Path, f.SHA256)
+		}
+	}
+	if p.Installed.Hostname != "db-01" || p.Installed.ESP.PartUUID != p.Partitions[0].GUID || p.Installed.Data.PartUUID != p.Partitions[1].GUID {
+		t.Errorf("installed config %+v does not match the plan's partitions", p.Installed)
+	}
+	b, err := p.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	esp := p.Partitions[0]
+	for _, want := range []string{
+		fmt.Sprintf(`"devicePath":"HD(1,GPT,%s,0x800,0x100000)/File(\\EFI\\plinth\\plinth.efi)"`, esp.GUID),
+		fmt.Sprintf(`{"number":1,"name":"EFI System","typeGuid":"c12a7328-f81f-11d2-ba4b-00a0c93ec93b","uniqueGuid":"%s","firstLba":2048,"lastLba":1050623,"sizeBytes":536870912,"filesystem":"vfat","label":"PLINTH_ESP"}`, esp.GUID),
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b)
+		}
+	}
+	var back Plan
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(back.BootEntry.DevicePath) != fmt.Sprint(p.BootEntry.DevicePath) || back.Partitions[0].Partition != esp.Partition {
+		t.Errorf("read back %+v %+v, want %+v %+v", back.BootEntry, back.Partitions[0], p.BootEntry, esp)
+	}
+	again, err := back.JSON()
+	if err != nil || string(again) != string(b) {
+		t.Errorf("JSON changed on a round trip (%v):\n%s\n%s", err, b, again)
+	}
+	if err := json.Unmarshal([]byte(`{"bootEntry":{"devicePath":"PciRoot(0x0)"}}`), &back); err == nil {
+		t.Error("a device path that is not HD/File was read")
+	}
+}
+
+func TestNetworkConfig(t *testing.T) {
+	static := networkConfig(answers.Network{Mode: "static", Address: netip.MustParsePrefix("192.0.2.10/24"),
+		Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}})
+	if static.Mode != "static" || static.Address != "192.0.2.10/24" || static.Gateway != "192.0.2.1" || len(static.DNS) != 1 {
+		t.Errorf("static = %+v", static)
+	}
+	if dhcp := networkConfig(answers.Network{}); dhcp.Mode != "dhcp" || dhcp.Address != "" {
+		t.Errorf("default = %+v", dhcp)
 	}
 }

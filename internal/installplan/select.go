@@ -6,28 +6,27 @@ import (
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/errcode"
 )
 
-// Error codes, as the installer's "error" event carries them.
+// Error codes, as the installer's "error" event carries them: the
+// values of internal/errcode, under the names this package's callers
+// have used.
 const (
-	CodeAnswersInvalid  = "answers-invalid"
-	CodeNoDisk          = "no-disk"
-	CodeDiskAmbiguous   = "disk-ambiguous"
-	CodeDiskIneligible  = "disk-ineligible"
-	CodeDiskTooSmall    = "disk-too-small"
-	CodeDiskHasData     = "disk-has-data"
-	CodeMachineTooSmall = "machine-too-small"
-	CodeInternal        = "internal"
-	// CodeDataSizeInvalid: the data partition size asked for is below
-	// the minimum or does not fit on the chosen disk. Distinct from
-	// disk-too-small, which means no size would fit: here a smaller
-	// size (or the rest of the disk) does.
-	CodeDataSizeInvalid = "data-size-invalid"
+	CodeAnswersInvalid  = errcode.AnswersInvalid
+	CodeNoDisk          = errcode.NoDisk
+	CodeDiskAmbiguous   = errcode.DiskAmbiguous
+	CodeDiskIneligible  = errcode.DiskIneligible
+	CodeDiskTooSmall    = errcode.DiskTooSmall
+	CodeDiskHasData     = errcode.DiskHasData
+	CodeMachineTooSmall = errcode.MachineTooSmall
+	CodeInternal        = errcode.Internal
+	CodeDataSizeInvalid = errcode.DataSizeInvalid
 )
 
 // Error is a refusal with a machine-readable code.
 type Error struct {
-	Code    string
+	Code    errcode.Code
 	Message string
 	Err     error // underlying error, if any
 }
@@ -35,14 +34,14 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 func (e *Error) Unwrap() error { return e.Err }
 
-func errorf(code, format string, a ...any) *Error {
+func errorf(code errcode.Code, format string, a ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, a...)}
 }
 
 // Code returns the error code for err: an *Error's code,
 // answers-invalid for an *answers.ParseError, "" for nil and internal
 // otherwise.
-func Code(err error) string {
+func Code(err error) errcode.Code {
 	var e *Error
 	var pe *answers.ParseError
 	switch {
@@ -136,7 +135,7 @@ func canonWWN(w string) string {
 }
 
 // ineligibleCode prefers the most specific code among c's reasons.
-func ineligibleCode(c Candidate) string {
+func ineligibleCode(c Candidate) errcode.Code {
 	if len(c.Reasons) == 1 && len(c.Codes) == 1 {
 		return c.Codes[0]
 	}

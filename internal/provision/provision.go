@@ -14,24 +14,13 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
-	"github.com/plinth-os/plinth/internal/ext4"
+	"github.com/plinth-os/plinth/internal/disklayout"
+	"github.com/plinth-os/plinth/internal/ext4/mkext4"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/step"
 	"github.com/plinth-os/plinth/internal/vfat"
 )
-
-// Partition sizes and names.
-const (
-	ESPSize      = 512 << 20
-	MinDataSize  = 256 << 20
-	ESPName      = "EFI System"
-	DataName     = "plinth-data" // GPT partition name (PARTLABEL), also the ext4 label
-	ESPLabel     = "PLINTH_ESP"  // FAT volume label
-	FallbackPath = "EFI/BOOT/BOOTX64.EFI"
-)
-
-// MinDiskSize is the smallest disk the layout fits on.
-const MinDiskSize = 1<<20 + ESPSize + MinDataSize + 1<<20
 
 // Layout is where everything goes on one disk.
 type Layout struct {
@@ -58,7 +47,7 @@ func GUIDs(seed []byte) (disk, esp, data guid.GUID) {
 // Plan computes the layout for a disk of diskSize bytes. dataSize 0
 // makes the data partition fill the rest of the disk; otherwise it is
 // dataSize rounded up to a 1 MiB multiple, right after the ESP, and the
-// space after it stays free. A data size below MinDataSize or one that
+// space after it stays free. A data size below disklayout.MinDataSize or one that
 // does not fit is refused with a *DataSizeError.
 func Plan(diskSize int64, sectorSize int, dataSize int64, seed []byte) (Layout, error) {
 	if dataSize < 0 {
@@ -78,15 +67,15 @@ func Plan(diskSize int64, sectorSize int, dataSize int64, seed []byte) (Layout, 
 			return Layout{}, fmt.Errorf("provision: %w", &DataSizeError{Size: dataSize, DiskSize: diskSize, Max: maxSize})
 		}
 		rounded := roundMiB(dataSize)
-		if rounded < MinDataSize {
+		if rounded < disklayout.MinDataSize {
 			return Layout{}, fmt.Errorf("provision: %w", &DataSizeError{Size: dataSize, DiskSize: diskSize, Max: maxSize})
 		}
 		dataLast = dataFirst + uint64(rounded)/ss - 1
 	}
 	diskGUID, espGUID, dataGUID := GUIDs(seed)
 	first := t.Alignment // 1 MiB
-	esp := gpt.Partition{Number: 1, Type: gpt.TypeESP, GUID: espGUID, FirstLBA: first, LastLBA: first + ESPSize/ss - 1, Name: ESPName}
-	data := gpt.Partition{Number: 2, Type: gpt.TypeLinuxFS, GUID: dataGUID, FirstLBA: dataFirst, LastLBA: dataLast, Name: DataName}
+	esp := gpt.Partition{Number: 1, Type: gpt.TypeESP, GUID: espGUID, FirstLBA: first, LastLBA: first + disklayout.ESPSize/ss - 1, Name: disklayout.ESPName}
+	data := gpt.Partition{Number: 2, Type: gpt.TypeLinuxFS, GUID: dataGUID, FirstLBA: dataFirst, LastLBA: dataLast, Name: disklayout.DataName}
 	return Layout{DiskSize: diskSize, SectorSize: sectorSize, DiskGUID: diskGUID, ESP: esp, Data: data}, nil
 }
 
@@ -104,14 +93,14 @@ func MaxDataSize(diskSize int64, sectorSize int) (int64, error) {
 // partition may use: from right after the ESP to the last 1 MiB
 // boundary before the backup GPT.
 func geometry(diskSize int64, sectorSize int) (t *gpt.Table, dataFirst, restLast uint64, err error) {
-	if diskSize < MinDiskSize {
-		return nil, 0, 0, fmt.Errorf("provision: disk of %d MiB is too small: Plinth needs at least %d MiB", diskSize>>20, MinDiskSize>>20)
+	if diskSize < disklayout.MinDiskSize {
+		return nil, 0, 0, fmt.Errorf("provision: disk of %d MiB is too small: Plinth needs at least %d MiB", diskSize>>20, disklayout.MinDiskSize>>20)
 	}
 	t, err = gpt.New(diskSize, sectorSize)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("provision: %w", err)
 	}
-	dataFirst = t.Alignment + ESPSize/uint64(sectorSize)
+	dataFirst = t.Alignment + disklayout.ESPSize/uint64(sectorSize)
 	// End the data partition on a 1 MiB boundary too: tidy for resizes and 4Kn copies.
 	restLast = (t.LastUsable+1)/t.Alignment*t.Alignment - 1
 	return t, dataFirst, restLast, nil
@@ -120,7 +109,7 @@ func geometry(diskSize int64, sectorSize int) (t *gpt.Table, dataFirst, restLast
 func roundMiB(n int64) int64 { return (n + 1<<20 - 1) &^ (1<<20 - 1) }
 
 // DataSizeError is Plan's refusal of a data partition size: below
-// MinDataSize, or larger than Max on this disk.
+// disklayout.MinDataSize, or larger than Max on this disk.
 type DataSizeError struct {
 	Size     int64 // as requested
 	DiskSize int64
@@ -128,8 +117,8 @@ type DataSizeError struct {
 }
 
 func (e *DataSizeError) Error() string {
-	if e.Size < MinDataSize {
-		return fmt.Sprintf("data partition of %s is too small: at least %s", humanSize(e.Size), humanSize(MinDataSize))
+	if e.Size < disklayout.MinDataSize {
+		return fmt.Sprintf("data partition of %s is too small: at least %s", humanSize(e.Size), humanSize(disklayout.MinDataSize))
 	}
 	return fmt.Sprintf("data partition of %s does not fit on a disk of %s: at most %s (%d MiB); choose a smaller size or the rest of the disk",
 		humanSize(e.Size), humanSize(e.DiskSize), humanSize(e.Max), e.Max>>20)
@@ -165,10 +154,10 @@ type Content struct {
 	Config     *appconfig.Config
 	ModTime    time.Time
 	// WriteTable writes the partition table; nil writes it to w. The
-	// installer passes gpt.Disk.Commit so the kernel re-reads the table.
+	// installer passes gptdev.Disk.Commit so the kernel re-reads the table.
 	WriteTable func(*gpt.Table) error
 	// Progress, if set, is told each step as it starts.
-	Progress func(step string)
+	Progress func(step.Name)
 }
 
 // Config fills the disk-dependent fields of base (ESP and data partition,
@@ -177,7 +166,7 @@ func Config(base appconfig.Config, l Layout, id appconfig.Identity) *appconfig.C
 	c := base
 	c.Schema = appconfig.SchemaVersion
 	c.ESP.PartUUID = l.ESP.GUID
-	c.Data = appconfig.Data{PartUUID: l.Data.GUID, Label: DataName, FSType: appconfig.FSExt4}
+	c.Data = appconfig.Data{PartUUID: l.Data.GUID, Label: disklayout.DataName, FSType: appconfig.FSExt4}
 	id.DiskGUID = l.DiskGUID
 	id.ESPPartUUID = c.ESP.PartUUID
 	id.DataPartUUID = c.Data.PartUUID
@@ -188,65 +177,161 @@ func Config(base appconfig.Config, l Layout, id appconfig.Identity) *appconfig.C
 	return &c
 }
 
-// Write lays the partitions and filesystems of l onto w. w must be at
-// least l.DiskSize bytes; only metadata and files are written.
+// Write lays the partitions and filesystems of l onto w, with the ESP
+// holding c's files. w must be at least l.DiskSize bytes; only metadata
+// and files are written.
 func Write(w io.WriterAt, l Layout, c Content) error {
+	d, err := l.Disk(c)
+	if err != nil {
+		return err
+	}
+	return WriteDisk(w, d)
+}
+
+// Disk describes what Write lays onto l: the ESP (FAT32) holding the
+// runtime UKI at c.LoaderPath, its fallback copy and the config, and
+// the data partition (ext4).
+func (l Layout) Disk(c Content) (Disk, error) {
 	if len(c.RuntimeUKI) == 0 || c.Config == nil {
-		return fmt.Errorf("provision: no runtime UKI or config to install")
+		return Disk{}, fmt.Errorf("provision: no runtime UKI or config to install")
 	}
 	if err := c.Config.Validate(); err != nil {
-		return fmt.Errorf("provision: config: %w", err)
+		return Disk{}, fmt.Errorf("provision: config: %w", err)
 	}
 	cfg, err := appconfig.Marshal(c.Config)
 	if err != nil {
-		return fmt.Errorf("provision: config: %w", err)
+		return Disk{}, fmt.Errorf("provision: config: %w", err)
 	}
 	loader := strings.TrimPrefix(strings.ReplaceAll(c.LoaderPath, `\`, "/"), "/")
-	if !strings.HasPrefix(loader, "EFI/") || loader == FallbackPath {
-		return fmt.Errorf("provision: loader path %q must be under EFI/ and not the fallback path", c.LoaderPath)
+	if !strings.HasPrefix(loader, "EFI/") || loader == disklayout.FallbackPath {
+		return Disk{}, fmt.Errorf("provision: loader path %q must be under EFI/ and not the fallback path", c.LoaderPath)
 	}
-	mod := c.ModTime
-	if mod.IsZero() {
-		mod = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
-	espTree := fstest.MapFS{
-		loader:            {Data: c.RuntimeUKI, Mode: 0o644, ModTime: mod},
-		FallbackPath:      {Data: c.RuntimeUKI, Mode: 0o644, ModTime: mod},
-		appconfig.RelPath: {Data: cfg, Mode: 0o644, ModTime: mod},
-	}
-	t, err := gpt.New(l.DiskSize, l.SectorSize)
+	files := map[string][]byte{loader: c.RuntimeUKI, disklayout.FallbackPath: c.RuntimeUKI, appconfig.RelPath: cfg}
+	return Disk{
+		Size: l.DiskSize, SectorSize: l.SectorSize, GUID: l.DiskGUID,
+		Parts: []Part{
+			{Partition: l.ESP, Filesystem: VFAT, Label: disklayout.ESPLabel, Files: files},
+			{Partition: l.Data, Filesystem: Ext4, Label: disklayout.DataName},
+		},
+		ModTime: c.ModTime, WriteTable: c.WriteTable, Progress: c.Progress,
+	}, nil
+}
+
+// Filesystem is a filesystem WriteDisk makes in a partition.
+type Filesystem string
+
+// Filesystems.
+const (
+	VFAT Filesystem = "vfat"           // FAT32, for the ESP
+	Ext4 Filesystem = appconfig.FSExt4 // the data partition
+)
+
+// Part is one partition of a new disk and the filesystem made in it.
+type Part struct {
+	gpt.Partition
+	Filesystem Filesystem
+	Label      string            // filesystem label
+	Files      map[string][]byte // VFAT: the files it holds, by path (forward slashes, relative to its root)
+}
+
+// Disk is a new disk: its GPT and what each partition holds.
+type Disk struct {
+	Size       int64 // bytes
+	SectorSize int
+	GUID       guid.GUID // the GPT's disk GUID
+	Parts      []Part
+	ModTime    time.Time // of the files and filesystems; zero: 1980-01-01
+	// WriteTable writes the partition table; nil writes it to w. The
+	// installer passes gptdev.Disk.Commit so the kernel re-reads the table.
+	WriteTable func(*gpt.Table) error
+	// Progress, if set, is told each step as it starts: step.FormatESP
+	// for the partition of type ESP, step.FormatData for the others,
+	// step.Partition for the table.
+	Progress func(step.Name)
+}
+
+// WriteDisk makes the filesystems of d's partitions, then writes its
+// GPT. w must be at least d.Size bytes; only metadata and files are
+// written. Filesystems come first, the partition table last: a disk
+// interrupted midway shows no Plinth table rather than one pointing at
+// half-made filesystems.
+func WriteDisk(w io.WriterAt, d Disk) error {
+	t, err := d.table()
 	if err != nil {
-		return fmt.Errorf("provision: %w", err)
+		return err
 	}
-	t.DiskGUID = l.DiskGUID
-	for _, p := range []gpt.Partition{l.ESP, l.Data} {
-		if err := t.Add(p); err != nil {
-			return fmt.Errorf("provision: partition %d: %w", p.Number, err)
+	progress := d.Progress
+	if progress == nil {
+		progress = func(step.Name) {}
+	}
+	for _, p := range d.Parts {
+		if p.Type == gpt.TypeESP {
+			progress(step.FormatESP)
+		} else {
+			progress(step.FormatData)
+		}
+		if err := d.format(w, p); err != nil {
+			return err
 		}
 	}
-	// Filesystems first, partition table last: a disk interrupted midway
-	// shows no Plinth table rather than one pointing at half-made filesystems.
-	progress := c.Progress
-	if progress == nil {
-		progress = func(string) {}
-	}
-	progress("format-esp")
-	espOpts := vfat.Options{FATType: 32, Label: ESPLabel, SectorSize: l.SectorSize, ModTime: mod, Source: espTree,
-		HiddenSectors: uint32(l.ESP.FirstLBA), VolumeID: volumeID(l.ESP.GUID)}
-	if err := vfat.Format(w, l.Offset(l.ESP), l.Size(l.ESP), espOpts); err != nil {
-		return fmt.Errorf("provision: format ESP: %w", err)
-	}
-	progress("format-data")
-	if err := ext4.Format(w, l.Offset(l.Data), l.Size(l.Data), ext4.Options{Label: DataName, UUID: l.Data.GUID, ModTime: mod}); err != nil {
-		return fmt.Errorf("provision: format data partition: %w", err)
-	}
-	progress("partition")
-	writeTable := c.WriteTable
+	progress(step.Partition)
+	writeTable := d.WriteTable
 	if writeTable == nil {
 		writeTable = func(t *gpt.Table) error { return t.Write(w) }
 	}
 	if err := writeTable(t); err != nil {
 		return fmt.Errorf("provision: write partition table: %w", err)
+	}
+	return nil
+}
+
+// table is d's GPT, checked before anything is written.
+func (d Disk) table() (*gpt.Table, error) {
+	t, err := gpt.New(d.Size, d.SectorSize)
+	if err != nil {
+		return nil, fmt.Errorf("provision: %w", err)
+	}
+	t.DiskGUID = d.GUID
+	for _, p := range d.Parts {
+		if err := t.Add(p.Partition); err != nil {
+			return nil, fmt.Errorf("provision: partition %d: %w", p.Number, err)
+		}
+	}
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("provision: %w", err)
+	}
+	return t, nil
+}
+
+// format makes p's filesystem. Its identity follows the partition's:
+// the FAT volume ID is the start of the PARTUUID, the ext4 UUID is the
+// PARTUUID.
+func (d Disk) format(w io.WriterAt, p Part) error {
+	off, size := int64(p.FirstLBA)*int64(d.SectorSize), int64(p.Sectors())*int64(d.SectorSize)
+	mod := d.ModTime
+	if mod.IsZero() {
+		mod = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	switch p.Filesystem {
+	case VFAT:
+		tree := fstest.MapFS{}
+		for path, data := range p.Files {
+			tree[path] = &fstest.MapFile{Data: data, Mode: 0o644, ModTime: mod}
+		}
+		o := vfat.Options{FATType: 32, Label: p.Label, SectorSize: d.SectorSize, ModTime: mod, Source: tree,
+			HiddenSectors: uint32(p.FirstLBA), VolumeID: volumeID(p.GUID)}
+		if err := vfat.Format(w, off, size, o); err != nil {
+			return fmt.Errorf("provision: format partition %d (FAT32): %w", p.Number, err)
+		}
+	case Ext4:
+		if len(p.Files) > 0 {
+			return fmt.Errorf("provision: partition %d: files on ext4 are not supported", p.Number)
+		}
+		if err := mkext4.Format(w, off, size, mkext4.Options{Label: p.Label, UUID: p.GUID, ModTime: mod}); err != nil {
+			return fmt.Errorf("provision: format partition %d (ext4): %w", p.Number, err)
+		}
+	default:
+		return fmt.Errorf("provision: partition %d: unknown filesystem %q", p.Number, p.Filesystem)
 	}
 	return nil
 }

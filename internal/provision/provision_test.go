@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/disklayout"
 
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
@@ -27,8 +28,8 @@ func TestPlan(t *testing.T) {
 	}{
 		{4 << 30, 512, false},
 		{4 << 30, 4096, false},
-		{MinDiskSize, 512, false},
-		{MinDiskSize - 1, 512, true},
+		{disklayout.MinDiskSize, 512, false},
+		{disklayout.MinDiskSize - 1, 512, true},
 		{1 << 40, 512, false},
 	}
 	for _, tt := range tests {
@@ -43,10 +44,10 @@ func TestPlan(t *testing.T) {
 			}
 			continue
 		}
-		if l.Offset(l.ESP) != 1<<20 || l.Size(l.ESP) != ESPSize {
+		if l.Offset(l.ESP) != 1<<20 || l.Size(l.ESP) != disklayout.ESPSize {
 			t.Errorf("ESP at %d size %d, want 1 MiB and 512 MiB", l.Offset(l.ESP), l.Size(l.ESP))
 		}
-		if l.Offset(l.Data) != l.Offset(l.ESP)+ESPSize || l.Size(l.Data)%(1<<20) != 0 || l.Offset(l.Data)+l.Size(l.Data) > tt.size-(1<<20)+1 {
+		if l.Offset(l.Data) != l.Offset(l.ESP)+disklayout.ESPSize || l.Size(l.Data)%(1<<20) != 0 || l.Offset(l.Data)+l.Size(l.Data) > tt.size-(1<<20)+1 {
 			t.Errorf("data partition at %d size %d on a %d-byte disk", l.Offset(l.Data), l.Size(l.Data), tt.size)
 		}
 	}
@@ -77,10 +78,10 @@ func TestPlanDataSize(t *testing.T) {
 		{"2 GiB", 8e9, 512, 2 * gib, 1050624, 1050624 + 2*gib/512 - 1, "", false},
 		{"2 GiB 4Kn", 4 * gib, 4096, 2 * gib, 131328, 131328 + 2*gib/4096 - 1, "", false},
 		{"rounded up to 1 MiB", 8e9, 512, 2*gib + 1, 1050624, 1050624 + (2*gib+mib)/512 - 1, "", false},
-		{"just under the minimum rounds up to it", 8e9, 512, MinDataSize - mib + 1, 1050624, 1050624 + MinDataSize/512 - 1, "", false},
-		{"minimum", 8e9, 512, MinDataSize, 1050624, 1050624 + MinDataSize/512 - 1, "", false},
+		{"just under the minimum rounds up to it", 8e9, 512, disklayout.MinDataSize - mib + 1, 1050624, 1050624 + disklayout.MinDataSize/512 - 1, "", false},
+		{"minimum", 8e9, 512, disklayout.MinDataSize, 1050624, 1050624 + disklayout.MinDataSize/512 - 1, "", false},
 		{"maximum is the rest", 8e9, 512, 7116 * mib, 1050624, 15624191, "", false},
-		{"below minimum", 8e9, 512, MinDataSize - mib, 0, 0, "data partition of 255 MiB is too small: at least 256 MiB", true},
+		{"below minimum", 8e9, 512, disklayout.MinDataSize - mib, 0, 0, "data partition of 255 MiB is too small: at least 256 MiB", true},
 		{"one byte", 8e9, 512, 1, 0, 0, "too small: at least 256 MiB", true},
 		{"one MiB over", 8e9, 512, 7117 * mib, 0, 0, "at most 6.9 GiB (7116 MiB)", true},
 		{"one byte over", 8e9, 512, 7116*mib + 1, 0, 0, "does not fit", true},
@@ -88,7 +89,7 @@ func TestPlanDataSize(t *testing.T) {
 			"provision: data partition of 20 GiB does not fit on a disk of 7.4 GiB: at most 6.9 GiB (7116 MiB); choose a smaller size or the rest of the disk", true},
 		{"no overflow", 8e9, 512, math.MaxInt64, 0, 0, "does not fit", true},
 		{"negative", 8e9, 512, -1, 0, 0, "negative data partition size", false},
-		{"disk too small", MinDiskSize - 1, 512, MinDataSize, 0, 0, "too small: Plinth needs at least", false},
+		{"disk too small", disklayout.MinDiskSize - 1, 512, disklayout.MinDataSize, 0, 0, "too small: Plinth needs at least", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,7 +115,7 @@ func TestPlanDataSize(t *testing.T) {
 			if l.Data.FirstLBA != tt.first || l.Data.LastLBA != tt.last {
 				t.Errorf("data LBAs %d-%d, want %d-%d", l.Data.FirstLBA, l.Data.LastLBA, tt.first, tt.last)
 			}
-			if l.Offset(l.Data) != l.Offset(l.ESP)+ESPSize || l.Size(l.Data)%mib != 0 {
+			if l.Offset(l.Data) != l.Offset(l.ESP)+disklayout.ESPSize || l.Size(l.Data)%mib != 0 {
 				t.Errorf("data at %d size %d: not right after the ESP or not whole MiB", l.Offset(l.Data), l.Size(l.Data))
 			}
 		})
@@ -130,8 +131,8 @@ func TestMaxDataSize(t *testing.T) {
 	}{
 		{8e9, 512, 7116 << 20, false},
 		{4 << 30, 4096, 3582 << 20, false},
-		{MinDiskSize, 512, MinDataSize, false},
-		{MinDiskSize - 1, 512, 0, true},
+		{disklayout.MinDiskSize, 512, disklayout.MinDataSize, false},
+		{disklayout.MinDiskSize - 1, 512, 0, true},
 		{4 << 30, 1000, 0, true},
 	}
 	for _, tt := range tests {
@@ -240,7 +241,7 @@ func TestWriteDisk(t *testing.T) {
 			t.Fatalf("sgdisk -v:\n%s", out)
 		}
 		out, _ := exec.Command("sgdisk", "-p", img).CombinedOutput()
-		if !strings.Contains(string(out), "EF00") || !strings.Contains(string(out), DataName) {
+		if !strings.Contains(string(out), "EF00") || !strings.Contains(string(out), disklayout.DataName) {
 			t.Errorf("sgdisk -p:\n%s", out)
 		}
 		esp := extract(t, img, l.Offset(l.ESP), l.Size(l.ESP))
@@ -324,7 +325,7 @@ func TestWriteRejects(t *testing.T) {
 	}{
 		{"no uki", Content{LoaderPath: "EFI/plinth/plinth.efi", Config: cfg}},
 		{"no config", Content{RuntimeUKI: []byte("x"), LoaderPath: "EFI/plinth/plinth.efi"}},
-		{"fallback loader", Content{RuntimeUKI: []byte("x"), LoaderPath: FallbackPath, Config: cfg}},
+		{"fallback loader", Content{RuntimeUKI: []byte("x"), LoaderPath: disklayout.FallbackPath, Config: cfg}},
 		{"bad config", Content{RuntimeUKI: []byte("x"), LoaderPath: "EFI/plinth/plinth.efi", Config: &bad}},
 	}
 	for _, tt := range tests {

@@ -13,7 +13,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/plinth-os/plinth/internal/wizard"
+	"github.com/plinth-os/plinth/internal/view"
 )
 
 // Size is the text area drawn into. Serial terminals do not report
@@ -50,7 +50,7 @@ type Screen struct {
 func New(w io.Writer) *Screen { return &Screen{w: w} }
 
 // Draw shows v.
-func (s *Screen) Draw(v wizard.View) error {
+func (s *Screen) Draw(v view.View) error {
 	lines := Lines(v)
 	var b strings.Builder
 	if v.Screen != s.screen || len(s.prev) != len(lines) {
@@ -86,20 +86,20 @@ func (s *Screen) Invalidate() { s.screen = "" }
 
 // Lines lays v out as Height lines of at most Width visible ASCII
 // characters, with ANSI colours.
-func Lines(v wizard.View) []string {
+func Lines(v view.View) []string {
 	out := make([]string, 0, Height)
-	add := func(style wizard.Style, selected bool, text string) {
+	add := func(style view.Style, selected bool, text string) {
 		out = append(out, styled(style, selected, fit(text, Width-1)))
 	}
-	add(wizard.Strong, true, padRight(" "+v.Title, Width-1))
-	add(wizard.Normal, false, "")
-	add(wizard.Strong, false, " "+v.Heading)
-	add(wizard.Normal, false, "")
+	add(view.Strong, true, padRight(" "+v.Title, Width-1))
+	add(view.Normal, false, "")
+	add(view.Strong, false, " "+v.Heading)
+	add(view.Normal, false, "")
 
 	var body []string
-	var styles []wizard.Style
+	var styles []view.Style
 	var sel []bool
-	push := func(st wizard.Style, selected bool, text string) {
+	push := func(st view.Style, selected bool, text string) {
 		body, styles, sel = append(body, text), append(styles, st), append(sel, selected)
 	}
 	for _, l := range v.Body {
@@ -115,7 +115,7 @@ func Lines(v wizard.View) []string {
 		}
 	}
 	for _, f := range v.Fields {
-		push(wizard.Normal, false, "")
+		push(view.Normal, false, "")
 		mark := "   "
 		if f.Active {
 			mark = " > "
@@ -124,12 +124,12 @@ func Lines(v wizard.View) []string {
 		if f.Active {
 			val += "_"
 		}
-		push(wizard.Normal, f.Active, fmt.Sprintf("%s%s: [%s]", mark, f.Label, padRight(val, 24)))
+		push(view.Normal, f.Active, fmt.Sprintf("%s%s: [%s]", mark, f.Label, padRight(val, 24)))
 	}
 	if v.Bar != nil {
-		push(wizard.Normal, false, "")
-		push(wizard.Strong, false, "   "+ProgressBar(v.Bar.Percent, 50))
-		push(wizard.Normal, false, "   "+v.Bar.Label)
+		push(view.Normal, false, "")
+		push(view.Strong, false, "   "+ProgressBar(v.Bar.Percent, 50))
+		push(view.Normal, false, "   "+v.Bar.Label)
 	}
 	// The menu is pinned under the body, which scrolls in the rows left:
 	// all but the header, the menu, a spacer, the note and the hint.
@@ -138,7 +138,7 @@ func Lines(v wizard.View) []string {
 		menu = append(menu, "")
 		for i, m := range v.Menu {
 			if i == v.Cursor {
-				menu = append(menu, styled(wizard.Strong, true, fit(" > "+m, Width-1)))
+				menu = append(menu, styled(view.Strong, true, fit(" > "+m, Width-1)))
 			} else {
 				menu = append(menu, fit("   "+m, Width-1))
 			}
@@ -163,10 +163,10 @@ func Lines(v wizard.View) []string {
 	}
 	out = append(out, menu...)
 	for len(out) < Height-2 {
-		add(wizard.Normal, false, "")
+		add(view.Normal, false, "")
 	}
-	add(wizard.Warn, false, " "+v.Note)
-	add(wizard.Dim, false, " "+v.Hint)
+	add(view.Warn, false, " "+v.Note)
+	add(view.Dim, false, " "+v.Hint)
 	return out
 }
 
@@ -198,19 +198,19 @@ func ProgressBar(percent, width int) string {
 	return "[" + strings.Repeat("#", full) + strings.Repeat(".", width-full) + fmt.Sprintf("] %3d%%", percent)
 }
 
-func styled(st wizard.Style, selected bool, text string) string {
+func styled(st view.Style, selected bool, text string) string {
 	if strings.TrimSpace(text) == "" {
 		return ""
 	}
 	var sgr []string
 	switch st {
-	case wizard.Dim:
+	case view.Dim:
 		sgr = append(sgr, "2")
-	case wizard.Strong:
+	case view.Strong:
 		sgr = append(sgr, "1")
-	case wizard.Warn:
+	case view.Warn:
 		sgr = append(sgr, "1", "33")
-	case wizard.Good:
+	case view.Good:
 		sgr = append(sgr, "1", "32")
 	}
 	if selected {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 )
 
@@ -75,12 +76,12 @@ func TestKeysLoneEscTimesOut(t *testing.T) {
 var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[A-Za-z]`)
 
 func TestLinesFitAndScroll(t *testing.T) {
-	var body []wizard.Line
+	var body []view.Line
 	for i := 0; i < 40; i++ {
-		body = append(body, wizard.Line{Text: strings.Repeat("disk ", 30), Selected: i == 30})
+		body = append(body, view.Line{Text: strings.Repeat("disk ", 30), Selected: i == 30})
 	}
 	body[30].Text = "the selected disk"
-	v := wizard.View{Screen: "disks", Title: "Plinth 1.0 installer", Heading: "Choose", Body: body,
+	v := view.View{Screen: "disks", Title: "Plinth 1.0 installer", Heading: "Choose", Body: body,
 		Menu: []string{"A", "B"}, Cursor: 1, Note: "note", Hint: "keys"}
 	lines := Lines(v)
 	if len(lines) != Height {
@@ -109,14 +110,14 @@ func TestLinesFitAndScroll(t *testing.T) {
 func TestDrawRewritesOnlyChanges(t *testing.T) {
 	var buf bytes.Buffer
 	s := New(&buf)
-	v := wizard.View{Screen: "progress", Title: "T", Heading: "Installing", Bar: &wizard.Bar{Percent: 10, Label: "Writing"}}
+	v := view.View{Screen: "progress", Title: "T", Heading: "Installing", Bar: &view.Bar{Percent: 10, Label: "Writing"}}
 	s.Draw(v)
 	first := buf.Len()
 	if !strings.Contains(buf.String(), clearAll) {
 		t.Fatal("first draw did not clear the screen")
 	}
 	buf.Reset()
-	v.Bar = &wizard.Bar{Percent: 55, Label: "Writing"}
+	v.Bar = &view.Bar{Percent: 55, Label: "Writing"}
 	s.Draw(v)
 	if strings.Contains(buf.String(), clearAll) || buf.Len() >= first/2 || !strings.Contains(buf.String(), " 55%") {
 		t.Fatalf("update wrote %d bytes (first %d): %q", buf.Len(), first, buf.String())

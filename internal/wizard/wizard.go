@@ -5,7 +5,7 @@
 //
 // It does no I/O. The installer feeds it keys and install progress and
 // carries out the Actions it returns; a renderer (text on the consoles,
-// or graphics on the framebuffer) draws its View. Keeping the rules here
+// or graphics on the framebuffer) draws its View (internal/view). Keeping the rules here
 // means every renderer gets the same safety: nothing destructive starts
 // without the disk's id typed on the confirmation screen, Retry
 // included.
@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/keys"
+	"github.com/plinth-os/plinth/internal/step"
 )
 
 // Screens, as the "screen" event names them.
@@ -73,7 +75,7 @@ type Options struct {
 
 // Progress is the install's state, as the installer reports it.
 type Progress struct {
-	Step    string
+	Step    step.Name
 	Percent int
 	Bytes   int64 // written so far
 	Total   int64 // expected; 0 if unknown
@@ -88,7 +90,7 @@ type Result struct {
 
 // Failure is why an install stopped.
 type Failure struct {
-	Code    string
+	Code    errcode.Code
 	Message string
 	Wrote   bool // the disk was written to before the failure
 }
@@ -451,7 +453,7 @@ func (w *Wizard) confirmKey(k Key) Action {
 			}
 			return nil
 		}
-		w.progress = Progress{Step: "starting"}
+		w.progress = Progress{Step: step.Starting}
 		w.goTo(ScreenProgress)
 		return StartInstall{Target: c, Typed: typed, Options: w.opts}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/view"
 )
 
 func cands() []installplan.Candidate {
@@ -191,7 +192,7 @@ func TestFailureMenu(t *testing.T) {
 		t.Errorf("note %q", w.View().Note)
 	}
 	w.Exported("/plinth-logs-1.tar.gz on USB stick", nil)
-	if ev := w.Event(); ev["exported"] != "/plinth-logs-1.tar.gz on USB stick" {
+	if ev := screenEvent(t, w); ev["exported"] != "/plinth-logs-1.tar.gz on USB stick" {
 		t.Errorf("event %v", ev)
 	}
 }
@@ -233,7 +234,7 @@ func TestDoneCountdownAndKeyStopsIt(t *testing.T) {
 	}
 }
 
-func bodyText(v View) []string {
+func bodyText(v view.View) []string {
 	var out []string
 	for _, l := range v.Body {
 		out = append(out, l.Text)
@@ -248,7 +249,7 @@ func TestAlertShowsOnAnyScreen(t *testing.T) {
 	if v := w.View(); v.Screen != ScreenDisks || !strings.Contains(v.Note, "Kernel error: nvme nvme0") {
 		t.Errorf("view %s note %q", v.Screen, v.Note)
 	}
-	if ev := w.Event(); !strings.Contains(ev["note"].(string), "I/O 12") {
+	if ev := screenEvent(t, w); !strings.Contains(ev["note"].(string), "I/O 12") {
 		t.Errorf("event %v", ev)
 	}
 	w.Alert("a second error")

@@ -1,0 +1,107 @@
+package install
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/blockdev"
+	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/esp"
+	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/partfind"
+	"github.com/plinth-os/plinth/internal/sysinfo"
+)
+
+// Discover lists the disks with the facts that decide which may be used.
+func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
+	disks, err := disk.Scan(env.SysRoot)
+	if err != nil {
+		return nil, installplan.Facts{}, fail(errcode.Discover, "install: %w", err)
+	}
+	facts := installplan.Facts{Signatures: map[string][]string{}, InUse: map[string][]blockdev.Use{}}
+	info, err := sysinfo.Read(env.ProcRoot, env.SysRoot)
+	if err == nil {
+		facts.RAM, facts.CPUs = info.MemoryBytes, info.CPUs
+	}
+	facts.BootDisk = bootDisk(env)
+	roots := blockdev.Roots{Sys: env.SysRoot, Dev: env.DevRoot, Proc: env.ProcRoot}
+	for _, d := range disks {
+		// A disk whose use cannot be told is not refused here: writing
+		// it checks again, and refuses it then.
+		facts.InUse[d.Name], _ = blockdev.InUse(roots, d.Name)
+		f, err := os.Open(filepath.Join(env.DevRoot, d.Name))
+		if err != nil {
+			continue // no medium
+		}
+		facts.Signatures[d.Name] = installplan.DetectSignatures(f, d.Size)
+		f.Close()
+	}
+	cands := installplan.Candidates(disks, facts, env.Req)
+	for i := range cands {
+		if why, ok := env.Exclude[cands[i].Disk.Name]; ok {
+			cands[i].Eligible = false
+			cands[i].Reasons = append(cands[i].Reasons, why)
+			cands[i].Codes = append(cands[i].Codes, errcode.DiskIneligible)
+		}
+	}
+	return cands, facts, nil
+}
+
+// bootDisk is the boot medium: the disk holding the partition
+// systemd-stub booted from, or "" when that is not known.
+func bootDisk(env Env) string {
+	if env.Vars == nil {
+		return ""
+	}
+	uuid, err := esp.LoaderPartUUID(env.Vars)
+	if err != nil || uuid.IsZero() {
+		return ""
+	}
+	parts, err := partfind.Scan(env.SysRoot, env.DevRoot)
+	if err != nil {
+		return ""
+	}
+	boot := ""
+	for _, p := range partfind.ByPartUUID(parts, uuid) {
+		boot = p.Disk
+	}
+	return boot
+}
+
+// selectTarget is the disk the answers select, from the disks there now.
+func selectTarget(env Env, a *answers.Answers) (installplan.Candidate, error) {
+	cands, facts, err := Discover(env)
+	if err != nil {
+		return installplan.Candidate{}, err
+	}
+	for _, c := range cands {
+		state := "eligible"
+		if !c.Eligible {
+			state = "not eligible: " + strings.Join(c.Reasons, "; ")
+		}
+		env.log("disk %s: %s", c.Describe(), state)
+	}
+	if err := installplan.CheckMachine(facts, env.Req); err != nil {
+		return installplan.Candidate{}, err
+	}
+	return installplan.Select(cands, a.Disk)
+}
+
+// rediscover finds target among the disks there now: the disk must
+// still be there and be the same disk (serial, WWN, model, size).
+func rediscover(env Env, target installplan.Candidate) (installplan.Candidate, error) {
+	cands, _, err := Discover(env)
+	if err != nil {
+		return installplan.Candidate{}, err
+	}
+	for _, c := range cands {
+		d, t := c.Disk, target.Disk
+		if d.Name == t.Name && d.Serial == t.Serial && d.WWN == t.WWN && d.Size == t.Size && d.Model == t.Model {
+			return c, nil
+		}
+	}
+	return installplan.Candidate{}, fail(errcode.DiskChanged, "install: the disk %s is no longer there or has changed: nothing written", target.Describe())
+}

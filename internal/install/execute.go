@@ -1,0 +1,197 @@
+package install
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/blockdev"
+	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/gptdev"
+	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/step"
+	"golang.org/x/sys/unix"
+)
+
+// execution is one plan being carried out.
+type execution struct {
+	env   Env
+	plan  *installplan.Plan
+	start time.Time
+	dev   *os.File     // the target disk, open for writing
+	gd    *gptdev.Disk // the same, for committing the GPT
+	out   *countingFile
+}
+
+// execute carries out plan, and nothing else: these steps, in order.
+// uki is the runtime UKI the plan's ESP files name; start is when the
+// install began, for the elapsed time in progress reports.
+func execute(env Env, plan *installplan.Plan, uki []byte, start time.Time) (*Result, error) {
+	files, err := espFiles(plan, uki)
+	if err != nil {
+		return nil, err
+	}
+	x := &execution{env: env, plan: plan, start: start}
+	// Bytes to write: the UKI twice, the config, and the filesystems'
+	// metadata (measured: about 1.3 MiB for the FAT32 ESP, 130 KiB for
+	// an 8 GiB ext4).
+	if err := x.open(2*int64(len(uki)) + 2<<20); err != nil {
+		return nil, err
+	}
+	defer x.close()
+	if err := x.write(files, int64(len(uki))); err != nil {
+		return nil, written(err)
+	}
+	num, err := x.bootEntry()
+	if err != nil {
+		return nil, written(err)
+	}
+	if err := x.verify(num); err != nil {
+		return nil, written(err)
+	}
+	ours, _ := ourEntries(env.Vars, plan.BootEntry.Label)
+	x.progress(step.Done)
+	return &Result{Plan: plan, BootEntry: num, OurEntries: ours, Duration: time.Since(start), BytesOnDisk: x.out.n}, nil
+}
+
+// espFiles gathers the bytes of each file the plan puts on the ESP, by
+// its source, and checks them against the plan's size and digest.
+func espFiles(plan *installplan.Plan, uki []byte) (map[string][]byte, error) {
+	files := map[string][]byte{}
+	for _, f := range plan.ESPFiles {
+		var data []byte
+		switch f.Source {
+		case installplan.FromRuntimeUKI:
+			data = uki
+		case installplan.FromConfig:
+			b, err := appconfig.Marshal(plan.Installed)
+			if err != nil {
+				return nil, fail(errcode.Internal, "install: %s: %w", f.Path, err)
+			}
+			data = b
+		default:
+			return nil, fail(errcode.Internal, "install: %s: the plan names no source for it", f.Path)
+		}
+		sum := sha256.Sum256(data)
+		if int64(len(data)) != f.Size || hex.EncodeToString(sum[:]) != f.SHA256 {
+			return nil, fail(errcode.Internal, "install: %s: %d bytes with sha256 %x, the plan says %d bytes with sha256 %q", f.Path, len(data), sum, f.Size, f.SHA256)
+		}
+		files[f.Path] = data
+	}
+	return files, nil
+}
+
+// open opens the plan's disk for writing; about total bytes will be written.
+func (x *execution) open(total int64) error {
+	d := x.plan.Disk
+	path := filepath.Join(x.env.DevRoot, d.Name)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fail(errcode.DiskOpen, "install: open %s: %w", path, err)
+	}
+	gd, err := gptdev.Open(path, d.SectorSize, blockdev.Roots{Sys: x.env.SysRoot, Dev: x.env.DevRoot, Proc: x.env.ProcRoot})
+	if err != nil {
+		f.Close()
+		return fail(errcode.DiskOpen, "install: %s: %w", path, err)
+	}
+	x.dev, x.gd = f, gd
+	x.out = &countingFile{File: f, total: total}
+	return nil
+}
+
+func (x *execution) close() {
+	x.gd.Close()
+	x.dev.Close()
+}
+
+// progress reports step s as it starts, with the bytes written so far.
+func (x *execution) progress(s step.Name) {
+	n := x.out.n
+	x.env.progress(Progress{Step: s, Percent: stepFrom(s), Bytes: n, Total: max(n, x.out.total), Elapsed: time.Since(x.start)})
+}
+
+// write lays the plan's partitions, filesystems and ESP files onto the
+// disk (steps format-esp, format-data, partition), then syncs it.
+func (x *execution) write(files map[string][]byte, ukiSize int64) error {
+	d := provision.Disk{
+		Size: x.plan.Disk.Size, SectorSize: x.plan.Disk.SectorSize, GUID: x.plan.Disk.GUID,
+		ModTime:    time.Now(),
+		WriteTable: func(t *gpt.Table) error { return x.gd.Commit(t, true) },
+	}
+	for _, p := range x.plan.Partitions {
+		part := provision.Part{Partition: p.Partition, Filesystem: p.Filesystem, Label: p.Label}
+		if p.Type == gpt.TypeESP {
+			part.Files = files
+		}
+		d.Parts = append(d.Parts, part)
+	}
+	cw := x.out
+	cur, _ := step.Lookup(step.FormatESP)
+	report := func() {
+		x.env.progress(Progress{Step: cur.Name, Percent: cur.Percent(cw.stepBytes, cw.stepTotal), Bytes: min(cw.n, cw.total), Total: cw.total, Elapsed: time.Since(x.start)})
+	}
+	cw.onWrite = report
+	d.Progress = func(s step.Name) {
+		cur, _ = step.Lookup(s)
+		cw.stepBytes, cw.stepTotal = 0, stepBytes(s, ukiSize)
+		report()
+	}
+	err := provision.WriteDisk(cw, d)
+	cw.onWrite = nil
+	if err == nil {
+		x.progress(step.Sync)
+		err = x.dev.Sync()
+	}
+	if err != nil {
+		return failWritten(errcode.InstallWrite, "install: write %s: %w", x.plan.Disk.Path, err)
+	}
+	x.out.total = x.out.n
+	return nil
+}
+
+// bootEntry creates (or replaces) the plan's Boot#### and puts it first.
+func (x *execution) bootEntry() (uint16, error) {
+	x.progress(step.BootEntry)
+	if x.env.Vars == nil {
+		return 0, fail(errcode.BootEntry, "install: no UEFI variables: the machine was not booted in UEFI mode")
+	}
+	b := x.plan.BootEntry
+	num, err := efivar.EnsureBootEntry(x.env.Vars, b.Label, b.DevicePath)
+	if err != nil {
+		return 0, fail(errcode.BootEntry, "install: boot entry: %w", err)
+	}
+	return num, nil
+}
+
+// ourEntries lists the Boot#### entries labelled label.
+func ourEntries(vars efivar.Store, label string) ([]string, error) {
+	entries, err := efivar.ListBootEntries(vars)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range entries {
+		if e.Option != nil && e.Option.Description == label {
+			out = append(out, efivar.BootOptionName(e.Num))
+		}
+	}
+	return out, nil
+}
+
+// dropCache drops the disk's cached pages, so that a read-back comes
+// from the disk and not from memory. Image files (tests) have no such
+// cache to drop; that is not an error.
+func (x *execution) dropCache() error {
+	err := unix.IoctlSetInt(int(x.dev.Fd()), unix.BLKFLSBUF, 0)
+	if err != nil && !errors.Is(err, unix.ENOTTY) && !errors.Is(err, unix.EINVAL) {
+		return fail(errcode.Verify, "install: verify: flush the cache of %s: %w", x.plan.Disk.Path, err)
+	}
+	return nil
+}

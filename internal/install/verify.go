@@ -1,0 +1,163 @@
+package install
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/ext4"
+	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/partfind"
+	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/step"
+	"github.com/plinth-os/plinth/internal/vfat"
+	"golang.org/x/sys/unix"
+)
+
+// verify reads back what was written and compares it with the plan:
+// the partition table, every file on the ESP, the boot entry, and a
+// write/read round trip on the ext4 partition.
+func (x *execution) verify(num uint16) error {
+	x.progress(step.Verify)
+	if err := x.dropCache(); err != nil {
+		return err
+	}
+	if err := x.verifyTable(); err != nil {
+		return err
+	}
+	if err := x.verifyESP(); err != nil {
+		return err
+	}
+	if err := x.verifyBootEntry(num); err != nil {
+		return err
+	}
+	for _, p := range x.plan.Partitions {
+		if p.Filesystem == provision.Ext4 {
+			if err := x.verifyExt4(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// verifyExt4 reads the superblock of ext4 partition p back: it must be
+// the filesystem the plan made there (its UUID is the PARTUUID). On a
+// block device the kernel then mounts it for a write/read round trip;
+// an image file has no partition devices to mount.
+func (x *execution) verifyExt4(p installplan.PlanPart) error {
+	b := make([]byte, 1024)
+	off := int64(p.FirstLBA)*int64(x.plan.Disk.SectorSize) + 1024
+	if _, err := x.dev.ReadAt(b, off); err != nil {
+		return fail(errcode.Verify, "install: verify: read the superblock of partition %d: %w", p.Number, err)
+	}
+	sb, err := ext4.ParseSuperblock(b)
+	if err != nil {
+		return fail(errcode.Verify, "install: verify: partition %d: %w", p.Number, err)
+	}
+	if guid.GUID(sb.UUID) != p.GUID || sb.Label != p.Label {
+		return fail(errcode.Verify, "install: verify: partition %d holds ext4 %s %q, not the %s %q written", p.Number, guid.GUID(sb.UUID), sb.Label, p.GUID, p.Label)
+	}
+	if !x.gd.IsBlockDevice() {
+		x.env.log("verify: %s is an image file: no partition device to mount", x.gd.Path())
+		return nil
+	}
+	part, err := partfind.OnDisk(x.env.SysRoot, x.env.DevRoot, x.plan.Disk.Name, p.GUID)
+	if err != nil {
+		return fail(errcode.Verify, "install: verify: %w", err)
+	}
+	return dataRoundTrip(part.Device)
+}
+
+// verifyTable checks that every partition of the plan is on the disk
+// as planned.
+func (x *execution) verifyTable() error {
+	t, err := gpt.Read(x.dev, x.plan.Disk.Size, x.plan.Disk.SectorSize)
+	if err != nil {
+		return fail(errcode.Verify, "install: verify: re-read partition table: %w", err)
+	}
+	if t.DiskGUID != x.plan.Disk.GUID {
+		return fail(errcode.Verify, "install: verify: the disk GUID is %s, not the %s written", t.DiskGUID, x.plan.Disk.GUID)
+	}
+	for _, want := range x.plan.Partitions {
+		got := t.Partition(want.Number)
+		if got == nil || got.GUID != want.GUID || got.Type != want.Type || got.FirstLBA != want.FirstLBA || got.LastLBA != want.LastLBA {
+			return fail(errcode.Verify, "install: verify: partition %d (%s) is not where it was written", want.Number, want.Name)
+		}
+	}
+	return nil
+}
+
+// verifyESP reads every file the plan lists back from the ESP and
+// compares its digest with the plan's.
+func (x *execution) verifyESP() error {
+	esp, ok := x.plan.ESP()
+	if !ok {
+		return fail(errcode.Internal, "install: the plan has no EFI system partition")
+	}
+	ss := int64(x.plan.Disk.SectorSize)
+	fsys, err := vfat.Open(x.dev, int64(esp.FirstLBA)*ss, int64(esp.Sectors())*ss)
+	if err != nil {
+		return fail(errcode.Verify, "install: verify: open ESP: %w", err)
+	}
+	for _, f := range x.plan.ESPFiles {
+		got, err := fsys.ReadFile(f.Path)
+		if err != nil {
+			return fail(errcode.Verify, "install: verify: read %s: %w", f.Path, err)
+		}
+		if sum := sha256.Sum256(got); hex.EncodeToString(sum[:]) != f.SHA256 {
+			return fail(errcode.Verify, "install: verify: %s on the disk differs from what was written (sha256 %x, want %s)", f.Path, sum, f.SHA256)
+		}
+	}
+	return nil
+}
+
+// verifyBootEntry reads Boot#### num back: it must hold the plan's
+// device path.
+func (x *execution) verifyBootEntry(num uint16) error {
+	opt, err := efivar.ReadBootEntry(x.env.Vars, num)
+	if err != nil {
+		return fail(errcode.Verify, "install: verify: read %s: %w", efivar.BootOptionName(num), err)
+	}
+	want := x.plan.BootEntry.DevicePath
+	if got := opt.Path(); !strings.EqualFold(got.String(), want.String()) {
+		return fail(errcode.Verify, "install: verify: %s is %s, want %s", efivar.BootOptionName(num), got, want)
+	}
+	return nil
+}
+
+// dataRoundTrip mounts the new data partition, writes, reads back and
+// removes a file, and unmounts it.
+func dataRoundTrip(dev string) error {
+	dir, err := os.MkdirTemp("", "plinth-verify-")
+	if err != nil {
+		return fail(errcode.Verify, "install: verify: %w", err)
+	}
+	defer os.Remove(dir)
+	if err := unix.Mount(dev, dir, "ext4", 0, ""); err != nil {
+		return fail(errcode.Verify, "install: verify: mount data partition %s: %w", dev, err)
+	}
+	defer unix.Unmount(dir, 0)
+	probe := bytes.Repeat([]byte("plinth verify "), 4096)
+	p := filepath.Join(dir, ".plinth-verify")
+	if err := os.WriteFile(p, probe, 0o600); err != nil {
+		return fail(errcode.Verify, "install: verify: write to the data partition: %w", err)
+	}
+	unix.Sync()
+	got, err := os.ReadFile(p)
+	os.Remove(p)
+	if err != nil || !bytes.Equal(got, probe) {
+		return fail(errcode.Verify, "install: verify: data partition read-back differs (%v)", err)
+	}
+	if err := unix.Unmount(dir, 0); err != nil {
+		return fail(errcode.Verify, "install: verify: unmount data partition: %w", err)
+	}
+	return nil
+}
