@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/event"
@@ -11,12 +10,7 @@ import (
 // docs/events.md documents it.
 func checkEvents(t *testing.T, out string) {
 	t.Helper()
-	for _, line := range strings.Split(out, "\n") {
-		if !strings.Contains(line, event.Prefix) {
-			continue
-		}
-		if err := event.Validate(line); err != nil {
-			t.Errorf("%v\n  in %s", err, line)
-		}
+	for _, err := range event.ValidateOutput(out) {
+		t.Error(err)
 	}
 }

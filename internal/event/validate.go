@@ -167,3 +167,19 @@ func Fields(t reflect.Type) []Field {
 	}
 	return out
 }
+
+// ValidateOutput validates every line of out that holds the event
+// prefix, as a test that captured a program's output does; it returns
+// one error per bad line, each naming the line, or nil.
+func ValidateOutput(out string) []error {
+	var errs []error
+	for _, line := range strings.Split(out, "\n") {
+		if !strings.Contains(line, Prefix) {
+			continue
+		}
+		if err := Validate(line); err != nil {
+			errs = append(errs, fmt.Errorf("%w\n  in %s", err, line))
+		}
+	}
+	return errs
+}

@@ -47,7 +47,7 @@ func Build(t testing.TB, disks ...Disk) System {
 			size = 64
 		}
 		img := filepath.Join(s.Dev, d.Name)
-		truncate(t, img, int64(size)<<20)
+		testdisk.Sparse(t, img, int64(size)<<20)
 		dir := filepath.Join(s.Sys, "block", d.Name)
 		writeFile(t, filepath.Join(dir, "size"), fmt.Sprintf("%d\n", int64(size)<<11))
 		major := 240 + i // from the range Linux leaves for local use
@@ -108,18 +108,6 @@ func PartName(disk string, n int) string {
 
 // Device returns the path of a device node in the fake /dev.
 func (s System) Device(name string) string { return filepath.Join(s.Dev, name) }
-
-func truncate(t testing.TB, path string, size int64) {
-	t.Helper()
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := f.Truncate(size); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func writeFile(t testing.TB, path, s string) {
 	t.Helper()
