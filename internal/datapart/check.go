@@ -2,7 +2,6 @@ package datapart
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -65,7 +64,7 @@ func CheckSuperblock(b []byte) (Report, error) {
 		return Report{}, fmt.Errorf("not a usable ext4 filesystem: %w", err)
 	}
 	rep := Report{
-		UUID:          uuidString(sb.UUID),
+		UUID:          sb.UUID.String(),
 		Label:         sb.Label,
 		Clean:         sb.State&stateValid != 0,
 		HasJournal:    sb.FeatureCompat&compatHasJournal != 0,
@@ -88,11 +87,6 @@ func CheckSuperblock(b []byte) (Report, error) {
 		return rep, fmt.Errorf("the filesystem was not cleanly unmounted and has no journal: it needs e2fsck")
 	}
 	return rep, nil
-}
-
-func uuidString(u [16]byte) string {
-	h := hex.EncodeToString(u[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
 func cString(b []byte) string {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Where the superblock is, and the values of its fields that Plinth's
@@ -97,7 +99,7 @@ type Superblock struct {
 	FeatureCompat    uint32
 	FeatureIncompat  uint32
 	FeatureROCompat  uint32
-	UUID             [16]byte
+	UUID             guid.GUID // s_uuid, stored in text order
 	Label            string
 	JournalInode     uint32
 	HashSeed         [16]byte
@@ -202,7 +204,7 @@ func ParseSuperblock(b []byte) (*Superblock, error) {
 		ChecksumType:     b[0x175],
 		Checksum:         le.Uint32(b[csumOffset:]),
 	}
-	copy(s.UUID[:], b[0x68:0x78])
+	s.UUID = guid.FromBytes(b[0x68:0x78])
 	copy(s.HashSeed[:], b[0xEC:0xFC])
 	for i := range s.JnlBlocks {
 		s.JnlBlocks[i] = le.Uint32(b[0x10C+4*i:])

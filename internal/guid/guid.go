@@ -126,6 +126,10 @@ func (g GUID) Mixed() [Size]byte {
 	return b
 }
 
+// FromBytes reads a GUID stored in text (RFC 4122, big-endian) order from
+// b[0:16], as Linux file systems, LVM and md store their UUIDs.
+func FromBytes(b []byte) GUID { return GUID(b[:Size]) }
+
 // FromMixed reads a GUID stored in UEFI's mixed-endian layout from b[0:16].
 func FromMixed(b []byte) GUID {
 	_ = b[Size-1]

@@ -43,6 +43,9 @@ func TestMixedLayout(t *testing.T) {
 	if FromMixed(want) != g {
 		t.Fatalf("FromMixed = %v, want %v", FromMixed(want), g)
 	}
+	if FromBytes(g[:]) != g || FromBytes(want) == g {
+		t.Fatalf("FromBytes reads text order: %v", FromBytes(want))
+	}
 	if g.Upper() != "8BE4DF61-93CA-11D2-AA0D-00E098032B8C" {
 		t.Fatalf("Upper = %s", g.Upper())
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/ext4"
 	"github.com/plinth-os/plinth/internal/gpt"
-	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/partfind"
 	"github.com/plinth-os/plinth/internal/provision"
@@ -62,8 +61,8 @@ func (x *execution) verifyExt4(p installplan.PlanPart) error {
 	if err != nil {
 		return fail(errcode.Verify, "install: verify: partition %d: %w", p.Number, err)
 	}
-	if guid.GUID(sb.UUID) != p.GUID || sb.Label != p.Label {
-		return fail(errcode.Verify, "install: verify: partition %d holds ext4 %s %q, not the %s %q written", p.Number, guid.GUID(sb.UUID), sb.Label, p.GUID, p.Label)
+	if sb.UUID != p.GUID || sb.Label != p.Label {
+		return fail(errcode.Verify, "install: verify: partition %d holds ext4 %s %q, not the %s %q written", p.Number, sb.UUID, sb.Label, p.GUID, p.Label)
 	}
 	if !x.gd.IsBlockDevice() {
 		x.env.log("verify: %s is an image file: no partition device to mount", x.gd.Path())

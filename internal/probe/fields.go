@@ -3,9 +3,10 @@ package probe
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 var (
@@ -20,7 +21,7 @@ func uuidString(b []byte) string {
 	if isZero(b) {
 		return ""
 	}
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	return guid.FromBytes(b).String()
 }
 
 // isZero reports whether b holds only zero bytes.

@@ -3,7 +3,6 @@ package mkext4
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -18,7 +17,6 @@ import (
 // untouched bitmaps and inode tables is exercised too.
 func TestKernelMount(t *testing.T) {
 	testdisk.RequireRoot(t, "mount -o loop")
-	mountBin, umountBin := testdisk.Tool(t, "mount"), testdisk.Tool(t, "umount")
 	src := t.TempDir()
 	files, links := sourceTree(t, src)
 	img := sparseImage(t, 3<<30)
@@ -26,20 +24,8 @@ func TestKernelMount(t *testing.T) {
 	fillGarbage(t, img, 16*128<<20, 48<<20) // flex group 1 starts at group 16
 	formatFile(t, img, Options{UUID: testUUID, Label: "mounttest", ModTime: testTime, Source: os.DirFS(src)})
 
-	mnt := t.TempDir()
-	if outb, err := exec.Command(mountBin, "-t", "ext4", "-o", "loop,rw", img, mnt).CombinedOutput(); err != nil {
-		t.Fatalf("mount -o loop failed (is loop mounting possible here?): %v\n%s", err, outb)
-	}
-	mounted := true
-	umount := func() {
-		if mounted {
-			if outb, err := exec.Command(umountBin, mnt).CombinedOutput(); err != nil {
-				t.Errorf("umount: %v\n%s", err, outb)
-			}
-			mounted = false
-		}
-	}
-	t.Cleanup(umount)
+	m := testdisk.Mount(t, img, "-t", "ext4", "-o", "loop,rw")
+	mnt := m.Dir
 
 	for name, data := range files {
 		got, err := os.ReadFile(filepath.Join(mnt, name))
@@ -67,7 +53,7 @@ func TestKernelMount(t *testing.T) {
 	if err := os.Remove(filepath.Join(mnt, "data/big.bin")); err != nil {
 		t.Fatal(err)
 	}
-	umount()
+	m.Unmount()
 	e2fsckClean(t, img)
 	if out := debugfs(t, img, "cat /new/dir/file"); !bytes.Contains([]byte(out), payload[:1000]) {
 		t.Fatal("the file written through the kernel does not read back")

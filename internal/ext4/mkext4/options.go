@@ -1,11 +1,12 @@
 package mkext4
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/guid"
 )
 
 // Errors wrapped by Format's rejections, for errors.Is.
@@ -28,7 +29,7 @@ type Options struct {
 	Label string
 	// UUID is the filesystem UUID; all zeros means a random one. The
 	// directory hash seed is derived from it.
-	UUID [16]byte
+	UUID guid.GUID
 	// BlockSize is 1024, 2048 or 4096; 0 means 4096.
 	BlockSize int
 	// RootUID and RootGID own the root directory (mke2fs -E root_owner),
@@ -91,15 +92,9 @@ func (o *Options) modTime() (time.Time, error) {
 
 // uuid returns the UUID to use, generating a random version 4 UUID when
 // none was given.
-func (o *Options) uuid() ([16]byte, error) {
-	if o.UUID != ([16]byte{}) {
+func (o *Options) uuid() (guid.GUID, error) {
+	if !o.UUID.IsZero() {
 		return o.UUID, nil
 	}
-	var u [16]byte
-	if _, err := rand.Read(u[:]); err != nil {
-		return u, fmt.Errorf("ext4: random UUID: %w", err)
-	}
-	u[6] = u[6]&0x0f | 0x40
-	u[8] = u[8]&0x3f | 0x80
-	return u, nil
+	return guid.Random(), nil
 }

@@ -3,7 +3,6 @@ package mkext4
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -24,16 +23,7 @@ var testTime = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 // runTool runs a tool and returns its combined output and exit code.
 func runTool(t testing.TB, name string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(testdisk.Tool(t, name), args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	outb, err := cmd.CombinedOutput()
-	if err != nil {
-		if ee, ok := err.(*exec.ExitError); ok {
-			return string(outb), ee.ExitCode()
-		}
-		t.Fatalf("%s %v: %v", name, args, err)
-	}
-	return string(outb), 0
+	return testdisk.RunExit(t, testdisk.Tool(t, name), args...)
 }
 
 // e2fsckSummary matches e2fsck's closing line.
