@@ -16,40 +16,26 @@ import (
 
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
-
-// The tests drive real external tools on purpose: they are the reference
-// for what firmware, Linux and Windows will accept.
-const toolHint = "apt-get install xorriso gdisk mtools dosfstools genisoimage util-linux"
 
 var testModTime = time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // bootx64 is the dummy loader stored in test FAT images.
 var bootx64 = []byte("MZ plinth test BOOTX64.EFI\n")
 
-func requireTools(t testing.TB, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("required tool %q not found in PATH (install with: %s)", tool, toolHint)
-		}
-	}
-}
-
+// run runs an external tool from the package list and returns its output.
+// The tests drive real external tools on purpose: they are the reference
+// for what firmware, Linux and Windows will accept.
 func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testdisk.Run(t, testdisk.Tool(t, name), args...)
 }
 
 // makeFAT builds a FAT image of sizeKiB holding \EFI\BOOT\BOOTX64.EFI with
 // host tools (the product uses internal/vfat; the tests must not).
 func makeFAT(t testing.TB, sizeKiB int) []byte {
 	t.Helper()
-	requireTools(t, "mkfs.vfat", "mmd", "mcopy")
 	dir := t.TempDir()
 	img := filepath.Join(dir, "efiboot.img")
 	src := filepath.Join(dir, "BOOTX64.EFI")
@@ -94,7 +80,6 @@ func xorrisoReport(t *testing.T, iso string) string {
 }
 
 func TestWrite(t *testing.T) {
-	requireTools(t, "xorriso", "osirrox", "sgdisk", "fsck.fat", "mtype", "isoinfo", "blkid")
 	small := makeFAT(t, 2880)
 	// 40 MiB = 81920 sectors: too many for El Torito's 16-bit count.
 	large := makeFAT(t, 40*1024)
@@ -434,7 +419,7 @@ func checkJoliet(t *testing.T, iso string, files map[string][]byte) {
 			t.Errorf("Joliet listing lacks %s:\n%s", p, list)
 			continue
 		}
-		out, err := exec.Command("isoinfo", "-J", "-i", iso, "-x", p).Output()
+		out, err := exec.Command(testdisk.Tool(t, "isoinfo"), "-J", "-i", iso, "-x", p).Output()
 		if err != nil || !bytes.Equal(out, b) {
 			t.Errorf("Joliet extract %s: %q (%v), want %q", p, out, err, b)
 		}
@@ -445,7 +430,6 @@ func checkJoliet(t *testing.T, iso string, files map[string][]byte) {
 // (-efi-boot-part --efi-boot-image) from the same inputs and compares the
 // boot-relevant parts of both reports.
 func TestMatchesXorrisoReference(t *testing.T) {
-	requireTools(t, "xorriso")
 	img := makeFAT(t, 2880)
 	tmp := t.TempDir()
 	root := filepath.Join(tmp, "root")
@@ -552,7 +536,6 @@ func populate(t *testing.T, root string, img []byte, files map[string][]byte) {
 // files avoid a '.' in a directory name: xorriso keeps one ("DIR_WITH.DOT"),
 // which ECMA-119 7.6 does not allow; we write "DIR_WITH".
 func TestDirectoriesMatchXorriso(t *testing.T) {
-	requireTools(t, "xorriso", "isoinfo")
 	img := makeFAT(t, 1440)
 	files := map[string][]byte{
 		"/plinth/manifest.json":             []byte("{}\n"),
@@ -569,7 +552,8 @@ func TestDirectoriesMatchXorriso(t *testing.T) {
 	root := filepath.Join(tmp, "root")
 	populate(t, root, img, files)
 	ref := filepath.Join(tmp, "ref.iso")
-	cmd := exec.Command("xorriso", "-as", "mkisofs", "-R", "-J", "-V", "PLINTH", "-e", "efiboot.img", "-no-emul-boot",
+	xorriso := testdisk.Tool(t, "xorriso")
+	cmd := exec.Command(xorriso, "-as", "mkisofs", "-R", "-J", "-V", "PLINTH", "-e", "efiboot.img", "-no-emul-boot",
 		"-efi-boot-part", "--efi-boot-image", "-o", ref, root)
 	// The boot catalog is dated SOURCE_DATE_EPOCH.
 	cmd.Env = append(os.Environ(), fmt.Sprintf("SOURCE_DATE_EPOCH=%d", testModTime.Unix()))

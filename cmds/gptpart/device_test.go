@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // Test4KnLoopDevice partitions a loop device with 4096-byte logical
 // sectors, as sgdisk does on the same kind of device.
 func Test4KnLoopDevice(t *testing.T) {
-	sgdisk := tool(t, "sgdisk", "gdisk")
-	ours := loopDevice(t, sparseImage(t, "ours.img", 8<<30), 4096)
-	theirs := loopDevice(t, sparseImage(t, "theirs.img", 8<<30), 4096)
+	sgdisk := testdisk.Tool(t, "sgdisk")
+	fourK := testdisk.LoopOptions{SectorSize: 4096}
+	ours := testdisk.AttachLoop(t, testdisk.TempSparse(t, "ours.img", 8<<30), fourK).Dev
+	theirs := testdisk.AttachLoop(t, testdisk.TempSparse(t, "theirs.img", 8<<30), fourK).Dev
 	args := strings.Fields("-o -U 40000000-1111-4222-8333-444444444444" +
 		" -n 1:0:+512M -t 1:EF00 -c 1:ESP -u 1:41000000-1111-4222-8333-444444444444" +
 		" -n 2:0:+100K -t 2:8200 -u 2:42000000-1111-4222-8333-444444444444" +
@@ -29,29 +31,29 @@ func Test4KnLoopDevice(t *testing.T) {
 			t.Errorf("partition node: %v", err)
 		}
 	}
-	runTool(t, sgdisk, append(args, theirs)...)
+	testdisk.Run(t, sgdisk, append(args, theirs)...)
 
-	if out := runTool(t, sgdisk, "-v", ours); !strings.Contains(out, "No problems found") {
+	if out := testdisk.Run(t, sgdisk, "-v", ours); !strings.Contains(out, "No problems found") {
 		t.Errorf("sgdisk -v:\n%s", out)
 	}
-	sgp := runTool(t, sgdisk, "-p", ours)
+	sgp := testdisk.Run(t, sgdisk, "-p", ours)
 	if !strings.Contains(sgp, "Sector size (logical/physical): 4096/4096 bytes") || !strings.Contains(sgp, "aligned on 256-sector") {
 		t.Errorf("not a 4Kn table:\n%s", sgp)
 	}
 	if _, ourp, _ := gptpart("-p", ours); ourp != sgp {
 		t.Errorf("gptpart -p:\n%s\nsgdisk -p:\n%s", ourp, sgp)
 	}
-	if info := runTool(t, sgdisk, "-i", "1", ours); !strings.Contains(info, "Partition unique GUID: 41000000-1111-4222-8333-444444444444") {
+	if info := testdisk.Run(t, sgdisk, "-i", "1", ours); !strings.Contains(info, "Partition unique GUID: 41000000-1111-4222-8333-444444444444") {
 		t.Errorf("sgdisk -i 1:\n%s", info)
 	}
 	if !bytes.Equal(gptAreas(t, ours, 4096), gptAreas(t, theirs, 4096)) {
-		t.Errorf("GPT differs from sgdisk's\nsgdisk's:\n%s\nours:\n%s", runTool(t, sgdisk, "-p", theirs), sgp)
+		t.Errorf("GPT differs from sgdisk's\nsgdisk's:\n%s\nours:\n%s", testdisk.Run(t, sgdisk, "-p", theirs), sgp)
 	}
 	// And the other way: edit sgdisk's table.
 	if status, out, e := gptpart("-d", "2", "-c", "3:renamed", theirs); status != 0 {
 		t.Fatalf("gptpart on sgdisk's table: %d %s %s", status, out, e)
 	}
-	if out := runTool(t, sgdisk, "-p", theirs); !strings.Contains(out, "renamed") || strings.Contains(out, "8200") {
+	if out := testdisk.Run(t, sgdisk, "-p", theirs); !strings.Contains(out, "renamed") || strings.Contains(out, "8200") {
 		t.Errorf("sgdisk -p after edit:\n%s", out)
 	}
 	if _, err := os.Stat(theirs + "p2"); err == nil {
@@ -73,20 +75,14 @@ func hashOutside(t *testing.T, img string, from, to int64) [32]byte {
 
 func TestRefusesMounted(t *testing.T) {
 	// ext4, not vfat: this build machine's kernel has no vfat driver.
-	mkfs := tool(t, "mkfs.ext4", "e2fsprogs")
-	img := sparseImage(t, "disk.img", 64<<20)
-	dev := loopDevice(t, img, 512)
+	mkfs := testdisk.Tool(t, "mkfs.ext4")
+	img := testdisk.TempSparse(t, "disk.img", 64<<20)
+	dev := testdisk.AttachLoop(t, img, testdisk.LoopOptions{}).Dev
 	if status, out, e := gptpart("-o", "-n", "1:0:+20M", "-n", "2:0:0", dev); status != 0 {
 		t.Fatalf("gptpart: %d %s %s", status, out, e)
 	}
-	runTool(t, mkfs, "-q", dev+"p2")
-	mnt := t.TempDir()
-	runTool(t, "mount", dev+"p2", mnt)
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v %s", err, out)
-		}
-	})
+	testdisk.Run(t, mkfs, "-q", dev+"p2")
+	mnt := testdisk.Mount(t, dev+"p2").Dir
 	p2 := int64(43008 * 512) // where -n 2:0:0 starts
 	before := hashOutside(t, img, p2, 64<<20)
 	for _, args := range [][]string{
@@ -110,18 +106,17 @@ func TestRefusesMounted(t *testing.T) {
 }
 
 func TestDeviceErrors(t *testing.T) {
-	losetup := tool(t, "losetup", "util-linux")
 	// A detached loop device: the node is still there, the disk is not.
-	dev := strings.TrimSpace(runTool(t, losetup, "-f", "--show", sparseImage(t, "gone.img", 16<<20)))
-	runTool(t, losetup, "-d", dev)
+	gone := testdisk.AttachLoop(t, testdisk.TempSparse(t, "gone.img", 16<<20), testdisk.LoopOptions{})
+	gone.Detach()
+	dev := gone.Dev
 	if status, _, stderr := gptpart("-o", dev); status != 2 || !strings.Contains(stderr, "size 0") {
 		t.Errorf("detached %s: status %d, %q", dev, status, stderr)
 	}
 
 	// Without partition scanning the table is written, with a warning.
-	img := sparseImage(t, "noscan.img", 16<<20)
-	dev = strings.TrimSpace(runTool(t, losetup, "-f", "--show", img))
-	t.Cleanup(func() { exec.Command(losetup, "-d", dev).Run() })
+	img := testdisk.TempSparse(t, "noscan.img", 16<<20)
+	dev = testdisk.AttachLoop(t, img, testdisk.LoopOptions{NoPartScan: true}).Dev
 	status, out, stderr := gptpart("-o", "-n", "1:0:0", dev)
 	if status != 0 || !strings.Contains(stderr, "does not scan partitions") || !strings.Contains(out, "completed successfully") {
 		t.Errorf("no partscan: status %d, %q %q", status, out, stderr)
@@ -132,8 +127,8 @@ func TestDeviceErrors(t *testing.T) {
 }
 
 func TestDamagedPrimary(t *testing.T) {
-	sgdisk := tool(t, "sgdisk", "gdisk")
-	img := sparseImage(t, "disk.img", 100<<20)
+	sgdisk := testdisk.Tool(t, "sgdisk")
+	img := testdisk.TempSparse(t, "disk.img", 100<<20)
 	if status, out, e := gptpart("-o", "-n", "1:0:+10M", "-c", "1:one", "-n", "2:0:0", img); status != 0 {
 		t.Fatalf("gptpart: %d %s %s", status, out, e)
 	}
@@ -154,14 +149,14 @@ func TestDamagedPrimary(t *testing.T) {
 	if status != 3 || !strings.Contains(out, "Problem: primary GPT damaged") {
 		t.Errorf("-v with damaged primary: %d\n%s", status, out)
 	}
-	if out := runTool(t, sgdisk, "-v", img); !strings.Contains(out, "Main header: ERROR") {
+	if out := testdisk.Run(t, sgdisk, "-v", img); !strings.Contains(out, "Main header: ERROR") {
 		t.Errorf("sgdisk does not see the damage:\n%s", out)
 	}
 	// Any change writes both copies again.
 	if status, out, e := gptpart("-c", "2:two", img); status != 0 {
 		t.Fatalf("repair: %d %s %s", status, out, e)
 	}
-	if out := runTool(t, sgdisk, "-v", img); !strings.Contains(out, "No problems found") || strings.Contains(out, "ERROR") {
+	if out := testdisk.Run(t, sgdisk, "-v", img); !strings.Contains(out, "No problems found") || strings.Contains(out, "ERROR") {
 		t.Errorf("sgdisk -v after repair:\n%s", out)
 	}
 }

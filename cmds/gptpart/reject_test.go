@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // Bad input is rejected with a clear message and nothing is written: the
@@ -36,16 +38,16 @@ func TestRejects(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			img := sparseImage(t, "disk.img", 100<<20)
+			img := testdisk.TempSparse(t, "disk.img", 100<<20)
 			if st, out, e := gptpart("-o", "-n", "1:0:+10M", "-n", "2:0:+10M", img); st != 0 {
 				t.Fatalf("setup: %d %s %s", st, out, e)
 			}
-			before := fileHash(t, img)
+			before := testdisk.SHA256(t, img)
 			status, _, stderr := gptpart(append(strings.Fields(tc.args), img)...)
 			if status != tc.status || !strings.Contains(stderr, tc.wantErr) {
 				t.Errorf("status %d, stderr %q; want %d and %q", status, stderr, tc.status, tc.wantErr)
 			}
-			if fileHash(t, img) != before {
+			if testdisk.SHA256(t, img) != before {
 				t.Errorf("rejected command changed the image")
 			}
 		})
@@ -53,7 +55,7 @@ func TestRejects(t *testing.T) {
 }
 
 func TestRejectsForeignDisk(t *testing.T) {
-	img := sparseImage(t, "mbr.img", 10<<20)
+	img := testdisk.TempSparse(t, "mbr.img", 10<<20)
 	// An MBR with one partition: gptpart must not take it for blank.
 	mbr := make([]byte, 512)
 	mbr[446+4], mbr[446+8], mbr[446+12] = 0x83, 1, 100
@@ -61,12 +63,12 @@ func TestRejectsForeignDisk(t *testing.T) {
 	if err := os.WriteFile(img, append(mbr, make([]byte, 10<<20-512)...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := fileHash(t, img)
+	before := testdisk.SHA256(t, img)
 	status, _, stderr := gptpart("-n", "1:0:0", img)
 	if status != 2 || !strings.Contains(stderr, "use -o") {
 		t.Errorf("status %d: %s", status, stderr)
 	}
-	if fileHash(t, img) != before {
+	if testdisk.SHA256(t, img) != before {
 		t.Errorf("image changed")
 	}
 	if status, out, stderr := gptpart("-o", "-n", "1:0:0", img); status != 0 || !strings.Contains(out, "completed successfully") {
@@ -95,7 +97,7 @@ func TestTargetErrors(t *testing.T) {
 // +SIZE end then counts from the moved start (sgdisk counts from the
 // requested one and makes the partition smaller).
 func TestAlignsStart(t *testing.T) {
-	img := sparseImage(t, "disk.img", 100<<20)
+	img := testdisk.TempSparse(t, "disk.img", 100<<20)
 	status, out, stderr := gptpart("-o", "-n", "1:100:+1M", "-a", "1", "-n", "2:4097:+1M", "-i", "1", "-i", "2", img)
 	if status != 0 {
 		t.Fatalf("status %d: %s", status, stderr)

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // Command sequences run by both sgdisk and gptpart on 8 GiB sparse images:
@@ -39,7 +41,7 @@ func guids(args []string) []string {
 }
 
 func TestSameAsSgdisk(t *testing.T) {
-	sgdisk := tool(t, "sgdisk", "gdisk")
+	sgdisk := testdisk.Tool(t, "sgdisk")
 	for _, seq := range sequences {
 		t.Run(seq.name, func(t *testing.T) {
 			args := guids(strings.Fields(seq.args))
@@ -51,23 +53,23 @@ func TestSameAsSgdisk(t *testing.T) {
 			if seq.name == "small disk" {
 				size = 100 << 20 // CHS-addressable: the MBR's end CHS is computed
 			}
-			ours := sparseImage(t, "ours.img", size)
-			theirs := sparseImage(t, "theirs.img", size)
+			ours := testdisk.TempSparse(t, "ours.img", size)
+			theirs := testdisk.TempSparse(t, "theirs.img", size)
 			status, stdout, stderr := gptpart(append(args, ours)...)
 			if status != 0 {
 				t.Fatalf("gptpart %s: status %d\n%s%s", args, status, stdout, stderr)
 			}
-			runTool(t, sgdisk, append(args, theirs)...)
+			testdisk.Run(t, sgdisk, append(args, theirs)...)
 
-			if out := runTool(t, sgdisk, "-v", ours); !strings.Contains(out, "No problems found") {
+			if out := testdisk.Run(t, sgdisk, "-v", ours); !strings.Contains(out, "No problems found") {
 				t.Errorf("sgdisk -v on ours:\n%s", out)
 			}
-			sgp := runTool(t, sgdisk, "-p", ours)
+			sgp := testdisk.Run(t, sgdisk, "-p", ours)
 			_, ourp, _ := gptpart("-p", ours)
 			if sgp != ourp {
 				t.Errorf("sgdisk -p:\n%s\ngptpart -p:\n%s", sgp, ourp)
 			}
-			tp := runTool(t, sgdisk, "-p", theirs)
+			tp := testdisk.Run(t, sgdisk, "-p", theirs)
 			if strings.Contains(seq.args, "-n 0:") {
 				// Partition GUIDs are random: compare what sgdisk shows.
 				if withoutDiskLine(tp) != withoutDiskLine(sgp) {
@@ -83,7 +85,7 @@ func TestSameAsSgdisk(t *testing.T) {
 				if !strings.Contains(seq.args, "-n "+n+":") || strings.Contains(seq.args, "-d "+n) {
 					continue
 				}
-				info := runTool(t, sgdisk, "-i", n, ours)
+				info := testdisk.Run(t, sgdisk, "-i", n, ours)
 				want := "Partition unique GUID: 0000000" + n + "-1111-4222-8333-444444444444"
 				if !strings.Contains(info, want) {
 					t.Errorf("sgdisk -i %s lacks %q:\n%s", n, want, info)
@@ -99,12 +101,12 @@ func TestSameAsSgdisk(t *testing.T) {
 
 // TestReadsSgdisk prints tables sgdisk made, as sgdisk does.
 func TestReadsSgdisk(t *testing.T) {
-	sgdisk := tool(t, "sgdisk", "gdisk")
-	img := sparseImage(t, "sg.img", 8<<30)
-	runTool(t, sgdisk, "-o", "-n", "1:0:+512M", "-t", "1:EF00", "-c", "1:EFI system", "-n", "2:0:+2G", "-t", "2:8200",
+	sgdisk := testdisk.Tool(t, "sgdisk")
+	img := testdisk.TempSparse(t, "sg.img", 8<<30)
+	testdisk.Run(t, sgdisk, "-o", "-n", "1:0:+512M", "-t", "1:EF00", "-c", "1:EFI system", "-n", "2:0:+2G", "-t", "2:8200",
 		"-n", "3:0:0", "-t", "3:8304", "-c", "3:root", img)
 	for _, flag := range []string{"-p", "-v"} {
-		want := runTool(t, sgdisk, flag, img)
+		want := testdisk.Run(t, sgdisk, flag, img)
 		status, got, stderr := gptpart(flag, img)
 		if status != 0 || got != want {
 			t.Errorf("gptpart %s: status %d %s\n%s\nsgdisk %s:\n%s", flag, status, stderr, got, flag, want)
@@ -114,10 +116,10 @@ func TestReadsSgdisk(t *testing.T) {
 	if status, out, stderr := gptpart("-d", "2", "-n", "2:0:0", "-t", "2:8300", "-c", "2:data", img); status != 0 {
 		t.Fatalf("gptpart: %d\n%s%s", status, out, stderr)
 	}
-	if out := runTool(t, sgdisk, "-v", img); !strings.Contains(out, "No problems found") {
+	if out := testdisk.Run(t, sgdisk, "-v", img); !strings.Contains(out, "No problems found") {
 		t.Errorf("sgdisk -v:\n%s", out)
 	}
-	if out := runTool(t, sgdisk, "-i", "2", img); !strings.Contains(out, "Partition name: 'data'") || !strings.Contains(out, "(Linux filesystem)") {
+	if out := testdisk.Run(t, sgdisk, "-i", "2", img); !strings.Contains(out, "Partition name: 'data'") || !strings.Contains(out, "(Linux filesystem)") {
 		t.Errorf("sgdisk -i 2:\n%s", out)
 	}
 }

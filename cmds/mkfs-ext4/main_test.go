@@ -5,40 +5,19 @@ import (
 	"crypto/sha256"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 const testUUID = "0b1f4b4e-7d0a-4f2e-9c59-6f0d1e2a3b4c"
 
-// tool returns the path of a system tool, failing the test if it is
-// missing (the tests prove validity with the real e2fsprogs).
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	for _, p := range []string{name, "/usr/sbin/" + name, "/sbin/" + name} {
-		if lp, err := exec.LookPath(p); err == nil {
-			return lp
-		}
-	}
-	t.Fatalf("%s not found: install e2fsprogs / util-linux", name)
-	return ""
-}
-
 // runTool runs a system tool, returning output and exit code.
 func runTool(t *testing.T, name string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(tool(t, name), args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(out), ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return string(out), 0
+	return testdisk.RunExit(t, testdisk.Tool(t, name), args...)
 }
 
 // mkfs runs the command in-process with SOURCE_DATE_EPOCH fixed.
@@ -180,12 +159,12 @@ func TestRejectionsWriteNothing(t *testing.T) {
 		{"no args", nil, "TARGET"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := [2][32]byte{hashFile(t, existing), hashFile(t, garbage)}
+			before := [2][32]byte{testdisk.SHA256(t, existing), testdisk.SHA256(t, garbage)}
 			out, err := mkfs(tc.args...)
 			if err == nil || !strings.Contains(err.Error()+out, tc.msg) {
 				t.Fatalf("mkfs-ext4 %q: err %v, output %q; want an error mentioning %q", tc.args, err, out, tc.msg)
 			}
-			if after := [2][32]byte{hashFile(t, existing), hashFile(t, garbage)}; after != before {
+			if after := [2][32]byte{testdisk.SHA256(t, existing), testdisk.SHA256(t, garbage)}; after != before {
 				t.Fatal("a refused request changed a file")
 			}
 			if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
@@ -193,13 +172,4 @@ func TestRejectionsWriteNothing(t *testing.T) {
 			}
 		})
 	}
-}
-
-func hashFile(t *testing.T, p string) [32]byte {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sha256.Sum256(b)
 }

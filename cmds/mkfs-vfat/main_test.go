@@ -9,26 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plinth-os/plinth/internal/testdisk"
 	"github.com/plinth-os/plinth/internal/vfat"
 )
 
 const mib = 1 << 20
 
-// needTool fails (not skips) when a checking tool is missing: the
-// Makefile installs them.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: install dosfstools and mtools (apt-get install dosfstools mtools)", name)
-	}
-	return p
-}
-
 // fsck runs fsck.fat -n and fails on errors or warnings.
 func fsck(t *testing.T, img string) {
 	t.Helper()
-	out, err := exec.Command(needTool(t, "fsck.fat"), "-n", img).CombinedOutput()
+	out, err := exec.Command(testdisk.Tool(t, "fsck.fat"), "-n", img).CombinedOutput()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err != nil || len(lines) != 2 {
 		t.Fatalf("fsck.fat -n %s: %v\n%s", img, err, out)
@@ -169,11 +159,11 @@ func TestRunMtools(t *testing.T) {
 		t.Fatal(err)
 	}
 	fsck(t, img)
-	got, err := exec.Command(needTool(t, "mcopy"), "-n", "-i", img, "::/Big File.bin", "-").Output()
+	got, err := exec.Command(testdisk.Tool(t, "mcopy"), "-n", "-i", img, "::/Big File.bin", "-").Output()
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("mcopy read %d bytes (%v), want %d", len(got), err, len(want))
 	}
-	out, err := exec.Command(needTool(t, "mdir"), "-i", img, "::").Output()
+	out, err := exec.Command(testdisk.Tool(t, "mdir"), "-i", img, "::").Output()
 	if err != nil || !strings.Contains(string(out), "Volume in drive : is ESP") {
 		t.Fatalf("mdir: %v\n%s", err, out)
 	}

@@ -59,7 +59,7 @@ var doneLine = regexp.MustCompile(`^    (.{28}) ( *[0-9][0-9.hmsµn]*)  (.+)$`)
 // gives the same bytes.
 func TestBuildSteps(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
-	sha256sum := testdisk.Tool(t, "sha256sum", "coreutils")
+	sha256sum := testdisk.Tool(t, "sha256sum")
 	installerKernel, runtimeKernel := standInKernel(t, "6.1.0-installer"), standInKernel(t, "6.1.0-runtime")
 	cache := t.TempDir()
 	run := func() (dir, log string) {

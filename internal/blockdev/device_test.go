@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,13 +72,7 @@ func TestMounted(t *testing.T) {
 	}
 	node := Roots{}.Node(part.Name)
 	testdisk.Run(t, testdisk.Tool(t, "mkfs.ext4"), "-q", node)
-	mnt := t.TempDir()
-	testdisk.Run(t, testdisk.Tool(t, "mount"), node, mnt)
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v %s", err, out)
-		}
-	})
+	mnt := testdisk.Mount(t, node).Dir
 	want := fmt.Sprintf("%s is mounted on %s", node, mnt)
 	uses, err := InUse(Roots{}, name)
 	if err != nil || len(uses) != 1 || uses[0].String() != want {
@@ -135,10 +128,7 @@ func TestReread(t *testing.T) {
 }
 
 func TestRereadNoPartScan(t *testing.T) {
-	testdisk.RequireRoot(t, "attach a loop device")
-	losetup := testdisk.Tool(t, "losetup")
-	dev := strings.TrimSpace(testdisk.Run(t, losetup, "-f", "--show", testdisk.TempSparse(t, "disk.img", 16<<20)))
-	t.Cleanup(func() { exec.Command(losetup, "-d", dev).Run() })
+	dev := testdisk.AttachLoop(t, testdisk.TempSparse(t, "disk.img", 16<<20), testdisk.LoopOptions{NoPartScan: true}).Dev
 	w, err := Open(dev, Options{Write: true})
 	if err != nil {
 		t.Fatal(err)

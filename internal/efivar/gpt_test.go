@@ -19,7 +19,7 @@ const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
 func sgdiskImage(t *testing.T) string {
 	t.Helper()
 	img := testdisk.TempSparse(t, "disk.img", 64<<20)
-	testdisk.Run(t, testdisk.Tool(t, "sgdisk", "gdisk"), "-o",
+	testdisk.Run(t, testdisk.Tool(t, "sgdisk"), "-o",
 		"-n", "1:2048:+32M", "-t", "1:ef00", "-u", "1:"+espUUID,
 		"-n", "2:0:0", "-t", "2:8300", img)
 	return img

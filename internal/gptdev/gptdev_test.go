@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,16 +14,9 @@ import (
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
-// loopDevice attaches img to a loop device with the given logical sector
-// size and partition scanning, detached again at cleanup.
-func loopDevice(t *testing.T, img string, ss int) string {
-	t.Helper()
-	return testdisk.AttachLoop(t, img, testdisk.LoopOptions{SectorSize: ss}).Dev
-}
-
 func TestCommit4Kn(t *testing.T) {
 	sgdisk := testdisk.Tool(t, "sgdisk")
-	dev := loopDevice(t, testdisk.TempSparse(t, "disk.img", 1<<30), 4096)
+	dev := testdisk.AttachLoop(t, testdisk.TempSparse(t, "disk.img", 1<<30), testdisk.LoopOptions{SectorSize: 4096}).Dev
 	d, err := Open(dev, 0, blockdev.Roots{})
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +71,8 @@ func TestCommit4Kn(t *testing.T) {
 }
 
 func TestCommitNoPartScan(t *testing.T) {
-	testdisk.RequireRoot(t, "attach a loop device")
-	losetup := testdisk.Tool(t, "losetup")
 	img := testdisk.TempSparse(t, "disk.img", 64<<20)
-	dev := strings.TrimSpace(testdisk.Run(t, losetup, "-f", "--show", img))
-	t.Cleanup(func() { exec.Command(losetup, "-d", dev).Run() })
+	dev := testdisk.AttachLoop(t, img, testdisk.LoopOptions{NoPartScan: true}).Dev
 	d, err := Open(dev, 0, blockdev.Roots{})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +90,7 @@ func TestCommitRefusesMounted(t *testing.T) {
 	// ext4, not vfat: this build machine's kernel has no vfat driver.
 	mkfs := testdisk.Tool(t, "mkfs.ext4")
 	img := testdisk.TempSparse(t, "disk.img", 64<<20)
-	dev := loopDevice(t, img, 512)
+	dev := testdisk.AttachLoop(t, img, testdisk.LoopOptions{}).Dev
 	d, err := Open(dev, 0, blockdev.Roots{})
 	if err != nil {
 		t.Fatal(err)
@@ -112,13 +101,7 @@ func TestCommitRefusesMounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	testdisk.Run(t, mkfs, "-q", dev+"p1")
-	mnt := t.TempDir()
-	testdisk.Run(t, testdisk.Tool(t, "mount"), dev+"p1", mnt)
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", mnt).CombinedOutput(); err != nil {
-			t.Errorf("umount: %v %s", err, out)
-		}
-	})
+	mnt := testdisk.Mount(t, dev+"p1").Dir
 	before := testdisk.SHA256(t, img)
 	err = d.CheckNotInUse()
 	if !errors.Is(err, blockdev.ErrBusy) || !strings.Contains(err.Error(), "p1 is mounted on "+mnt) {

@@ -2,7 +2,6 @@ package provision
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -180,13 +179,6 @@ func testConfig(l Layout) *appconfig.Config {
 	}, l, appconfig.Identity{DiskSerial: "S1"})
 }
 
-func need(t *testing.T, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		testdisk.Tool(t, tool, "gdisk dosfstools e2fsprogs mtools")
-	}
-}
-
 // extract copies a partition to its own sparse file for the fsck tools.
 func extract(t *testing.T, img string, off, size int64) string {
 	t.Helper()
@@ -218,16 +210,15 @@ func extract(t *testing.T, img string, off, size int64) string {
 }
 
 func TestWriteDisk(t *testing.T) {
-	need(t, "sgdisk", "fsck.fat", "e2fsck", "mcopy")
+	sgdisk, mtype := testdisk.Tool(t, "sgdisk"), testdisk.Tool(t, "mtype")
 	uki := bytes.Repeat([]byte("runtime uki "), 100000)
 	var sums [2][32]byte
 	for i := range sums {
-		img := filepath.Join(t.TempDir(), "disk.img")
-		f, err := os.Create(img)
+		img := testdisk.TempSparse(t, "disk.img", 2<<30)
+		f, err := os.OpenFile(img, os.O_RDWR, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.Truncate(2 << 30)
 		l, err := Plan(2<<30, 512, 0, []byte("disk image"))
 		if err != nil {
 			t.Fatal(err)
@@ -237,24 +228,22 @@ func TestWriteDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.Close()
-		if out, _ := exec.Command("sgdisk", "-v", img).CombinedOutput(); !strings.Contains(string(out), "No problems found") {
+		if out := testdisk.Run(t, sgdisk, "-v", img); !strings.Contains(out, "No problems found") {
 			t.Fatalf("sgdisk -v:\n%s", out)
 		}
-		out, _ := exec.Command("sgdisk", "-p", img).CombinedOutput()
-		if !strings.Contains(string(out), "EF00") || !strings.Contains(string(out), disklayout.DataName) {
+		out := testdisk.Run(t, sgdisk, "-p", img)
+		if !strings.Contains(out, "EF00") || !strings.Contains(out, disklayout.DataName) {
 			t.Errorf("sgdisk -p:\n%s", out)
 		}
 		esp := extract(t, img, l.Offset(l.ESP), l.Size(l.ESP))
-		if out, err := exec.Command("fsck.fat", "-n", esp).CombinedOutput(); err != nil {
-			t.Errorf("fsck.fat -n: %v\n%s", err, out)
-		}
+		testdisk.Run(t, testdisk.Tool(t, "fsck.fat"), "-n", esp)
 		for _, p := range []string{"::EFI/plinth/plinth.efi", "::EFI/BOOT/BOOTX64.EFI"} {
-			got, err := exec.Command("mtype", "-i", esp, p).Output()
+			got, err := exec.Command(mtype, "-i", esp, p).Output()
 			if err != nil || !bytes.Equal(got, uki) {
 				t.Errorf("%s does not hold the UKI (%v)", p, err)
 			}
 		}
-		got, err := exec.Command("mtype", "-i", esp, "::EFI/plinth/plinth.json").Output()
+		got, err := exec.Command(mtype, "-i", esp, "::EFI/plinth/plinth.json").Output()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -263,11 +252,8 @@ func TestWriteDisk(t *testing.T) {
 			t.Errorf("config on the ESP: %v, %+v", err, parsed)
 		}
 		data := extract(t, img, l.Offset(l.Data), l.Size(l.Data))
-		if out, err := exec.Command("e2fsck", "-fn", data).CombinedOutput(); err != nil {
-			t.Errorf("e2fsck -fn: %v\n%s", err, out)
-		}
-		b, _ := os.ReadFile(img)
-		sums[i] = sha256.Sum256(b)
+		testdisk.Run(t, testdisk.Tool(t, "e2fsck"), "-fn", data)
+		sums[i] = testdisk.SHA256(t, img)
 	}
 	if sums[0] != sums[1] {
 		t.Error("two writes of the same disk differ")
@@ -277,7 +263,7 @@ func TestWriteDisk(t *testing.T) {
 // TestWriteSizedDisk writes a layout whose data partition leaves free
 // space at the end and checks it with sgdisk and e2fsck.
 func TestWriteSizedDisk(t *testing.T) {
-	need(t, "sgdisk", "e2fsck")
+	sgdisk := testdisk.Tool(t, "sgdisk")
 	const disk, data = 4 << 30, 1 << 30
 	img := testdisk.TempSparse(t, "disk.img", disk)
 	l, err := Plan(disk, 512, data, []byte("sized"))
@@ -295,10 +281,10 @@ func TestWriteSizedDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out := testdisk.Run(t, "sgdisk", "-v", img); !strings.Contains(out, "No problems found") {
+	if out := testdisk.Run(t, sgdisk, "-v", img); !strings.Contains(out, "No problems found") {
 		t.Fatalf("sgdisk -v:\n%s", out)
 	}
-	info := testdisk.Run(t, "sgdisk", "-i", "2", img)
+	info := testdisk.Run(t, sgdisk, "-i", "2", img)
 	wantLast := fmt.Sprintf("Last sector: %d ", 1050624+data/512-1)
 	if !strings.Contains(info, "First sector: 1050624 ") || !strings.Contains(info, wantLast) || !strings.Contains(info, "1024.0 MiB") {
 		t.Errorf("sgdisk -i 2: want first sector 1050624, %q, 1024.0 MiB:\n%s", wantLast, info)
@@ -307,11 +293,11 @@ func TestWriteSizedDisk(t *testing.T) {
 	// after the data partition (last 3147775) up to the last usable
 	// sector 8388574: 2014 + 5240799.
 	wantFree := "Total free space is 5242813 sectors"
-	if p := testdisk.Run(t, "sgdisk", "-p", img); !strings.Contains(p, wantFree) {
+	if p := testdisk.Run(t, sgdisk, "-p", img); !strings.Contains(p, wantFree) {
 		t.Errorf("sgdisk -p: want %q:\n%s", wantFree, p)
 	}
 	part := extract(t, img, l.Offset(l.Data), l.Size(l.Data))
-	testdisk.Run(t, "e2fsck", "-fn", part)
+	testdisk.Run(t, testdisk.Tool(t, "e2fsck"), "-fn", part)
 }
 
 func TestWriteRejects(t *testing.T) {

@@ -7,14 +7,19 @@ import (
 )
 
 // recorder is a testing.TB whose Fatal and Skip end the calling goroutine
-// like the real ones, but only record the message, so that the tests can
-// check how the helpers fail.
+// like the real ones, but only record the message, and whose Errorf only
+// records it, so that the tests can check how the helpers fail.
 type recorder struct {
 	testing.TB
 	fatal, skip string
+	errors      []string
 }
 
 func (r *recorder) Helper() {}
+
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
 
 func (r *recorder) Fatal(args ...any) { r.fatal = fmt.Sprint(args...); runtime.Goexit() }
 

@@ -3,7 +3,6 @@ package testdisk
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,26 +16,32 @@ type LoopOptions struct {
 	ReadOnly   bool  // refuse writes through the device
 	Offset     int64 // where the device starts in the image, in bytes
 	SizeLimit  int64 // device size in bytes; 0: up to the end of the image
+	// NoPartScan attaches without the kernel's partition scan, for tests
+	// of code that must cope with a device whose partitions the kernel
+	// does not track.
+	NoPartScan bool
 }
 
 // Loop is an image attached to a loop device.
 type Loop struct {
 	Dev string // /dev/loopN
 
-	t        testing.TB
-	losetup  string
-	detached bool
+	t      testing.TB
+	detach *undo
 }
 
 // AttachLoop attaches img to a free loop device, with the kernel's
-// partition scan so that a partitioned image gets its partition devices,
-// and detaches it when the test ends. It needs root: RequireRoot skips the
-// test otherwise.
+// partition scan unless o says otherwise, so that a partitioned image gets
+// its partition devices, and detaches it when the test ends. It needs
+// root: RequireRoot skips the test otherwise.
 func AttachLoop(t testing.TB, img string, o LoopOptions) *Loop {
 	t.Helper()
 	RequireRoot(t, "attach a loop device")
 	losetup := Tool(t, "losetup")
-	args := []string{"--find", "--show", "--partscan"}
+	args := []string{"--find", "--show"}
+	if !o.NoPartScan {
+		args = append(args, "--partscan")
+	}
 	if o.SectorSize != 0 {
 		args = append(args, "--sector-size", strconv.Itoa(o.SectorSize))
 	}
@@ -50,12 +55,13 @@ func AttachLoop(t testing.TB, img string, o LoopOptions) *Loop {
 		args = append(args, "--sizelimit", strconv.FormatInt(o.SizeLimit, 10))
 	}
 	args = append(args, img)
-	out, err := exec.Command(losetup, args...).CombinedOutput()
+	out, err := command(losetup, args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("losetup %s: %v\n%s(in a container, loop devices need --privileged and the host's /dev)",
 			strings.Join(args, " "), err, out)
 	}
-	l := &Loop{Dev: strings.TrimSpace(string(out)), t: t, losetup: losetup}
+	dev := strings.TrimSpace(string(out))
+	l := &Loop{Dev: dev, t: t, detach: &undo{t: t, argv: []string{losetup, "--detach", dev}}}
 	t.Cleanup(l.Detach)
 	return l
 }
@@ -64,13 +70,7 @@ func AttachLoop(t testing.TB, img string, o LoopOptions) *Loop {
 // the cleanup then has nothing left to do.
 func (l *Loop) Detach() {
 	l.t.Helper()
-	if l.detached {
-		return
-	}
-	l.detached = true
-	if out, err := exec.Command(l.losetup, "--detach", l.Dev).CombinedOutput(); err != nil {
-		l.t.Errorf("losetup --detach %s: %v\n%s", l.Dev, err, out)
-	}
+	l.detach.run()
 }
 
 // Partition returns the device of partition n (/dev/loopNpN). The

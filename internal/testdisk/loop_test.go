@@ -38,6 +38,9 @@ func TestAttachLoop(t *testing.T) {
 	t.Run("attached", func(t *testing.T) {
 		l := AttachLoop(t, img, LoopOptions{})
 		dev = l.Dev
+		if got := sysBlock(t, l.Dev, "loop/partscan"); got != "1" {
+			t.Errorf("%s: partscan %s, want 1", l.Dev, got)
+		}
 		if back := Run(t, losetup, "--noheadings", "--output", "BACK-FILE", l.Dev); strings.TrimSpace(back) != img {
 			t.Errorf("%s is backed by %q, want %s", l.Dev, back, img)
 		}
@@ -56,8 +59,9 @@ func TestAttachLoop(t *testing.T) {
 func TestAttachLoopOptions(t *testing.T) {
 	RequireRoot(t, "attach a loop device")
 	img := TempSparse(t, "disk.img", 8<<20)
-	l := AttachLoop(t, img, LoopOptions{SectorSize: 4096, ReadOnly: true, Offset: 1 << 20, SizeLimit: 2 << 20})
+	l := AttachLoop(t, img, LoopOptions{SectorSize: 4096, ReadOnly: true, Offset: 1 << 20, SizeLimit: 2 << 20, NoPartScan: true})
 	for attr, want := range map[string]string{
+		"loop/partscan":            "0",
 		"ro":                       "1",
 		"size":                     "4096", // 512-byte units, whatever the sector size
 		"queue/logical_block_size": "4096",

@@ -14,11 +14,9 @@ import (
 // one that a package of the list in internal/hostdeps provides, even if it
 // happens to be installed here: a test may only need what `make deps`
 // installs. A listed command that is missing fails the test with the
-// package to install.
-//
-// A package name passed after name, as older callers do, is ignored: the
-// list is the one place that says which package provides a command.
-func Tool(t testing.TB, name string, _ ...string) string {
+// package to install. Callers name only the command: the list is the one
+// place that says which package provides it.
+func Tool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := findTool(name, hostdeps.CommandPackage, lookPath)
 	if err != nil {
