@@ -9,23 +9,11 @@ import (
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/gpt/gpttest"
 	"github.com/plinth-os/plinth/internal/guid"
-
-	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
-
-// diskImage makes a 64 MiB GPT image with sgdisk: partition 1 is a 32 MiB
-// ESP at LBA 2048 (0x800, 0x10000 sectors) with PARTUUID espUUID.
-func diskImage(t *testing.T) string {
-	t.Helper()
-	img := testdisk.TempSparse(t, "disk.img", 64<<20)
-	testdisk.Run(t, testdisk.Tool(t, "sgdisk"), "-o",
-		"-n", "1:2048:+32M", "-t", "1:ef00", "-u", "1:"+espUUID,
-		"-n", "2:0:0", "-t", "2:8300", img)
-	return img
-}
 
 // machine is a temp-dir efivarfs holding what OVMF sets up: UiApp, a
 // DVD-ROM entry (booted), BootOrder and Timeout.
@@ -86,7 +74,7 @@ func (m *machine) ok(args ...string) string {
 }
 
 func TestCommand(t *testing.T) {
-	img := diskImage(t)
+	img := gpttest.SgdiskESPImage(t, espUUID)
 	m := newMachine(t)
 
 	const (
@@ -150,7 +138,7 @@ func TestCommand(t *testing.T) {
 }
 
 func TestCommandErrors(t *testing.T) {
-	img := diskImage(t)
+	img := gpttest.SgdiskESPImage(t, espUUID)
 	m := newMachine(t)
 	tests := []struct {
 		args []string

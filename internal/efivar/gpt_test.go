@@ -8,25 +8,15 @@ import (
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/gpt/gpttest"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
 
-// sgdiskImage makes a 64 MiB GPT disk image with sgdisk: partition 1 is a
-// 32 MiB ESP at LBA 2048 with PARTUUID espUUID, partition 2 the rest.
-func sgdiskImage(t *testing.T) string {
-	t.Helper()
-	img := testdisk.TempSparse(t, "disk.img", 64<<20)
-	testdisk.Run(t, testdisk.Tool(t, "sgdisk"), "-o",
-		"-n", "1:2048:+32M", "-t", "1:ef00", "-u", "1:"+espUUID,
-		"-n", "2:0:0", "-t", "2:8300", img)
-	return img
-}
-
 func TestHardDriveFromDisk(t *testing.T) {
-	img := sgdiskImage(t)
+	img := gpttest.SgdiskESPImage(t, espUUID)
 	hd, err := HardDriveFromDisk(img, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +53,7 @@ func TestHardDriveFromDisk(t *testing.T) {
 // TestHardDriveFromDiskCorrupt: a damaged primary GPT is read from its
 // backup (as firmware does); a disk with both copies damaged is refused.
 func TestHardDriveFromDiskCorrupt(t *testing.T) {
-	img := sgdiskImage(t)
+	img := gpttest.SgdiskESPImage(t, espUUID)
 	good, err := os.ReadFile(img)
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
 // Sample is a fixed two-partition table for a disk of size bytes with
@@ -74,4 +75,16 @@ func Rows(tb *gpt.Table) []SgdiskRow {
 		r = append(r, SgdiskRow{p.Number, p.FirstLBA, p.LastLBA, code, p.Name})
 	}
 	return r
+}
+
+// SgdiskESPImage makes a 64 MiB GPT disk image with sgdisk: partition 1
+// is a 32 MiB ESP at LBA 2048 (0x800, 0x10000 sectors) with PARTUUID
+// partUUID, partition 2 a Linux filesystem over the rest.
+func SgdiskESPImage(t testing.TB, partUUID string) string {
+	t.Helper()
+	img := testdisk.TempSparse(t, "disk.img", 64<<20)
+	testdisk.Run(t, testdisk.Tool(t, "sgdisk"), "-o",
+		"-n", "1:2048:+32M", "-t", "1:ef00", "-u", "1:"+partUUID,
+		"-n", "2:0:0", "-t", "2:8300", img)
+	return img
 }
