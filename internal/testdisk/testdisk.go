@@ -10,12 +10,13 @@ package testdisk
 import (
 	"crypto/sha256"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/sparse"
 )
 
 // Sparse creates (or truncates) path as a sparse file of size bytes.
@@ -102,7 +103,7 @@ func SHA256(t testing.TB, path string) [32]byte {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := sparse.Copy(h, f); err != nil {
 		t.Fatal(err)
 	}
 	var s [32]byte
