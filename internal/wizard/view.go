@@ -10,124 +10,152 @@ import (
 	"github.com/plinth-os/plinth/internal/view"
 )
 
-// View describes the current screen.
+// View is what the current screen shows, for the text and graphical UIs.
 func (w *Wizard) View() view.View {
 	v := view.View{Screen: w.screen, Title: fmt.Sprintf("%s %s installer", w.machine.Product, w.machine.Version), Note: w.note, Cursor: -1}
 	switch w.screen {
 	case ScreenWelcome:
-		v.Heading = "Welcome"
-		v.Body = append(v.Body,
-			view.Line{Text: fmt.Sprintf("This installs %s %s onto a disk of this machine.", w.machine.Product, w.machine.Version)},
-			view.Line{},
-			view.Line{Text: fmt.Sprintf("CPU     %d x %s", w.machine.CPUs, w.machine.CPUModel)},
-			view.Line{Text: "Memory  " + disk.HumanSize(w.machine.Memory)},
-		)
-		eligible := 0
-		for _, c := range w.cands {
-			if c.Eligible {
-				eligible++
-			}
-		}
-		v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Disks   %d found, %d can be installed to", len(w.cands), eligible)})
-		for _, p := range w.machine.Problems {
-			v.Body = append(v.Body, view.Line{Text: "Not enough: " + p, Style: view.Warn})
-		}
-		v.Menu, v.Cursor = labels(welcomeMenu), w.cursor
-		v.Hint = "Up/Down choose  Enter select  i install  p power off  r reboot"
+		w.welcomeView(&v)
 	case ScreenDisks:
-		v.Heading = "Choose the disk to install to"
-		if len(w.cands) == 0 {
-			v.Body = append(v.Body, view.Line{Text: "No disks found.", Style: view.Warn})
-		}
-		for i, c := range w.cands {
-			l := view.Line{Text: fmt.Sprintf("%d %s", i+1, c.Describe()), Selected: i == w.cursor}
-			switch {
-			case !c.Eligible:
-				l.Style = view.Dim
-				l.Text += "  - not usable: " + strings.Join(c.Reasons, "; ")
-			case c.HasData:
-				l.Text += "  - holds " + c.DataSummary()
-			default:
-				l.Text += "  - empty"
-			}
-			v.Body = append(v.Body, l)
-		}
-		v.Body = append(v.Body, view.Line{}, view.Line{Text: "Options: " + w.optionsSummary(), Style: view.Dim})
-		v.Hint = "Up/Down choose  Enter select  a advanced  r rescan  Esc back"
+		w.disksView(&v)
 	case ScreenAdvanced:
-		v.Heading = "Advanced options"
-		if c, ok := w.highlighted(); ok {
-			v.Body = append(v.Body, view.Line{Text: "For disk " + c.Describe(), Style: view.Dim})
-		}
-		v.Body = append(v.Body, view.Line{Text: "Data partition size: empty or \"rest\" for the rest of the disk, or e.g. 20GiB."},
-			view.Line{Text: "Hostname: empty derives one from the machine."})
-		v.Fields = []view.Field{
-			{Label: "Data partition size", Value: string(w.edit[0]), Active: w.field == 0},
-			{Label: "Hostname", Value: string(w.edit[1]), Active: w.field == 1},
-		}
-		v.Hint = "Up/Down field  type to edit  Enter save  Esc cancel"
+		w.advancedView(&v)
 	case ScreenConfirm:
-		c := *w.target
-		v.Heading = "Erase this disk?"
-		v.Body = append(v.Body, view.Line{Text: c.Describe(), Style: view.Strong})
-		if c.HasData {
-			v.Body = append(v.Body, view.Line{Text: "Everything on it is destroyed: " + c.DataSummary() + ".", Style: view.Warn})
-		} else {
-			v.Body = append(v.Body, view.Line{Text: "The disk looks empty; it is partitioned and formatted anew."})
-		}
-		v.Body = append(v.Body,
-			view.Line{Text: fmt.Sprintf("New layout: EFI system partition 512 MiB, data partition %s.", w.dataText())},
-			view.Line{Text: "Hostname: " + orDefault(w.opts.Hostname, "derived from the machine")},
-			view.Line{},
-			view.Line{Text: fmt.Sprintf("To go ahead, type the disk's id %s (or its serial) and press Enter.", c.ShortID), Style: view.Strong})
-		v.Fields = []view.Field{{Label: "Disk id", Value: string(w.input), Active: true}}
-		v.Hint = "type the id  Enter erase and install  Esc back"
+		w.confirmView(&v)
 	case ScreenProgress:
-		v.Heading = "Installing"
-		if w.target != nil {
-			v.Body = append(v.Body, view.Line{Text: "onto " + w.target.Describe()})
-		}
-		p := w.progress
-		label := p.Step.Label()
-		if p.Bytes > 0 {
-			if p.Total > 0 {
-				label += fmt.Sprintf(", %s of %s written", mib(p.Bytes), mib(p.Total))
-			} else {
-				label += fmt.Sprintf(", %s written", mib(p.Bytes))
-			}
-		}
-		v.Bar = &view.Bar{Percent: p.Percent, Label: label}
-		v.Hint = "Please wait; do not remove any disk."
+		w.progressView(&v)
 	case ScreenDone:
-		v.Heading = "Installed"
-		v.Body = append(v.Body,
-			view.Line{Text: fmt.Sprintf("%s %s is installed on %s.", w.machine.Product, w.machine.Version, w.result.Disk), Style: view.Good},
-			view.Line{Text: fmt.Sprintf("Boot entry %s, took %s.", w.result.BootEntry, w.result.Duration.Round(100*1e6))},
-			view.Line{Text: "Remove the installer medium."})
-		if w.count > 0 {
-			v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Rebooting in %d s (press any key to stay).", w.count)})
-		}
-		v.Menu, v.Cursor = labels(doneMenu), w.cursor
-		v.Hint = "Enter select  r reboot  p power off"
+		w.doneView(&v)
 	case ScreenFailed:
-		v.Heading = "Installation failed"
-		f := w.failure
-		v.Body = append(v.Body, view.Line{Text: f.Message, Style: view.Warn})
-		if f.Code != "" {
-			v.Body = append(v.Body, view.Line{Text: "Code: " + string(f.Code), Style: view.Dim})
-		}
-		if w.target != nil {
-			if f.Wrote {
-				v.Body = append(v.Body, view.Line{Text: "The disk " + w.target.Describe() + " was partly written; it does not boot as it is."})
-			} else {
-				v.Body = append(v.Body, view.Line{Text: "Nothing was written to " + w.target.Describe() + "."})
-			}
-		}
-		v.Body = append(v.Body, view.Line{Text: "Retry asks for the disk's id again. Export logs writes them to a FAT USB stick."})
-		v.Menu, v.Cursor = labels(failedMenu), w.cursor
-		v.Hint = "Up/Down choose  Enter select  r retry  b back  e export logs  p power off"
+		w.failedView(&v)
 	}
 	return v
+}
+
+func (w *Wizard) welcomeView(v *view.View) {
+	v.Heading = "Welcome"
+	v.Body = append(v.Body,
+		view.Line{Text: fmt.Sprintf("This installs %s %s onto a disk of this machine.", w.machine.Product, w.machine.Version)},
+		view.Line{},
+		view.Line{Text: fmt.Sprintf("CPU     %d x %s", w.machine.CPUs, w.machine.CPUModel)},
+		view.Line{Text: "Memory  " + disk.HumanSize(w.machine.Memory)},
+	)
+	eligible := 0
+	for _, c := range w.cands {
+		if c.Eligible {
+			eligible++
+		}
+	}
+	v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Disks   %d found, %d can be installed to", len(w.cands), eligible)})
+	for _, p := range w.machine.Problems {
+		v.Body = append(v.Body, view.Line{Text: "Not enough: " + p, Style: view.Warn})
+	}
+	v.Menu, v.Cursor = labels(welcomeMenu), w.cursor
+	v.Hint = "Up/Down choose  Enter select  i install  p power off  r reboot"
+}
+
+func (w *Wizard) disksView(v *view.View) {
+	v.Heading = "Choose the disk to install to"
+	if len(w.cands) == 0 {
+		v.Body = append(v.Body, view.Line{Text: "No disks found.", Style: view.Warn})
+	}
+	for i, c := range w.cands {
+		l := view.Line{Text: fmt.Sprintf("%d %s", i+1, c.Describe()), Selected: i == w.cursor}
+		switch {
+		case !c.Eligible:
+			l.Style = view.Dim
+			l.Text += "  - not usable: " + strings.Join(c.Reasons, "; ")
+		case c.HasData:
+			l.Text += "  - holds " + c.DataSummary()
+		default:
+			l.Text += "  - empty"
+		}
+		v.Body = append(v.Body, l)
+	}
+	v.Body = append(v.Body, view.Line{}, view.Line{Text: "Options: " + w.optionsSummary(), Style: view.Dim})
+	v.Hint = "Up/Down choose  Enter select  a advanced  r rescan  Esc back"
+}
+
+func (w *Wizard) advancedView(v *view.View) {
+	v.Heading = "Advanced options"
+	if c, ok := w.highlighted(); ok {
+		v.Body = append(v.Body, view.Line{Text: "For disk " + c.Describe(), Style: view.Dim})
+	}
+	v.Body = append(v.Body, view.Line{Text: "Data partition size: empty or \"rest\" for the rest of the disk, or e.g. 20GiB."},
+		view.Line{Text: "Hostname: empty derives one from the machine."})
+	v.Fields = []view.Field{
+		{Label: "Data partition size", Value: string(w.edit[0]), Active: w.field == 0},
+		{Label: "Hostname", Value: string(w.edit[1]), Active: w.field == 1},
+	}
+	v.Hint = "Up/Down field  type to edit  Enter save  Esc cancel"
+}
+
+func (w *Wizard) confirmView(v *view.View) {
+	c := *w.target
+	v.Heading = "Erase this disk?"
+	v.Body = append(v.Body, view.Line{Text: c.Describe(), Style: view.Strong})
+	if c.HasData {
+		v.Body = append(v.Body, view.Line{Text: "Everything on it is destroyed: " + c.DataSummary() + ".", Style: view.Warn})
+	} else {
+		v.Body = append(v.Body, view.Line{Text: "The disk looks empty; it is partitioned and formatted anew."})
+	}
+	v.Body = append(v.Body,
+		view.Line{Text: fmt.Sprintf("New layout: EFI system partition 512 MiB, data partition %s.", w.dataText())},
+		view.Line{Text: "Hostname: " + orDefault(w.opts.Hostname, "derived from the machine")},
+		view.Line{},
+		view.Line{Text: fmt.Sprintf("To go ahead, type the disk's id %s (or its serial) and press Enter.", c.ShortID), Style: view.Strong})
+	v.Fields = []view.Field{{Label: "Disk id", Value: string(w.input), Active: true}}
+	v.Hint = "type the id  Enter erase and install  Esc back"
+}
+
+func (w *Wizard) progressView(v *view.View) {
+	v.Heading = "Installing"
+	if w.target != nil {
+		v.Body = append(v.Body, view.Line{Text: "onto " + w.target.Describe()})
+	}
+	p := w.progress
+	label := p.Step.Label()
+	if p.Bytes > 0 {
+		if p.Total > 0 {
+			label += fmt.Sprintf(", %s of %s written", mib(p.Bytes), mib(p.Total))
+		} else {
+			label += fmt.Sprintf(", %s written", mib(p.Bytes))
+		}
+	}
+	v.Bar = &view.Bar{Percent: p.Percent, Label: label}
+	v.Hint = "Please wait; do not remove any disk."
+}
+
+func (w *Wizard) doneView(v *view.View) {
+	v.Heading = "Installed"
+	v.Body = append(v.Body,
+		view.Line{Text: fmt.Sprintf("%s %s is installed on %s.", w.machine.Product, w.machine.Version, w.result.Disk), Style: view.Good},
+		view.Line{Text: fmt.Sprintf("Boot entry %s, took %s.", w.result.BootEntry, w.result.Duration.Round(100*1e6))},
+		view.Line{Text: "Remove the installer medium."})
+	if w.count > 0 {
+		v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Rebooting in %d s (press any key to stay).", w.count)})
+	}
+	v.Menu, v.Cursor = labels(doneMenu), w.cursor
+	v.Hint = "Enter select  r reboot  p power off"
+}
+
+func (w *Wizard) failedView(v *view.View) {
+	v.Heading = "Installation failed"
+	f := w.failure
+	v.Body = append(v.Body, view.Line{Text: f.Message, Style: view.Warn})
+	if f.Code != "" {
+		v.Body = append(v.Body, view.Line{Text: "Code: " + string(f.Code), Style: view.Dim})
+	}
+	if w.target != nil {
+		if f.Wrote {
+			v.Body = append(v.Body, view.Line{Text: "The disk " + w.target.Describe() + " was partly written; it does not boot as it is."})
+		} else {
+			v.Body = append(v.Body, view.Line{Text: "Nothing was written to " + w.target.Describe() + "."})
+		}
+	}
+	v.Body = append(v.Body, view.Line{Text: "Retry asks for the disk's id again. Export logs writes them to a FAT USB stick."})
+	v.Menu, v.Cursor = labels(failedMenu), w.cursor
+	v.Hint = "Up/Down choose  Enter select  r retry  b back  e export logs  p power off"
 }
 
 // Event is the screen's summary for the "screen" event, so automation
