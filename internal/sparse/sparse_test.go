@@ -56,8 +56,10 @@ func TestCopy(t *testing.T) {
 // BenchmarkHash4GiB hashes a 4 GiB file that is all holes but 1 MiB, as
 // mkiso's SHA256SUMS step does for the disk image; compare with
 // BenchmarkHash4GiBRead, which reads it.
-func BenchmarkHash4GiB(b *testing.B)     { benchHash(b, Copy) }
-func BenchmarkHash4GiBRead(b *testing.B) { benchHash(b, func(w io.Writer, f *os.File) (int64, error) { return io.Copy(w, f) }) }
+func BenchmarkHash4GiB(b *testing.B) { benchHash(b, Copy) }
+func BenchmarkHash4GiBRead(b *testing.B) {
+	benchHash(b, func(w io.Writer, f *os.File) (int64, error) { return io.Copy(w, f) })
+}
 
 func benchHash(b *testing.B, copyFn func(io.Writer, *os.File) (int64, error)) {
 	p := filepath.Join(b.TempDir(), "disk.img")
