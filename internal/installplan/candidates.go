@@ -101,27 +101,27 @@ func Candidates(disks []disk.Disk, f Facts, req Requirements) []Candidate {
 			c.Codes = append(c.Codes, code)
 		}
 		if boot != "" && d.Name == boot {
-			add(CodeDiskIneligible, "boot medium")
+			add(errcode.DiskIneligible, "boot medium")
 		}
 		if d.Transport == "cdrom" {
-			add(CodeDiskIneligible, "removable CD-ROM")
+			add(errcode.DiskIneligible, "removable CD-ROM")
 		}
 		for _, u := range f.InUse[d.Name] {
-			add(CodeDiskIneligible, "%s", inUse(u))
+			add(errcode.DiskIneligible, "%s", inUse(u))
 		}
 		if d.ReadOnly {
-			add(CodeDiskIneligible, "read-only")
+			add(errcode.DiskIneligible, "read-only")
 		}
 		if contains(c.Signatures, SigISO9660) && d.Name != boot {
-			add(CodeDiskIneligible, "holds an ISO 9660 image (an installer medium?)")
+			add(errcode.DiskIneligible, "holds an ISO 9660 image (an installer medium?)")
 		}
 		if d.Size <= 0 {
-			add(CodeNoDisk, "no medium")
+			add(errcode.NoDisk, "no medium")
 		} else if d.Size < req.minDisk() {
-			add(CodeDiskTooSmall, "too small: %s < %s minimum", disk.HumanSize(d.Size), disk.HumanSize(req.minDisk()))
+			add(errcode.DiskTooSmall, "too small: %s < %s minimum", disk.HumanSize(d.Size), disk.HumanSize(req.minDisk()))
 		}
 		if bs := d.LogicalBlockSize; bs != 0 && bs != 512 && bs != 4096 {
-			add(CodeDiskIneligible, "unsupported sector size %d", bs)
+			add(errcode.DiskIneligible, "unsupported sector size %d", bs)
 		}
 		c.Eligible = len(c.Reasons) == 0
 		c.HasData = len(d.Partitions) > 0 || len(c.Signatures) > 0
@@ -151,7 +151,7 @@ func CheckMachine(f Facts, req Requirements) error {
 		why = append(why, fmt.Sprintf("%d CPUs < %d minimum", f.CPUs, req.MinCPUs))
 	}
 	if len(why) > 0 {
-		return errorf(CodeMachineTooSmall, "this machine is too small: %s", strings.Join(why, "; "))
+		return errorf(errcode.MachineTooSmall, "this machine is too small: %s", strings.Join(why, "; "))
 	}
 	return nil
 }

@@ -88,7 +88,7 @@ func TestCandidatesInUse(t *testing.T) {
 	}}}
 	c := byName(Candidates(testDisks(), f, DefaultRequirements()))["nvme0n1"]
 	want := []string{"in use: /dev/nvme0n1p2 is used as swap", "in use: /dev/nvme0n1p3 is held by dm-0"}
-	if c.Eligible || !reflect.DeepEqual(c.Reasons, want) || len(c.Codes) != 2 || c.Codes[0] != CodeDiskIneligible {
+	if c.Eligible || !reflect.DeepEqual(c.Reasons, want) || len(c.Codes) != 2 || c.Codes[0] != errcode.DiskIneligible {
 		t.Errorf("nvme0n1: eligible %v reasons %q codes %v, want %q", c.Eligible, c.Reasons, c.Codes, want)
 	}
 }
@@ -126,8 +126,8 @@ func TestCheckMachine(t *testing.T) {
 	}{
 		{Facts{RAM: 2 << 30, CPUs: 2}, ""},
 		{Facts{}, ""},
-		{Facts{RAM: 512 << 20, CPUs: 4}, CodeMachineTooSmall},
-		{Facts{RAM: 2 << 30, CPUs: 1}, CodeMachineTooSmall},
+		{Facts{RAM: 512 << 20, CPUs: 4}, errcode.MachineTooSmall},
+		{Facts{RAM: 2 << 30, CPUs: 1}, errcode.MachineTooSmall},
 	} {
 		if got := Code(CheckMachine(tc.f, req)); got != tc.code {
 			t.Errorf("%+v: code %q, want %q", tc.f, got, tc.code)
@@ -150,13 +150,13 @@ func TestSelect(t *testing.T) {
 		{"wwn:eui.002538B111B2C3D4", "nvme0n1", "", ""},
 		{"by-id:/dev/disk/by-id/nvme-Samsung_SSD_980_1TB_S64ANS0T123456A", "nvme0n1", "", ""},
 		{"by-id:/dev/disk/by-id/nvme-eui.002538b111b2c3d4", "nvme0n1", "", ""},
-		{"serial:E0D55EA574F2F3B0", "", CodeDiskIneligible, "boot medium"},
-		{"serial:plinth01", "", CodeDiskTooSmall, "too small"},
-		{"serial:BTYF0000000A480BGN", "", CodeDiskIneligible, "mounted: /dev/sda1 on /mnt"},
-		{"wwn:0x55cd2e404c0a1b2c", "", CodeDiskIneligible, "mounted"},
-		{"by-id:/dev/disk/by-id/wwn-0x55cd2e404c0a1b2c", "", CodeDiskIneligible, "mounted"},
-		{"serial:NOPE", "", CodeNoDisk, "no disk matches serial NOPE (disks: [23456a] Samsung SSD 980 1TB, 1.0 TB, serial S64ANS0T123456A (nvme, nvme0n1)"},
-		{"by-id:/dev/disk/by-id/ata-nope", "", CodeNoDisk, "no disk matches by-id name ata-nope"},
+		{"serial:E0D55EA574F2F3B0", "", errcode.DiskIneligible, "boot medium"},
+		{"serial:plinth01", "", errcode.DiskTooSmall, "too small"},
+		{"serial:BTYF0000000A480BGN", "", errcode.DiskIneligible, "mounted: /dev/sda1 on /mnt"},
+		{"wwn:0x55cd2e404c0a1b2c", "", errcode.DiskIneligible, "mounted"},
+		{"by-id:/dev/disk/by-id/wwn-0x55cd2e404c0a1b2c", "", errcode.DiskIneligible, "mounted"},
+		{"serial:NOPE", "", errcode.NoDisk, "no disk matches serial NOPE (disks: [23456a] Samsung SSD 980 1TB, 1.0 TB, serial S64ANS0T123456A (nvme, nvme0n1)"},
+		{"by-id:/dev/disk/by-id/ata-nope", "", errcode.NoDisk, "no disk matches by-id name ata-nope"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.sel, func(t *testing.T) {
@@ -184,21 +184,21 @@ func TestSelect(t *testing.T) {
 func TestSelectNoEligibleAndTies(t *testing.T) {
 	small := []disk.Disk{{Name: "vda", Serial: "s1", Size: gb, Transport: "virtio"}, {Name: "vdb", Serial: "s2", Size: 2 * gb, Transport: "virtio"}}
 	_, err := Select(Candidates(small, Facts{}, DefaultRequirements()), answers.Selector{Kind: answers.SelectLargest})
-	if Code(err) != CodeDiskTooSmall || !strings.Contains(err.Error(), "no eligible disk") {
+	if Code(err) != errcode.DiskTooSmall || !strings.Contains(err.Error(), "no eligible disk") {
 		t.Errorf("all too small: %v (%s)", err, Code(err))
 	}
 	_, err = Select(nil, answers.Selector{Kind: answers.SelectLargest})
-	if Code(err) != CodeNoDisk {
+	if Code(err) != errcode.NoDisk {
 		t.Errorf("no disks: %v", err)
 	}
 	twins := []disk.Disk{{Name: "vda", Serial: "twin1", Size: 20 * gb}, {Name: "vdb", Serial: "twin2", Size: 20 * gb}}
 	_, err = Select(Candidates(twins, Facts{}, DefaultRequirements()), answers.Selector{Kind: answers.SelectLargest})
-	if Code(err) != CodeDiskAmbiguous {
+	if Code(err) != errcode.DiskAmbiguous {
 		t.Errorf("twins: %v", err)
 	}
 	same := []disk.Disk{{Name: "vda", Serial: "dup", Size: 20 * gb}, {Name: "vdb", Serial: "dup", Size: 30 * gb}}
 	_, err = Select(Candidates(same, Facts{}, DefaultRequirements()), answers.Selector{Kind: answers.SelectSerial, Value: "dup"})
-	if Code(err) != CodeDiskAmbiguous {
+	if Code(err) != errcode.DiskAmbiguous {
 		t.Errorf("duplicate serial: %v", err)
 	}
 }
@@ -228,11 +228,11 @@ func TestConfirm(t *testing.T) {
 	}{
 		{"empty disk", empty, false, "", ""},
 		{"data, wipe", withData, true, "", ""},
-		{"data, nothing", withData, false, "", CodeDiskHasData},
+		{"data, nothing", withData, false, "", errcode.DiskHasData},
 		{"data, typed short id", withData, false, " " + strings.ToUpper(withData.ShortID) + "\n", ""},
-		{"data, typed wrong", withData, false, "yes", CodeDiskHasData},
-		{"boot medium, wipe", boot, true, "", CodeDiskIneligible},
-		{"boot medium, typed serial", boot, false, "E0D55EA574F2F3B0", CodeDiskIneligible},
+		{"data, typed wrong", withData, false, "yes", errcode.DiskHasData},
+		{"boot medium, wipe", boot, true, "", errcode.DiskIneligible},
+		{"boot medium, typed serial", boot, false, "E0D55EA574F2F3B0", errcode.DiskIneligible},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,9 +259,9 @@ func TestCode(t *testing.T) {
 		code errcode.Code
 	}{
 		{nil, ""},
-		{errors.New("x"), CodeInternal},
-		{perr, CodeAnswersInvalid},
-		{errorf(CodeNoDisk, "x"), CodeNoDisk},
+		{errors.New("x"), errcode.Internal},
+		{perr, errcode.AnswersInvalid},
+		{errorf(errcode.NoDisk, "x"), errcode.NoDisk},
 	} {
 		if got := Code(tc.err); got != tc.code {
 			t.Errorf("Code(%v) = %q, want %q", tc.err, got, tc.code)

@@ -13,6 +13,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/efivar"
+	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/provision"
@@ -138,7 +139,7 @@ type Request struct {
 
 // MakePlan plans installing r's release onto r.Target. It does not
 // check confirmation: call Confirm first. A data size (Answers.DataSize)
-// that does not fit is a CodeDataSizeInvalid error naming the disk and
+// that does not fit is a errcode.DataSizeInvalid error naming the disk and
 // the largest size that fits.
 func MakePlan(r Request) (*Plan, error) {
 	if r.Answers == nil {
@@ -190,19 +191,19 @@ func (r Request) check() error {
 	c := r.Target
 	switch {
 	case strings.TrimSpace(r.Product) == "":
-		return errorf(CodeInternal, "installplan: empty product name")
+		return errorf(errcode.Internal, "installplan: empty product name")
 	case !c.Eligible:
 		return errorf(ineligibleCode(c), "installplan: disk %s cannot be installed to: %s", c.Describe(), strings.Join(c.Reasons, "; "))
 	case c.Disk.Size < disklayout.MinDiskSize:
-		return errorf(CodeDiskTooSmall, "installplan: disk %s is too small: Plinth needs at least %d MiB", c.Describe(), disklayout.MinDiskSize>>20)
+		return errorf(errcode.DiskTooSmall, "installplan: disk %s is too small: Plinth needs at least %d MiB", c.Describe(), disklayout.MinDiskSize>>20)
 	case r.RuntimeUKISize <= 0:
-		return errorf(CodeInternal, "installplan: runtime UKI size %d", r.RuntimeUKISize)
+		return errorf(errcode.Internal, "installplan: runtime UKI size %d", r.RuntimeUKISize)
 	// The UKI is written twice (loader and fallback); leave room for
 	// the config and FAT overhead.
 	case 2*r.RuntimeUKISize > disklayout.ESPSize-16<<20:
-		return errorf(CodeInternal, "installplan: runtime UKI of %d MiB does not fit twice on the %d MiB ESP", r.RuntimeUKISize>>20, disklayout.ESPSize>>20)
+		return errorf(errcode.Internal, "installplan: runtime UKI of %d MiB does not fit twice on the %d MiB ESP", r.RuntimeUKISize>>20, disklayout.ESPSize>>20)
 	case r.Answers.DataSize < 0:
-		return errorf(CodeDataSizeInvalid, "installplan: negative data partition size %d", r.Answers.DataSize)
+		return errorf(errcode.DataSizeInvalid, "installplan: negative data partition size %d", r.Answers.DataSize)
 	}
 	return nil
 }
@@ -218,9 +219,9 @@ func (r Request) layout() (provision.Layout, error) {
 	if err != nil {
 		var dse *provision.DataSizeError
 		if errors.As(err, &dse) {
-			return l, &Error{Code: CodeDataSizeInvalid, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), dse), Err: err}
+			return l, &Error{Code: errcode.DataSizeInvalid, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), dse), Err: err}
 		}
-		return l, &Error{Code: CodeDiskTooSmall, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), err), Err: err}
+		return l, &Error{Code: errcode.DiskTooSmall, Message: fmt.Sprintf("installplan: disk %s: %v", c.Describe(), err), Err: err}
 	}
 	return l, nil
 }
@@ -231,7 +232,7 @@ func bootEntry(product string, esp gpt.Partition) (PlanBoot, error) {
 	hd := efivar.GPTHardDrive(uint32(esp.Number), esp.FirstLBA, esp.Sectors(), esp.GUID)
 	dp, err := efivar.DiskBootPath(hd, loader)
 	if err != nil {
-		return PlanBoot{}, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: boot path: %v", err), Err: err}
+		return PlanBoot{}, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: boot path: %v", err), Err: err}
 	}
 	uefiLoader, _ := efivar.NormalizeLoaderPath(loader)
 	fallback, _ := efivar.NormalizeLoaderPath("/" + disklayout.FallbackPath)
@@ -250,7 +251,7 @@ func (r Request) installedConfig(l provision.Layout) (*appconfig.Config, error) 
 		cfg.Hostname = a.Hostname // provision.Config derives one; the answers win
 	}
 	if err := cfg.Validate(); err != nil {
-		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
+		return nil, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
 	}
 	return cfg, nil
 }
@@ -276,7 +277,7 @@ func networkConfig(n answers.Network) appconfig.Network {
 func espFiles(r Request, cfg *appconfig.Config) ([]PlanFile, error) {
 	b, err := appconfig.Marshal(cfg)
 	if err != nil {
-		return nil, &Error{Code: CodeInternal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
+		return nil, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
 	}
 	sum := sha256.Sum256(b)
 	uki := strings.ToLower(r.RuntimeUKISHA256)

@@ -155,11 +155,11 @@ func TestMakePlanErrors(t *testing.T) {
 		uki     int64
 		code    errcode.Code
 	}{
-		{"too small", tiny, "Plinth", 1 << 20, CodeDiskTooSmall},
-		{"boot medium", boot, "Plinth", 1 << 20, CodeDiskIneligible},
-		{"no product", good, " ", 1 << 20, CodeInternal},
-		{"no uki", good, "Plinth", 0, CodeInternal},
-		{"uki too large", good, "Plinth", 300 << 20, CodeInternal},
+		{"too small", tiny, "Plinth", 1 << 20, errcode.DiskTooSmall},
+		{"boot medium", boot, "Plinth", 1 << 20, errcode.DiskIneligible},
+		{"no product", good, " ", 1 << 20, errcode.Internal},
+		{"no uki", good, "Plinth", 0, errcode.Internal},
+		{"uki too large", good, "Plinth", 300 << 20, errcode.Internal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,7 +171,7 @@ func TestMakePlanErrors(t *testing.T) {
 	}
 	// Too small via Candidates: the requirement, not the layout, refuses it.
 	small := Candidates([]disk.Disk{{Name: "vda", Serial: "small1", Size: 4 * gb}}, Facts{}, DefaultRequirements())[0]
-	if _, err := MakePlan(Request{Target: small, Product: "Plinth", Version: "1", RuntimeUKISize: 1 << 20}); Code(err) != CodeDiskTooSmall || !strings.Contains(err.Error(), "too small: 4.0 GB < 8.0 GB") {
+	if _, err := MakePlan(Request{Target: small, Product: "Plinth", Version: "1", RuntimeUKISize: 1 << 20}); Code(err) != errcode.DiskTooSmall || !strings.Contains(err.Error(), "too small: 4.0 GB < 8.0 GB") {
 		t.Errorf("small: %v (%s)", err, Code(err))
 	}
 }
@@ -193,12 +193,12 @@ func TestMakePlanDataSize(t *testing.T) {
 		{"20 GiB", good, 20 << 30, dataFirst + 20<<30/512 - 1, "", nil},
 		{"rounded up", good, 20<<30 + 1, dataFirst + (20<<30+1<<20)/512 - 1, "", nil},
 		{"largest that fits", good, 953161 << 20, 1953124351, "", nil},
-		{"one MiB too large", good, 953162 << 20, 0, CodeDataSizeInvalid,
+		{"one MiB too large", good, 953162 << 20, 0, errcode.DataSizeInvalid,
 			[]string{"installplan: disk [23456a] Samsung SSD 980 1TB, 1.0 TB, serial S64ANS0T123456A", "data partition of 930.8 GiB does not fit", "at most 930.8 GiB (953161 MiB)"}},
-		{"2 TiB on 1 TB", good, 2 << 40, 0, CodeDataSizeInvalid, []string{"[23456a]", "of 2 TiB does not fit on a disk of 931.3 GiB"}},
-		{"below minimum", good, 100 << 20, 0, CodeDataSizeInvalid, []string{"[23456a]", "100 MiB is too small: at least 256 MiB"}},
-		{"negative", good, -1, 0, CodeDataSizeInvalid, []string{"negative"}},
-		{"disk too small comes first", tiny, 1 << 30, 0, CodeDiskTooSmall, []string{"too small: Plinth needs"}},
+		{"2 TiB on 1 TB", good, 2 << 40, 0, errcode.DataSizeInvalid, []string{"[23456a]", "of 2 TiB does not fit on a disk of 931.3 GiB"}},
+		{"below minimum", good, 100 << 20, 0, errcode.DataSizeInvalid, []string{"[23456a]", "100 MiB is too small: at least 256 MiB"}},
+		{"negative", good, -1, 0, errcode.DataSizeInvalid, []string{"negative"}},
+		{"disk too small comes first", tiny, 1 << 30, 0, errcode.DiskTooSmall, []string{"too small: Plinth needs"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

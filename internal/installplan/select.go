@@ -9,21 +9,6 @@ import (
 	"github.com/plinth-os/plinth/internal/errcode"
 )
 
-// Error codes, as the installer's "error" event carries them: the
-// values of internal/errcode, under the names this package's callers
-// have used.
-const (
-	CodeAnswersInvalid  = errcode.AnswersInvalid
-	CodeNoDisk          = errcode.NoDisk
-	CodeDiskAmbiguous   = errcode.DiskAmbiguous
-	CodeDiskIneligible  = errcode.DiskIneligible
-	CodeDiskTooSmall    = errcode.DiskTooSmall
-	CodeDiskHasData     = errcode.DiskHasData
-	CodeMachineTooSmall = errcode.MachineTooSmall
-	CodeInternal        = errcode.Internal
-	CodeDataSizeInvalid = errcode.DataSizeInvalid
-)
-
 // Error is a refusal with a machine-readable code.
 type Error struct {
 	Code    errcode.Code
@@ -50,9 +35,9 @@ func Code(err error) errcode.Code {
 	case errors.As(err, &e):
 		return e.Code
 	case errors.As(err, &pe):
-		return CodeAnswersInvalid
+		return errcode.AnswersInvalid
 	}
-	return CodeInternal
+	return errcode.Internal
 }
 
 // Select picks the disk sel names. largest and smallest choose among
@@ -60,7 +45,7 @@ func Code(err error) errcode.Code {
 // must match exactly one disk, which must be eligible.
 func Select(cands []Candidate, sel answers.Selector) (Candidate, error) {
 	if len(cands) == 0 {
-		return Candidate{}, errorf(CodeNoDisk, "no disks found")
+		return Candidate{}, errorf(errcode.NoDisk, "no disks found")
 	}
 	switch sel.Kind {
 	case answers.SelectLargest, answers.SelectSmallest:
@@ -82,12 +67,12 @@ func Select(cands []Candidate, sel answers.Selector) (Candidate, error) {
 			return Candidate{}, noEligible(cands)
 		}
 		if len(best) > 1 {
-			return Candidate{}, errorf(CodeDiskAmbiguous, "disk: %s: %d eligible disks have the same size, name one by serial: or wwn: (disks: %s)", sel.Kind, len(best), list(best))
+			return Candidate{}, errorf(errcode.DiskAmbiguous, "disk: %s: %d eligible disks have the same size, name one by serial: or wwn: (disks: %s)", sel.Kind, len(best), list(best))
 		}
 		return best[0], nil
 	case answers.SelectSerial, answers.SelectWWN, answers.SelectByID:
 	default:
-		return Candidate{}, errorf(CodeAnswersInvalid, "unknown disk selector kind %q", sel.Kind)
+		return Candidate{}, errorf(errcode.AnswersInvalid, "unknown disk selector kind %q", sel.Kind)
 	}
 	var hits []Candidate
 	for _, c := range cands {
@@ -98,9 +83,9 @@ func Select(cands []Candidate, sel answers.Selector) (Candidate, error) {
 	what := map[string]string{answers.SelectSerial: "serial", answers.SelectWWN: "WWN", answers.SelectByID: "by-id name"}[sel.Kind]
 	switch {
 	case len(hits) == 0:
-		return Candidate{}, errorf(CodeNoDisk, "no disk matches %s %s (disks: %s)", what, sel.Value, list(cands))
+		return Candidate{}, errorf(errcode.NoDisk, "no disk matches %s %s (disks: %s)", what, sel.Value, list(cands))
 	case len(hits) > 1:
-		return Candidate{}, errorf(CodeDiskAmbiguous, "%d disks match %s %s; name one by wwn: instead (disks: %s)", len(hits), what, sel.Value, list(hits))
+		return Candidate{}, errorf(errcode.DiskAmbiguous, "%d disks match %s %s; name one by wwn: instead (disks: %s)", len(hits), what, sel.Value, list(hits))
 	}
 	c := hits[0]
 	if !c.Eligible {
@@ -139,21 +124,21 @@ func ineligibleCode(c Candidate) errcode.Code {
 	if len(c.Reasons) == 1 && len(c.Codes) == 1 {
 		return c.Codes[0]
 	}
-	return CodeDiskIneligible
+	return errcode.DiskIneligible
 }
 
 func noEligible(cands []Candidate) *Error {
-	code := CodeNoDisk
+	code := errcode.NoDisk
 	allSmall := true
 	parts := make([]string, len(cands))
 	for i, c := range cands {
 		parts[i] = fmt.Sprintf("%s: %s", c.Describe(), strings.Join(c.Reasons, "; "))
-		if ineligibleCode(c) != CodeDiskTooSmall {
+		if ineligibleCode(c) != errcode.DiskTooSmall {
 			allSmall = false
 		}
 	}
 	if allSmall {
-		code = CodeDiskTooSmall
+		code = errcode.DiskTooSmall
 	}
 	return errorf(code, "no eligible disk: %s", strings.Join(parts, "; "))
 }
@@ -184,9 +169,9 @@ func Confirm(c Candidate, wipe bool, typed string) error {
 	}
 	what := c.DataSummary()
 	if t == "" {
-		return errorf(CodeDiskHasData, "disk %s holds %s; set wipe: true in install.yaml or type %s to overwrite it", c.Describe(), what, c.ShortID)
+		return errorf(errcode.DiskHasData, "disk %s holds %s; set wipe: true in install.yaml or type %s to overwrite it", c.Describe(), what, c.ShortID)
 	}
-	return errorf(CodeDiskHasData, "disk %s holds %s; typed %q does not match its id %s, nothing written", c.Describe(), what, t, c.ShortID)
+	return errorf(errcode.DiskHasData, "disk %s holds %s; typed %q does not match its id %s, nothing written", c.Describe(), what, t, c.ShortID)
 }
 
 // DataSummary says what the disk holds, e.g. "1 partition(s): gpt".
