@@ -53,6 +53,7 @@ import (
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/disklayout"
+	"github.com/plinth-os/plinth/internal/fielderr"
 )
 
 // FileName is the name errors are reported against.
@@ -124,29 +125,11 @@ func Default() Answers {
 }
 
 // ParseError is every error Parse returns.
-type ParseError struct {
-	Line    int    // 1-based; 0 when the error is about the whole file
-	Column  int    // 1-based; 0 when unknown
-	Field   string // dotted path, e.g. "network.address"; "" for syntax errors
-	Message string
-}
-
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(FileName)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		fmt.Fprintf(&b, "field %q: ", e.Field)
-	}
-	b.WriteString(e.Message)
-	return b.String()
-}
+// Its File is always FileName.
+type ParseError = fielderr.Error
 
 func fieldErr(n node, field, format string, a ...any) *ParseError {
-	return &ParseError{Line: n.line, Column: n.col, Field: field, Message: fmt.Sprintf(format, a...)}
+	return &ParseError{File: FileName, Line: n.line, Column: n.col, Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
 // Parse reads and validates an install.yaml. It returns the first
@@ -158,13 +141,13 @@ func Parse(data []byte) (*Answers, error) {
 		if errors.As(err, &pe) {
 			return nil, pe
 		}
-		return nil, &ParseError{Message: err.Error()}
+		return nil, &ParseError{File: FileName, Message: err.Error()}
 	}
 	if root.kind == scalarNode && root.null {
-		return nil, &ParseError{Field: "disk", Message: "required, but the file is empty"}
+		return nil, &ParseError{File: FileName, Field: "disk", Message: "required, but the file is empty"}
 	}
 	if root.kind != mapNode {
-		return nil, &ParseError{Line: root.line, Column: root.col, Message: "want a mapping of keys (disk:, wipe:, ...) at the top level"}
+		return nil, &ParseError{File: FileName, Line: root.line, Column: root.col, Message: "want a mapping of keys (disk:, wipe:, ...) at the top level"}
 	}
 	a := Default()
 	haveDisk := false
@@ -219,7 +202,7 @@ func Parse(data []byte) (*Answers, error) {
 		}
 	}
 	if !haveDisk {
-		return nil, &ParseError{Line: root.line, Field: "disk", Message: "required: largest, smallest, serial:<SERIAL>, wwn:<WWN> or by-id:/dev/disk/by-id/<name>"}
+		return nil, &ParseError{File: FileName, Line: root.line, Field: "disk", Message: "required: largest, smallest, serial:<SERIAL>, wwn:<WWN> or by-id:/dev/disk/by-id/<name>"}
 	}
 	return &a, nil
 }

@@ -38,7 +38,7 @@ type node struct {
 }
 
 func synErr(line, col int, format string, a ...any) *ParseError {
-	return &ParseError{Line: line, Column: col, Message: fmt.Sprintf(format, a...)}
+	return &ParseError{File: FileName, Line: line, Column: col, Message: fmt.Sprintf(format, a...)}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -61,7 +61,7 @@ func (p *Product) checkAt(field, dir, rel string, check func(path, rel string) s
 		return nil
 	}
 	pos := p.lines[field]
-	return &ParseError{Line: pos.line, Column: pos.col, Field: field, Message: msg}
+	return &ParseError{File: FileName, Line: pos.line, Column: pos.col, Field: field, Message: msg}
 }
 
 // stat returns fi, or a message saying why rel cannot be used.

@@ -51,7 +51,7 @@ func Parse(data []byte) (*Product, error) {
 		return nil, err
 	}
 	if root == nil {
-		return nil, &ParseError{Field: "product", Message: "required, but the file is empty: start with product:, name:"}
+		return nil, &ParseError{File: FileName, Field: "product", Message: "required, but the file is empty: start with product:, name:"}
 	}
 	keys := make([]string, len(sections))
 	for i, s := range sections {

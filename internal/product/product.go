@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/fielderr"
 )
 
 // FileName is the product file's name, and the name errors are reported
@@ -256,23 +257,5 @@ type Installer struct {
 }
 
 // ParseError is every error Parse returns, and every error Check joins.
-type ParseError struct {
-	Line    int    // 1-based; 0 when the error is about the whole file
-	Column  int    // 1-based; 0 when unknown
-	Field   string // dotted path, e.g. "services[1].health.http.port"; "" for syntax errors
-	Message string
-}
-
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(FileName)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	b.WriteString(": ")
-	if e.Field != "" {
-		fmt.Fprintf(&b, "field %q: ", e.Field)
-	}
-	b.WriteString(e.Message)
-	return b.String()
-}
+// Its File is always FileName.
+type ParseError = fielderr.Error

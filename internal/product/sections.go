@@ -268,9 +268,9 @@ func block(src []byte, v val, want string) ([]byte, int, error) {
 func fromAnswers(err error, prefix, whole string, colShift int) error {
 	var ae *answers.ParseError
 	if !errors.As(err, &ae) {
-		return &ParseError{Field: whole, Message: err.Error()}
+		return &ParseError{File: FileName, Field: whole, Message: err.Error()}
 	}
-	pe := &ParseError{Line: ae.Line, Column: ae.Column, Field: whole, Message: ae.Message}
+	pe := &ParseError{File: FileName, Line: ae.Line, Column: ae.Column, Field: whole, Message: ae.Message}
 	if ae.Column > 0 {
 		pe.Column += colShift
 	}

@@ -37,7 +37,7 @@ func tree(data []byte) (*yaml.Node, error) {
 	var next yaml.Node
 	switch err := dec.Decode(&next); {
 	case err == nil:
-		return nil, &ParseError{Line: next.Line, Column: next.Column, Message: "only one YAML document is allowed: remove the second ---"}
+		return nil, &ParseError{File: FileName, Line: next.Line, Column: next.Column, Message: "only one YAML document is allowed: remove the second ---"}
 	case !errors.Is(err, io.EOF):
 		return nil, syntaxError(err)
 	}
@@ -54,9 +54,9 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func syntaxError(err error) error {
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return &ParseError{Line: n, Message: m[2]}
+		return &ParseError{File: FileName, Line: n, Message: m[2]}
 	}
-	return &ParseError{Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+	return &ParseError{File: FileName, Message: strings.TrimPrefix(err.Error(), "yaml: ")}
 }
 
 func strict(n *yaml.Node, field string) error {
@@ -107,7 +107,7 @@ func join(parent, key string) string {
 }
 
 func at(n *yaml.Node, field, format string, a ...any) *ParseError {
-	return &ParseError{Line: n.Line, Column: n.Column, Field: field, Message: fmt.Sprintf(format, a...)}
+	return &ParseError{File: FileName, Line: n.Line, Column: n.Column, Field: field, Message: fmt.Sprintf(format, a...)}
 }
 
 // val is a node and its dotted field path.
