@@ -61,15 +61,7 @@ func (d *serviceDecoder) stop(v val) error {
 }
 
 func (d *serviceDecoder) after(v val) error {
-	items, err := v.items()
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
-		s, err := it.text()
-		if err != nil {
-			return err
-		}
+	items, err := v.eachText(func(it val, s string) error {
 		switch {
 		case s == d.s.Name:
 			return it.errorf("service %q cannot start after itself", s)
@@ -77,9 +69,10 @@ func (d *serviceDecoder) after(v val) error {
 			return it.errorf("%q is listed twice", s)
 		}
 		d.s.After = append(d.s.After, s)
-	}
+		return nil
+	})
 	d.afterV = items
-	return nil
+	return err
 }
 
 // checkAfter checks that every after: names a service and that no

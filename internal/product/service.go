@@ -338,15 +338,7 @@ func (d *serviceDecoder) workdir(v val) error {
 }
 
 func (d *serviceDecoder) capabilities(v val) error {
-	items, err := v.items()
-	if err != nil {
-		return err
-	}
-	for _, it := range items {
-		s, err := it.text()
-		if err != nil {
-			return err
-		}
+	_, err := v.eachText(func(it val, s string) error {
 		c, err := ParseCapability(s)
 		if err != nil {
 			return it.errorf("%v", err)
@@ -355,8 +347,9 @@ func (d *serviceDecoder) capabilities(v val) error {
 			return it.errorf("%s is listed twice", c)
 		}
 		d.s.Capabilities = append(d.s.Capabilities, c)
-	}
-	return nil
+		return nil
+	})
+	return err
 }
 
 func (d *serviceDecoder) restart(v val) error {

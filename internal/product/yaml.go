@@ -235,19 +235,34 @@ func (v val) items() ([]val, error) {
 	return out, nil
 }
 
-// texts returns a list of single values as written.
-func (v val) texts() ([]string, error) {
+// eachText calls fn with each element of a list of single values and its
+// text, for checks whose errors point at the element; it returns the
+// elements.
+func (v val) eachText(fn func(it val, s string) error) ([]val, error) {
 	items, err := v.items()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(items))
-	for i, it := range items {
-		if out[i], err = it.text(); err != nil {
+	for _, it := range items {
+		s, err := it.text()
+		if err == nil {
+			err = fn(it, s)
+		}
+		if err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return items, nil
+}
+
+// texts returns a list of single values as written.
+func (v val) texts() ([]string, error) {
+	out := []string{} // an empty list is a value, not a missing one
+	_, err := v.eachText(func(_ val, s string) error {
+		out = append(out, s)
+		return nil
+	})
+	return out, err
 }
 
 // fields is a mapping's values by key; strict has refused duplicates.
