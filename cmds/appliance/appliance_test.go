@@ -18,6 +18,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/event/eventtest"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
 	"github.com/plinth-os/plinth/internal/supervise"
@@ -91,7 +92,7 @@ func TestFailures(t *testing.T) {
 	var buf bytes.Buffer
 	a := &appliance{out: &buf, events: event.New(&buf)}
 	a.report(configFailure("p", errors.New("appconfig: product: missing")))
-	checkEvents(t, buf.String())
+	eventtest.CheckOutput(t, buf.String())
 	obj, ok := event.Parse(lastLine(buf.String()))
 	if !ok || obj["event"] != "error" || obj["code"] != "config-invalid" || !strings.Contains(obj["message"].(string), "product: missing") {
 		t.Errorf("error event = %v (%q)", obj, buf.String())
@@ -226,7 +227,7 @@ func fakeMachine(t *testing.T, espFiles map[string]string) machine {
 		}
 		cancel()
 		<-done
-		checkEvents(t, out.String())
+		eventtest.CheckOutput(t, out.String())
 	})
 	return machine{a: a, out: out, mounts: &mounts, host: &host}
 }

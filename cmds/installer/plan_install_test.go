@@ -14,6 +14,7 @@ import (
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/event/eventtest"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/installplan"
@@ -99,7 +100,7 @@ func writePayload(t *testing.T, r roots) []byte {
 // planEvent returns the "plan" member of the one plan event in events.
 func planEvent(t *testing.T, events string) []byte {
 	t.Helper()
-	checkEvents(t, events)
+	eventtest.CheckOutput(t, events)
 	var plans [][]byte
 	sc := bufio.NewScanner(strings.NewReader(events))
 	sc.Buffer(nil, 1<<20)

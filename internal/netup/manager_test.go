@@ -18,7 +18,7 @@ import (
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/backoff"
-	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/event/eventtest"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -121,38 +121,6 @@ func leaseAnswer(ip net.IP, secs uint32) func() (*nclient4.Lease, error) {
 
 func fail() (*nclient4.Lease, error) { return nil, errors.New("timed out") }
 
-// recorder keeps the events as automation reads them: each one is
-// formatted, checked against its documented form and parsed back.
-type recorder struct {
-	mu      sync.Mutex
-	events  []map[string]any
-	invalid []error
-}
-
-func (r *recorder) Emit(ev event.Event) error {
-	line, err := event.Format(ev)
-	if err == nil {
-		err = event.Validate(string(line))
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err != nil {
-		r.invalid = append(r.invalid, err)
-		return err
-	}
-	obj, _ := event.Parse(string(line))
-	r.events = append(r.events, obj)
-	return nil
-}
-
-func (r *recorder) check(t *testing.T) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, err := range r.invalid {
-		t.Errorf("emitted an event not as documented: %v", err)
-	}
-}
-
 type syncBuf struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -174,7 +142,7 @@ type env struct {
 	m    *Manager
 	ops  *fakeOps
 	out  *syncBuf
-	rec  *recorder
+	rec  *eventtest.Recorder
 	etc  string
 	stop func()
 }
@@ -184,7 +152,7 @@ func run(t *testing.T, n appconfig.Network, client Client, ops *fakeOps) *env {
 		fakeIf{name: "lo", typ: "772", ifindex: "1"},
 		fakeIf{name: "eth0", typ: "1", mac: "52:54:00:12:34:56", ifindex: "2", device: true},
 	)
-	e := &env{ops: ops, out: &syncBuf{}, rec: &recorder{}, etc: t.TempDir()}
+	e := &env{ops: ops, out: &syncBuf{}, rec: &eventtest.Recorder{}, etc: t.TempDir()}
 	e.m = New(Options{
 		SysRoot: sys, EtcDir: e.etc, Network: n, Hostname: "plinth-3f2a9c", Ops: e.ops,
 		NewClient: func(string) (Client, error) { return client, nil },
@@ -195,7 +163,7 @@ func run(t *testing.T, n appconfig.Network, client Client, ops *fakeOps) *env {
 	done := make(chan struct{})
 	go func() { e.m.Run(ctx); close(done) }()
 	e.stop = func() { cancel(); <-done }
-	t.Cleanup(func() { e.stop(); e.rec.check(t) })
+	t.Cleanup(func() { e.stop(); e.rec.Check(t) })
 	return e
 }
 
@@ -246,10 +214,8 @@ func TestDHCPRetryBindRenew(t *testing.T) {
 		t.Errorf("request hostname %q", m.HostName())
 	}
 	e.stop()
-	e.rec.mu.Lock()
-	defer e.rec.mu.Unlock()
-	if len(e.rec.events) != 2 || e.rec.events[0]["address"] != "10.0.2.15/24" || e.rec.events[0]["gateway"] != "10.0.2.2" {
-		t.Errorf("events = %v", e.rec.events)
+	if evs := e.rec.All(); len(evs) != 2 || evs[0]["address"] != "10.0.2.15/24" || evs[0]["gateway"] != "10.0.2.2" {
+		t.Errorf("events = %v", evs)
 	}
 }
 

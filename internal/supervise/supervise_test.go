@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/event/eventtest"
 	"github.com/plinth-os/plinth/internal/servicestate"
 	"github.com/plinth-os/plinth/internal/testdisk"
 	"golang.org/x/sys/unix"
@@ -64,42 +64,6 @@ func helper(mode string) {
 	os.Exit(100)
 }
 
-// recorder keeps the events as automation reads them: each one is
-// formatted, checked against its documented form and parsed back.
-type recorder struct {
-	mu      sync.Mutex
-	events  []map[string]any
-	invalid []error
-}
-
-func (r *recorder) Emit(ev event.Event) error {
-	line, err := event.Format(ev)
-	if err == nil {
-		err = event.Validate(string(line))
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err != nil {
-		r.invalid = append(r.invalid, err)
-		return err
-	}
-	obj, _ := event.Parse(string(line))
-	r.events = append(r.events, obj)
-	return nil
-}
-
-func (r *recorder) named(name string) []map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []map[string]any
-	for _, e := range r.events {
-		if e["event"] == name {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -120,7 +84,7 @@ func (s *syncBuf) String() string {
 type fixture struct {
 	sup    *Supervisor
 	reaper *Reaper
-	rec    *recorder
+	rec    *eventtest.Recorder
 	cons   *syncBuf
 	logDir string
 }
@@ -129,7 +93,7 @@ type fixture struct {
 // Tests using it must not run in parallel: one reaper per process.
 func start(t *testing.T, specs ...Spec) *fixture {
 	t.Helper()
-	f := &fixture{reaper: NewReaper(), rec: &recorder{}, cons: &syncBuf{}, logDir: t.TempDir()}
+	f := &fixture{reaper: NewReaper(), rec: &eventtest.Recorder{}, cons: &syncBuf{}, logDir: t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -151,11 +115,7 @@ func start(t *testing.T, specs ...Spec) *fixture {
 		sup.Stop()
 		cancel()
 		<-done
-		f.rec.mu.Lock()
-		defer f.rec.mu.Unlock()
-		for _, err := range f.rec.invalid {
-			t.Errorf("emitted an event not as documented: %v", err)
-		}
+		f.rec.Check(t)
 	})
 	return f
 }
@@ -164,8 +124,8 @@ func helperEnv(mode string) []string { return []string{"SUPERVISE_HELPER=" + mod
 
 func TestRestartWithBackoff(t *testing.T) {
 	f := start(t, Spec{Name: "crashy", Env: helperEnv("exit:2"), RestartDelay: 40 * time.Millisecond, MaxRestartDelay: 160 * time.Millisecond, StableAfter: 10 * time.Second})
-	testdisk.Eventually(t, "5 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 5 })
-	exits := f.rec.named("service-exit")
+	testdisk.Eventually(t, "5 exits", 10*time.Second, func() bool { return len(f.rec.Named("service-exit")) >= 5 })
+	exits := f.rec.Named("service-exit")
 	want := []float64{0.04, 0.08, 0.16, 0.16, 0.16}
 	for i, w := range want {
 		e := exits[i]
@@ -173,7 +133,7 @@ func TestRestartWithBackoff(t *testing.T) {
 			t.Errorf("exit %d = %v, want restartIn %v, code 2, restarts %d", i, e, w, i)
 		}
 	}
-	if starts := f.rec.named("service-start"); len(starts) < 5 {
+	if starts := f.rec.Named("service-start"); len(starts) < 5 {
 		t.Errorf("%d starts for 5 exits", len(starts))
 	}
 	if st := f.sup.Status()[0]; st.Restarts < 4 || st.LastExit != "exit status 2" {
@@ -199,8 +159,8 @@ func TestRestartWithBackoff(t *testing.T) {
 
 func TestBackoffResetsAfterStableRun(t *testing.T) {
 	f := start(t, Spec{Name: "flaky", Env: helperEnv("run:150ms"), RestartDelay: 30 * time.Millisecond, MaxRestartDelay: time.Second, StableAfter: 100 * time.Millisecond})
-	testdisk.Eventually(t, "3 exits", 10*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 3 })
-	for i, e := range f.rec.named("service-exit")[:3] {
+	testdisk.Eventually(t, "3 exits", 10*time.Second, func() bool { return len(f.rec.Named("service-exit")) >= 3 })
+	for i, e := range f.rec.Named("service-exit")[:3] {
 		if e["restartIn"] != 0.03 || e["code"] != 1.0 {
 			t.Errorf("exit %d = %v, want restartIn 0.03 (backoff reset), code 1", i, e)
 		}
@@ -223,11 +183,11 @@ func TestStopSendsTERM(t *testing.T) {
 	if st.State != servicestate.Stopped || st.LastExit != "killed by signal 15 (SIGTERM)" {
 		t.Errorf("status = %+v", st)
 	}
-	if s := f.rec.named("service-stop"); len(s) != 1 || s[0]["status"] != "killed by signal 15 (SIGTERM)" {
+	if s := f.rec.Named("service-stop"); len(s) != 1 || s[0]["status"] != "killed by signal 15 (SIGTERM)" {
 		t.Errorf("stop events = %v", s)
 	}
-	if len(f.rec.named("service-exit")) != 0 {
-		t.Errorf("a stop was reported as a crash: %v", f.rec.named("service-exit"))
+	if len(f.rec.Named("service-exit")) != 0 {
+		t.Errorf("a stop was reported as a crash: %v", f.rec.Named("service-exit"))
 	}
 }
 
@@ -258,8 +218,8 @@ func TestWaitRunningCrashing(t *testing.T) {
 
 func TestStartFailureIsRetried(t *testing.T) {
 	f := start(t, Spec{Name: "missing", Path: "/nonexistent/plinth-demo", RestartDelay: 20 * time.Millisecond, MaxRestartDelay: 40 * time.Millisecond})
-	testdisk.Eventually(t, "2 failed starts", 5*time.Second, func() bool { return len(f.rec.named("service-exit")) >= 2 })
-	e := f.rec.named("service-exit")[0]
+	testdisk.Eventually(t, "2 failed starts", 5*time.Second, func() bool { return len(f.rec.Named("service-exit")) >= 2 })
+	e := f.rec.Named("service-exit")[0]
 	if s, _ := e["status"].(string); !strings.HasPrefix(s, "cannot start: ") || !strings.Contains(s, "no such file") {
 		t.Errorf("exit event = %v", e)
 	}
