@@ -34,6 +34,7 @@ import (
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/probe"
 )
 
 // Requirements are the minimums a machine and disk must meet. The zero
@@ -112,7 +113,7 @@ func Candidates(disks []disk.Disk, f Facts, req Requirements) []Candidate {
 		if d.ReadOnly {
 			add(errcode.DiskIneligible, "read-only")
 		}
-		if contains(c.Signatures, SigISO9660) && d.Name != boot {
+		if contains(c.Signatures, probe.ISO9660) && d.Name != boot {
 			add(errcode.DiskIneligible, "holds an ISO 9660 image (an installer medium?)")
 		}
 		if d.Size <= 0 {

@@ -10,6 +10,7 @@ import (
 	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/probe"
 )
 
 const gb = 1_000_000_000
@@ -29,7 +30,7 @@ func testFacts() Facts {
 	return Facts{
 		BootDisk:   "/dev/sdb2", // the installer USB stick, also the largest disk
 		InUse:      map[string][]blockdev.Use{"sda": {{Device: "/dev/sda1", Kind: blockdev.Mounted, By: "/mnt"}}},
-		Signatures: map[string][]string{"sda": {SigGPT}, "sdb": {SigGPT, SigISO9660}, "vdb": {SigExt4}},
+		Signatures: map[string][]string{"sda": {probe.GPT}, "sdb": {probe.GPT, probe.ISO9660}, "vdb": {probe.Ext4}},
 	}
 }
 

@@ -6,23 +6,10 @@ import (
 	"github.com/plinth-os/plinth/internal/probe"
 )
 
-// Signature names DetectSignatures reports: probe's names, which are how
-// blkid spells TYPE and PTTYPE, and one of ours for a GPT found only from
-// its backup header, which blkid does not report.
-const (
-	SigGPT       = probe.GPT
-	SigGPTBackup = "gpt-backup"
-	SigMBR       = probe.DOS
-	SigExt4      = probe.Ext4 // ext2 and ext3 are reported as probe.Ext2, probe.Ext3
-	SigVFAT      = probe.VFAT
-	SigISO9660   = probe.ISO9660
-	SigNTFS      = probe.NTFS
-	SigXFS       = probe.XFS
-	SigBtrfs     = probe.Btrfs
-	SigLUKS      = probe.LUKS
-	SigLVM       = probe.LVM2
-	SigSwap      = probe.SwapArea
-)
+// SigGPTBackup is what DetectSignatures reports for a GPT found only from
+// its backup header, which blkid does not report; every other name is
+// probe's, which is how blkid spells TYPE and PTTYPE.
+const SigGPTBackup = "gpt-backup"
 
 // DetectSignatures probes a disk or partition of size bytes and names the
 // partition tables, filesystems and volumes it holds, in probe's order. A

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plinth-os/plinth/internal/probe"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -45,7 +46,7 @@ func TestDetectSignaturesTools(t *testing.T) {
 		{"blank", 8 << 20, func(*testing.T, string) {}, nil},
 		{"sgdisk", 16 << 20, func(t *testing.T, p string) {
 			run(t, "sgdisk", "-n", "1:0:+4M", "-t", "1:ef00", "-n", "2:0:0", "-t", "2:8300", p)
-		}, []string{SigGPT}},
+		}, []string{probe.GPT}},
 		{"sgdisk backup only", 16 << 20, func(t *testing.T, p string) {
 			run(t, "sgdisk", "-n", "1:0:0", p)
 			f, err := os.OpenFile(p, os.O_RDWR, 0)
@@ -57,13 +58,13 @@ func TestDetectSignaturesTools(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, []string{SigGPTBackup}},
-		{"mkfs.ext4", 8 << 20, func(t *testing.T, p string) { run(t, "mkfs.ext4", "-q", "-F", p) }, []string{SigExt4}},
-		{"mkfs.vfat fat16", 16 << 20, func(t *testing.T, p string) { run(t, "mkfs.vfat", p) }, []string{SigVFAT}},
-		{"mkfs.vfat fat32", 40 << 20, func(t *testing.T, p string) { run(t, "mkfs.vfat", "-F", "32", p) }, []string{SigVFAT}},
-		{"mkfs.ntfs", 8 << 20, func(t *testing.T, p string) { run(t, "mkfs.ntfs", "-q", "-F", "-f", p) }, []string{SigNTFS}},
-		{"mkfs.xfs", 300 << 20, func(t *testing.T, p string) { run(t, "mkfs.xfs", "-q", p) }, []string{SigXFS}},
-		{"mkfs.btrfs", 128 << 20, func(t *testing.T, p string) { run(t, "mkfs.btrfs", "-q", p) }, []string{SigBtrfs}},
-		{"mkswap", 8 << 20, func(t *testing.T, p string) { run(t, "mkswap", p) }, []string{SigSwap}},
+		{"mkfs.ext4", 8 << 20, func(t *testing.T, p string) { run(t, "mkfs.ext4", "-q", "-F", p) }, []string{probe.Ext4}},
+		{"mkfs.vfat fat16", 16 << 20, func(t *testing.T, p string) { run(t, "mkfs.vfat", p) }, []string{probe.VFAT}},
+		{"mkfs.vfat fat32", 40 << 20, func(t *testing.T, p string) { run(t, "mkfs.vfat", "-F", "32", p) }, []string{probe.VFAT}},
+		{"mkfs.ntfs", 8 << 20, func(t *testing.T, p string) { run(t, "mkfs.ntfs", "-q", "-F", "-f", p) }, []string{probe.NTFS}},
+		{"mkfs.xfs", 300 << 20, func(t *testing.T, p string) { run(t, "mkfs.xfs", "-q", p) }, []string{probe.XFS}},
+		{"mkfs.btrfs", 128 << 20, func(t *testing.T, p string) { run(t, "mkfs.btrfs", "-q", p) }, []string{probe.Btrfs}},
+		{"mkswap", 8 << 20, func(t *testing.T, p string) { run(t, "mkswap", p) }, []string{probe.SwapArea}},
 		{"luks", 8 << 20, func(t *testing.T, p string) {
 			key := filepath.Join(t.TempDir(), "key")
 			if err := os.WriteFile(key, []byte("k"), 0o600); err != nil {
@@ -71,14 +72,14 @@ func TestDetectSignaturesTools(t *testing.T) {
 			}
 			run(t, "cryptsetup", "luksFormat", "--type", "luks1", "--batch-mode", "--key-file", key,
 				"--pbkdf-force-iterations", "1000", p)
-		}, []string{SigLUKS}},
+		}, []string{probe.LUKS}},
 		{"sfdisk mbr", 16 << 20, func(t *testing.T, p string) {
 			cmd := exec.Command(testdisk.Tool(t, "sfdisk"), "-q", p)
 			cmd.Stdin = strings.NewReader("label: dos\n,4M,83\n,,c\n")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("sfdisk: %v\n%s", err, out)
 			}
-		}, []string{SigMBR}},
+		}, []string{probe.DOS}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,7 +99,7 @@ func TestDetectSignaturesISO(t *testing.T) {
 	}
 	iso := filepath.Join(t.TempDir(), "x.iso")
 	run(t, "xorriso", "-as", "mkisofs", "-quiet", "-o", iso, dir)
-	if got := detectFile(t, iso); !reflect.DeepEqual(got, []string{SigISO9660}) {
+	if got := detectFile(t, iso); !reflect.DeepEqual(got, []string{probe.ISO9660}) {
 		t.Errorf("got %v, want [iso9660]", got)
 	}
 }
@@ -126,7 +127,7 @@ func TestDetectSignaturesSynthetic(t *testing.T) {
 			binary.LittleEndian.PutUint32(b[446+8:], 2048)
 			binary.LittleEndian.PutUint32(b[446+12:], 100)
 			b[510], b[511] = 0x55, 0xAA
-		}), []string{SigMBR}},
+		}), []string{probe.DOS}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
