@@ -138,7 +138,7 @@ func apply(s efivar.Store, o *options) error {
 // free), otherwise through EnsureBootEntry so that a second run with the
 // same label and loader replaces the first entry.
 func create(s efivar.Store, o *options) error {
-	hd, err := efivar.HardDriveFromDisk(o.disk, o.part)
+	hd, err := hardDriveFromDisk(o.disk, o.part)
 	if err != nil {
 		return err
 	}

@@ -95,23 +95,41 @@ func scanDisk(sysRoot, devRoot, name string) ([]Partition, error) {
 	return parts, nil
 }
 
-// readTable reads the GPT of the disk at path; nil without an error when
-// the disk cannot be opened (no medium, no node yet, not readable) or
-// holds no GPT: nothing to find there.
+// errUnreadable marks a disk that could not be opened at all.
+var errUnreadable = errors.New("cannot open")
+
+// ReadGPT reads the GPT of a block device or an image file. A block
+// device has the kernel's logical block size; an image file is tried
+// with 512- and then 4096-byte blocks.
+func ReadGPT(path string) (*gpt.Table, error) {
+	var errs []error
+	for _, ss := range []int{0, 4096} {
+		d, err := blockdev.Open(path, blockdev.Options{SectorSize: ss})
+		if err != nil {
+			return nil, fmt.Errorf("partfind: %w: %w", errUnreadable, err)
+		}
+		t, err := gpt.Read(d, d.Size(), d.SectorSize())
+		d.Close()
+		if err == nil {
+			return t, nil
+		}
+		errs = append(errs, fmt.Errorf("partfind: %s: %w", path, err))
+		if d.IsBlockDevice() || !errors.Is(err, gpt.ErrNotFound) {
+			break
+		}
+	}
+	return nil, errors.Join(errs...)
+}
+
+// readTable is ReadGPT for scanning: nil without an error when the disk
+// cannot be opened (no medium, no node yet, not readable) or holds no
+// GPT: nothing to find there.
 func readTable(path string) (*gpt.Table, error) {
-	d, err := blockdev.Open(path, blockdev.Options{})
-	if err != nil {
+	t, err := ReadGPT(path)
+	if errors.Is(err, errUnreadable) || errors.Is(err, gpt.ErrNotFound) {
 		return nil, nil
 	}
-	defer d.Close()
-	t, err := gpt.Read(d, d.Size(), d.SectorSize())
-	if errors.Is(err, gpt.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("partfind: %s: %w", path, err)
-	}
-	return t, nil
+	return t, err
 }
 
 // OnDisk finds the partition with PARTUUID uuid on the disk with kernel

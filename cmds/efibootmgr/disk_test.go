@@ -1,4 +1,4 @@
-package efivar
+package main
 
 import (
 	"bytes"
@@ -13,11 +13,9 @@ import (
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
-const espUUID = "6a1f0c3e-5b7d-4e2a-9c11-0123456789ab"
-
 func TestHardDriveFromDisk(t *testing.T) {
 	img := gpttest.SgdiskESPImage(t, espUUID)
-	hd, err := HardDriveFromDisk(img, 1)
+	hd, err := hardDriveFromDisk(img, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +23,7 @@ func TestHardDriveFromDisk(t *testing.T) {
 	if want := "HD(1,GPT," + espUUID + ",0x800,0x10000)"; hd.String() != want {
 		t.Errorf("got %s, want %s", hd, want)
 	}
-	hd2, err := HardDriveFromDisk(img, 2)
+	hd2, err := hardDriveFromDisk(img, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +42,8 @@ func TestHardDriveFromDisk(t *testing.T) {
 		{filepath.Join(t.TempDir(), "nope"), 1, "no such file"},
 	}
 	for _, tt := range tests {
-		if _, err := HardDriveFromDisk(tt.disk, tt.part); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("HardDriveFromDisk(%s, %d) = %v, want %q", filepath.Base(tt.disk), tt.part, err, tt.want)
+		if _, err := hardDriveFromDisk(tt.disk, tt.part); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("hardDriveFromDisk(%s, %d) = %v, want %q", filepath.Base(tt.disk), tt.part, err, tt.want)
 		}
 	}
 }
@@ -77,7 +75,7 @@ func TestHardDriveFromDiskCorrupt(t *testing.T) {
 			if err := os.WriteFile(p, b, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			hd, err := HardDriveFromDisk(p, 1)
+			hd, err := hardDriveFromDisk(p, 1)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("err = %v, want the backup's partition 1", err)
@@ -111,7 +109,7 @@ func TestHardDriveFromDisk4K(t *testing.T) {
 	if err := tb.Write(f); err != nil {
 		t.Fatal(err)
 	}
-	hd, err := HardDriveFromDisk(p, 1)
+	hd, err := hardDriveFromDisk(p, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
