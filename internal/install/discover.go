@@ -1,8 +1,6 @@
 package install
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/answers"
@@ -32,11 +30,11 @@ func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
 		// A disk whose use cannot be told is not refused here: writing
 		// it checks again, and refuses it then.
 		facts.InUse[d.Name], _ = blockdev.InUse(roots, d.Name)
-		f, err := os.Open(filepath.Join(env.DevRoot, d.Name))
+		f, err := blockdev.Open(roots.Node(d.Name), blockdev.Options{})
 		if err != nil {
 			continue // no medium
 		}
-		facts.Signatures[d.Name] = installplan.DetectSignatures(f, d.Size)
+		facts.Signatures[d.Name] = installplan.DetectSignatures(f, f.Size())
 		f.Close()
 	}
 	cands := installplan.Candidates(disks, facts, env.Req)
