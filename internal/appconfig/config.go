@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 // SchemaVersion is the version of the format this package reads and writes.
@@ -37,15 +38,20 @@ const (
 
 // Config is the content of plinth.json.
 type Config struct {
-	Schema    int       `json:"schema"`    // SchemaVersion
-	Product   string    `json:"product"`   // product name shown to people
-	Version   string    `json:"version"`   // version installed
-	MachineID string    `json:"machineID"` // 32 lower-case hex digits, as /etc/machine-id
-	Hostname  string    `json:"hostname"`  // RFC 1123 host name, at most 64 bytes
-	ESP       ESP       `json:"esp"`
-	Data      Data      `json:"data"`
-	Network   Network   `json:"network"`
-	Services  []Service `json:"services"`
+	Schema    int     `json:"schema"`    // SchemaVersion
+	Product   string  `json:"product"`   // product name shown to people
+	Version   string  `json:"version"`   // version installed
+	MachineID string  `json:"machineID"` // 32 lower-case hex digits, as /etc/machine-id
+	Hostname  string  `json:"hostname"`  // RFC 1123 host name, at most 64 bytes
+	ESP       ESP     `json:"esp"`
+	Data      Data    `json:"data"`
+	Network   Network `json:"network"`
+	// Settings are this machine's values of the product's per-machine
+	// settings (productspec.Spec.Settings), defaults filled in at
+	// install time. The appliance checks them against the running
+	// version's declarations at every boot.
+	Settings map[string]setting.Value `json:"settings,omitempty"`
+	Services []Service                `json:"services"`
 }
 
 // ESP identifies the EFI system partition the appliance boots from.

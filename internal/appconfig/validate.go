@@ -8,6 +8,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 // ValidationError lists every problem found in a Config, one per entry,
@@ -56,6 +58,11 @@ func (c *Config) Validate() error {
 	}
 	c.Data.validate(&p)
 	c.Network.validate(&p)
+	for _, name := range slices.Sorted(maps.Keys(c.Settings)) {
+		if msg := setting.CheckName(name); msg != "" {
+			p.add("settings."+name, "%s", msg)
+		}
+	}
 	seen := map[string]bool{}
 	for i, s := range c.Services {
 		field := fmt.Sprintf("services[%d]", i)

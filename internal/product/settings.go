@@ -1,154 +1,52 @@
 package product
 
 import (
-	"errors"
-	"fmt"
 	"math"
-	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 // SettingType is the type of a setting's values.
-type SettingType int
+type SettingType = setting.Type
 
 // Setting types.
 const (
-	TypeString SettingType = iota + 1
-	TypeInt
-	TypeBool
-	TypeList // a list of strings
+	TypeString = setting.TypeString
+	TypeInt    = setting.TypeInt
+	TypeBool   = setting.TypeBool
+	TypeList   = setting.TypeList
 )
 
-var typeNames = []string{TypeString: "string", TypeInt: "int", TypeBool: "bool", TypeList: "list"}
+// Setting declares a value chosen per machine (package setting).
+type Setting = setting.Decl
 
-func (t SettingType) String() string {
-	if t > 0 && int(t) < len(typeNames) {
-		return typeNames[t]
-	}
-	return fmt.Sprintf("SettingType(%d)", int(t))
-}
+// Value is a setting's value.
+type Value = setting.Value
 
-// Setting is a value chosen per machine, which services take as ${name}
-// in their args, env and health command.
-type Setting struct {
-	Name        string
-	Type        SettingType
-	Default     *Value // nil: every machine must be given a value
-	Description string
-}
-
-// Value is a setting's value. Only the field of its Type is used.
-type Value struct {
-	Type SettingType
-	Text string   // TypeString
-	Int  int64    // TypeInt
-	Bool bool     // TypeBool
-	List []string // TypeList
-}
+// SettingError is one problem with one machine's settings.
+type SettingError = setting.Error
 
 // StringValue, IntValue, BoolValue and ListValue make Values.
-func StringValue(s string) Value  { return Value{Type: TypeString, Text: s} }
-func IntValue(n int64) Value      { return Value{Type: TypeInt, Int: n} }
-func BoolValue(b bool) Value      { return Value{Type: TypeBool, Bool: b} }
-func ListValue(l ...string) Value { return Value{Type: TypeList, List: l} }
-
-// String is the value as it is substituted into a longer string: a
-// list's items are joined with commas.
-func (v Value) String() string {
-	switch v.Type {
-	case TypeString:
-		return v.Text
-	case TypeInt:
-		return strconv.FormatInt(v.Int, 10)
-	case TypeBool:
-		return strconv.FormatBool(v.Bool)
-	case TypeList:
-		return strings.Join(v.List, ",")
-	}
-	return ""
-}
-
-// SettingError is one problem with the per-machine settings given to
-// ValidateSettings or Expand.
-type SettingError struct {
-	Setting string
-	Message string
-}
-
-func (e *SettingError) Error() string {
-	return fmt.Sprintf("setting %q: %s", e.Setting, e.Message)
-}
+func StringValue(s string) Value  { return setting.StringValue(s) }
+func IntValue(n int64) Value      { return setting.IntValue(n) }
+func BoolValue(b bool) Value      { return setting.BoolValue(b) }
+func ListValue(l ...string) Value { return setting.ListValue(l...) }
 
 // ValidateSettings checks one machine's settings against the declared
-// ones and returns every declared setting's value, defaults filled in.
-// Each problem (a name nothing declares, a value of another type, a
-// setting without default that has no value) is one *SettingError in
-// the joined error.
+// ones and returns every declared setting's value, defaults filled in
+// (see setting.Validate).
 func ValidateSettings(decl []Setting, given map[string]Value) (map[string]Value, error) {
-	var errs []error
-	out := make(map[string]Value, len(decl))
-	names := make([]string, len(decl))
-	for i, d := range decl {
-		names[i] = d.Name
-		v, ok := given[d.Name]
-		switch {
-		case ok && v.Type != d.Type:
-			errs = append(errs, &SettingError{d.Name, fmt.Sprintf("is of type %s, got a value of type %s", d.Type, v.Type)})
-		case ok:
-			out[d.Name] = v
-		case d.Default != nil:
-			out[d.Name] = *d.Default
-		default:
-			errs = append(errs, &SettingError{d.Name, "has no default: this machine needs a value"})
-		}
-	}
-	for _, name := range sortedKeys(given) {
-		if !slices.Contains(names, name) {
-			errs = append(errs, &SettingError{name, fmt.Sprintf("is not declared by %s (declared: %s)%s", FileName, orNone(names), didYouMean(name, names))})
-		}
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return out, nil
+	return setting.Validate(decl, given)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func checkSettingName(name string) string { return setting.CheckName(name) }
 
 func orNone(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
 	return strings.Join(names, ", ")
-}
-
-// maxSettingName is the longest setting name.
-const maxSettingName = 32
-
-// checkSettingName returns why name is not a setting name, or "".
-func checkSettingName(name string) string {
-	switch {
-	case name == "":
-		return "empty name"
-	case len(name) > maxSettingName:
-		return fmt.Sprintf("%q is %d characters long; at most %d", name, len(name), maxSettingName)
-	case name[0] < 'a' || name[0] > 'z':
-		return fmt.Sprintf("%q must start with a lower-case letter a-z", name)
-	}
-	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Sprintf("%q: want lower-case letters, digits and '-', got %q", name, c)
-		}
-	}
-	return ""
 }
 
 // decodeSettings reads settings:.
@@ -216,12 +114,11 @@ func settingType(v val) (SettingType, error) {
 	if err != nil {
 		return 0, err
 	}
-	for t, name := range typeNames {
-		if name != "" && name == s {
-			return SettingType(t), nil
-		}
+	t, err := setting.ParseType(s)
+	if err != nil {
+		return 0, v.errorf("%v", err)
 	}
-	return 0, v.errorf("want string, int, bool or list, got %q", s)
+	return t, nil
 }
 
 // settingValue reads a value of type t written in plinth.yaml.

@@ -104,7 +104,7 @@ func TestValidateSettings(t *testing.T) {
 		{"wrong types", map[string]Value{"port": StringValue("80"), "cluster": ListValue("a"), "debug": IntValue(1)}, nil,
 			[]string{`setting "port": is of type int, got a value of type string`, `setting "cluster": is of type string, got a value of type list`, `setting "debug": is of type bool, got a value of type int`}},
 		{"unknown", map[string]Value{"cluster": StringValue("c"), "prot": IntValue(1), "zzz": IntValue(2)}, nil,
-			[]string{`setting "prot": is not declared by plinth.yaml (declared: port, cluster, debug); did you mean port?`, `setting "zzz": is not declared`}},
+			[]string{`setting "prot": is not declared by the product (declared: port, cluster, debug)`, `setting "zzz": is not declared`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ValidateSettings(decl, tc.given)
