@@ -1,0 +1,74 @@
+package productspec
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// MaxSize bounds the file: a spec is a few kilobytes.
+const MaxSize = 1 << 20
+
+// Parse decodes and validates a spec. Unknown fields and trailing data
+// are errors: the file is written by mkiso, so anything else means the
+// image was tampered with or built by another version.
+func Parse(b []byte) (*Spec, error) {
+	if len(b) > MaxSize {
+		return nil, fmt.Errorf("productspec: %d bytes, more than the %d allowed", len(b), MaxSize)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("productspec: %w", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("productspec: unexpected data after the JSON object")
+	}
+	if s.Schema != SchemaVersion {
+		return nil, fmt.Errorf("productspec: schema %d, this build reads %d", s.Schema, SchemaVersion)
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// Load reads and parses the file at path.
+func Load(path string) (*Spec, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("productspec: %w", err)
+	}
+	s, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Marshal validates s and encodes it deterministically (two-space
+// indent, trailing newline), so images built from the same inputs are
+// byte-identical.
+func Marshal(s *Spec) ([]byte, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		return nil, fmt.Errorf("productspec: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// Validate checks what the appliance relies on. (Placeholder checks;
+// the full rules live in validate.go.)
+func (s *Spec) Validate() error {
+	return s.validate()
+}
