@@ -25,6 +25,16 @@ type Image struct {
 	// Executables are payload programs that are not part of the busybox
 	// binary (static binaries shipped as they are), stored with mode 0755.
 	Executables map[string][]byte
+	// Owners gives files of Files or Executables another mode and owner
+	// than root and 0644 (0755 for executables), by the same path.
+	Owners map[string]FileMeta
+}
+
+// FileMeta is a file's permission bits (setuid, setgid and sticky
+// included) and owner in the archive.
+type FileMeta struct {
+	Perm     uint32
+	UID, GID uint32
 }
 
 // Records returns the archive entries: directories, /dev/console (the
@@ -38,13 +48,24 @@ func (im Image) Records() ([]cpio.Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	for p := range im.Owners {
+		if im.Files[p] == nil && im.Executables[p] == nil {
+			return nil, fmt.Errorf("initramfs: owner given for %s, which is not a file of the image", p)
+		}
+	}
 	recs := dirRecords(files)
 	recs = append(recs, cpio.CharDev("dev/console", 0o600, 5, 1))
 	recs = append(recs, im.commandRecords()...)
 	for _, f := range files {
 		recs = append(recs, cpio.StaticFile(f.rel, string(f.data), f.perm))
 	}
-	cpio.MakeAllReproducible(recs)
+	cpio.MakeAllReproducible(recs) // sets every owner to root
+	for i := range recs {
+		if m, ok := im.Owners["/"+recs[i].Name]; ok {
+			recs[i].Mode = cpio.S_IFREG | uint64(m.Perm&0o7777)
+			recs[i].UID, recs[i].GID = uint64(m.UID), uint64(m.GID)
+		}
+	}
 	return recs, nil
 }
 

@@ -93,6 +93,35 @@ func TestImageRecords(t *testing.T) {
 	}
 }
 
+// TestImageOwners checks that a file's own mode and owner survive into
+// the archive (reproducibility resets every owner to root first).
+func TestImageOwners(t *testing.T) {
+	im := Image{Busybox: []byte("x"), Commands: []string{"init"},
+		Files:       map[string][]byte{"/etc/acme/acme.conf": []byte("a"), "/etc/other": []byte("b")},
+		Executables: map[string][]byte{"/payload/db": []byte("c")},
+		Owners:      map[string]FileMeta{"/etc/acme/acme.conf": {Perm: 0o640, UID: 0, GID: 1001}, "/payload/db": {Perm: 0o4750, UID: 1000, GID: 1001}}}
+	data, err := im.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][3]uint64{"etc/acme/acme.conf": {0o100640, 0, 1001}, "etc/other": {0o100644, 0, 0}, "payload/db": {0o104750, 1000, 1001}}
+	for _, r := range recs {
+		if w, ok := want[r.Name]; ok {
+			if got := [3]uint64{r.Mode, r.UID, r.GID}; got != w {
+				t.Errorf("%s: mode, uid, gid = %o, %d, %d; want %o, %d, %d", r.Name, got[0], got[1], got[2], w[0], w[1], w[2])
+			}
+			delete(want, r.Name)
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("not in the archive: %v", want)
+	}
+}
+
 func TestImageRejects(t *testing.T) {
 	tests := []struct {
 		name string
@@ -102,6 +131,7 @@ func TestImageRejects(t *testing.T) {
 		{"no init", Image{Busybox: []byte("x"), Commands: []string{"installer"}}},
 		{"unknown uinit", Image{Busybox: []byte("x"), Commands: []string{"init"}, Uinit: "installer"}},
 		{"relative file", Image{Busybox: []byte("x"), Commands: []string{"init"}, Files: map[string][]byte{"etc/x": nil}}},
+		{"owner of no file", Image{Busybox: []byte("x"), Commands: []string{"init"}, Owners: map[string]FileMeta{"/etc/x": {Perm: 0o600}}}},
 	}
 	for _, tt := range tests {
 		if _, err := tt.im.Build(); err == nil {

@@ -73,6 +73,9 @@ func sourceKey(moduleDir string, cmds []string) (string, error) {
 			if p != moduleDir && (strings.HasPrefix(name, ".") || name == "out" || name == "artifacts" || name == "testdata") {
 				return filepath.SkipDir
 			}
+			if _, err := os.Stat(filepath.Join(p, "go.mod")); err == nil && p != moduleDir {
+				return filepath.SkipDir // another module (examples/*): not part of the build
+			}
 			return nil
 		}
 		if (strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) || name == "go.mod" || name == "go.sum" {

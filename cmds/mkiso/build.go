@@ -19,6 +19,7 @@ import (
 	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/sparse"
 	"github.com/plinth-os/plinth/internal/vfat"
 	"github.com/plinth-os/plinth/iso"
@@ -108,6 +109,8 @@ type isoBuild struct {
 	releases map[string]string // uname -r by kernel kind
 	parts    brandParts
 
+	spec          []byte // productspec.Spec as JSON, in both images
+	specValue     productspec.Spec
 	runtimeCmds   []string          // commands in the runtime busybox binary
 	runtimeExecs  map[string][]byte // static payloads by path in the runtime initramfs
 	runtimeBB     []byte
@@ -131,6 +134,8 @@ func (b *isoBuild) steps() []step {
 	}
 	steps = append(steps,
 		step{"brand", b.renderBrand},
+		step{"services", b.compileServices},
+		step{"product spec", b.describeProduct},
 		step{"runtime busybox binary", b.compileRuntime},
 		step{"runtime initramfs", b.packRuntime},
 		step{"runtime UKI", b.assembleRuntime},
@@ -220,7 +225,7 @@ func (b *isoBuild) describeRuntime(context.Context) (string, error) {
 }
 
 func (b *isoBuild) compileInstaller(ctx context.Context) (string, error) {
-	bb, cached, err := busybox(ctx, b.cfg.ModuleDir, b.cacheDir, "installer", installerCommands, b.cfg.RebuildGo)
+	bb, cached, err := busybox(ctx, b.cfg.PlinthDir, b.cacheDir, "installer", installerCommands, b.cfg.RebuildGo)
 	if err != nil {
 		return "", err
 	}
@@ -231,7 +236,7 @@ func (b *isoBuild) compileInstaller(ctx context.Context) (string, error) {
 // packInstaller builds the installer's initramfs, which carries the
 // runtime UKI and its manifest.
 func (b *isoBuild) packInstaller(context.Context) (string, error) {
-	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI)
+	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI, b.spec)
 	if err != nil {
 		return "", err
 	}

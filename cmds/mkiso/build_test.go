@@ -35,7 +35,7 @@ func seedBusybox(t *testing.T, cfg config, cacheDir string) {
 	t.Helper()
 	runtimeCmds := append(append([]string(nil), runtimeCommands...), demoPayload)
 	for name, cmds := range map[string][]string{"installer": installerCommands, "runtime": runtimeCmds} {
-		key, err := sourceKey(cfg.ModuleDir, cmds)
+		key, err := sourceKey(cfg.PlinthDir, cmds)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,6 +85,8 @@ func TestBuildSteps(t *testing.T) {
 		{"kernel installer", "6.1.0-installer, prebuilt"},
 		{"kernel runtime", "6.1.0-runtime, prebuilt"},
 		{"brand", `"Plinth", splash `},
+		{"services", "no Go services"},
+		{"product spec", "1 service(s), 0 setting(s), 0 user(s)"},
 		{"runtime busybox binary", "cached, commands: init appliance plinth-demo"},
 		{"runtime initramfs", "zstd, 0 static payload(s)"},
 		{"runtime UKI", "-> " + filepath.Join(dir, "plinth-runtime.efi")},

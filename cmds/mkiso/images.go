@@ -10,6 +10,7 @@ import (
 	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/uki"
 )
 
@@ -89,8 +90,8 @@ func merge(sets ...map[string][]byte) (map[string][]byte, error) {
 
 // installerInitramfs describes the installer's initramfs: the runtime UKI
 // and its manifest, the answers if any, the release and the brand.
-func installerInitramfs(cfg config, bb []byte, parts brandParts, manifest, runtimeUKI []byte) (initramfs.Image, error) {
-	own := map[string][]byte{install.ManifestPath: manifest, install.RuntimeUKIPath: runtimeUKI, releasePath: releaseJSON(cfg)}
+func installerInitramfs(cfg config, bb []byte, parts brandParts, manifest, runtimeUKI, spec []byte) (initramfs.Image, error) {
+	own := map[string][]byte{install.ManifestPath: manifest, install.RuntimeUKIPath: runtimeUKI, releasePath: releaseJSON(cfg), productspec.Path: spec}
 	if cfg.Answers != nil {
 		own[install.AnswersPath] = cfg.Answers
 	}
@@ -118,19 +119,33 @@ func installerUKI(cfg config, parts brandParts, kernel []byte, release string, i
 	}
 }
 
+// runtimeContent is what the runtime initramfs holds besides the
+// brand and the release.
+type runtimeContent struct {
+	Busybox  []byte
+	Commands []string          // import paths compiled into Busybox
+	Execs    map[string][]byte // the services' own binaries, by path
+	Spec     []byte            // productspec.Spec as JSON
+	Accounts map[string][]byte // /etc/passwd and /etc/group
+	Files    map[string][]byte // plinth.yaml's files:
+	Owners   map[string]initramfs.FileMeta
+}
+
 // runtimeInitramfs describes the runtime initramfs: the release, the
-// brand and the static payloads.
-func runtimeInitramfs(cfg config, bb []byte, cmds []string, execs map[string][]byte, parts brandParts) (initramfs.Image, error) {
-	files, err := merge(map[string][]byte{releasePath: releaseJSON(cfg)}, parts.Files)
+// brand, the product spec and accounts, the product's files and the
+// services' binaries.
+func runtimeInitramfs(cfg config, c runtimeContent, parts brandParts) (initramfs.Image, error) {
+	files, err := merge(map[string][]byte{releasePath: releaseJSON(cfg), productspec.Path: c.Spec}, c.Accounts, c.Files, parts.Files)
 	if err != nil {
 		return initramfs.Image{}, err
 	}
 	return initramfs.Image{
-		Busybox:     bb,
-		Commands:    initramfs.CommandNames(cmds),
+		Busybox:     c.Busybox,
+		Commands:    initramfs.CommandNames(c.Commands),
 		Uinit:       "appliance",
 		Files:       files,
-		Executables: execs,
+		Executables: c.Execs,
+		Owners:      c.Owners,
 	}, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/testdisk"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -161,7 +162,15 @@ func TestImagesCarryBrand(t *testing.T) {
 	bb := []byte("\x7fELF stand-in busybox")
 	kernel := bytes.Repeat([]byte("stand-in bzImage "), 4096)
 	runtimeCmds := append(append([]string(nil), runtimeCommands...), demoPayload)
-	runtimeInit, err := runtimeInitramfs(cfg, bb, runtimeCmds, nil, parts)
+	spec, err := productSpec(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	specJSON, err := productspec.Marshal(&spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtimeInit, err := runtimeInitramfs(cfg, runtimeContent{Busybox: bb, Commands: runtimeCmds, Spec: specJSON, Accounts: accountFiles(spec)}, parts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +186,7 @@ func TestImagesCarryBrand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	installerInit, err := installerInitramfs(cfg, bb, parts, manifest, runtimeEFI)
+	installerInit, err := installerInitramfs(cfg, bb, parts, manifest, runtimeEFI, specJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,8 +205,8 @@ func TestImagesCarryBrand(t *testing.T) {
 		osrel  string
 		extras []string // other files the initramfs must still hold
 	}{
-		{"runtime", runtimeEFI, `PRETTY_NAME="Acme DB 1.2.3"`, nil},
-		{"installer", installerEFI, `PRETTY_NAME="Acme DB installer 1.2.3"`, []string{install.ManifestPath, install.RuntimeUKIPath}},
+		{"runtime", runtimeEFI, `PRETTY_NAME="Acme DB 1.2.3"`, []string{productspec.Path, "/etc/passwd", "/etc/group"}},
+		{"installer", installerEFI, `PRETTY_NAME="Acme DB installer 1.2.3"`, []string{install.ManifestPath, install.RuntimeUKIPath, productspec.Path}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if n := objdumpSplash(t, tc.efi); n != int64(len(parts.Splash)) {

@@ -21,7 +21,9 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/product"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -40,8 +42,17 @@ type config struct {
 	Version       string
 	VolumeID      string
 	Epoch         time.Time
-	ModuleDir     string
+	PlinthDir     string // Plinth's Go module: its commands make the busybox binaries
 	Jobs          int
+
+	// ProductFile is the -config plinth.yaml, nil without one;
+	// ProductDir is its directory, the vendor's Go module (else the
+	// directory mkiso runs in).
+	ProductFile *product.Product
+	ProductDir  string
+	Network     appconfig.Network // installed network unless the answers give one
+	MinMemory   int64             // installer minimums; 0: the installer's own
+	MinDisk     int64
 
 	RuntimeUKIPath string
 	RuntimeCmdline string
@@ -51,6 +62,8 @@ type config struct {
 	Answers        []byte      // install.yaml to embed, validated
 	Brand          brand.Brand // -brand, with -product's name if given
 	payloads       []payload
+	// payloadsFromFlag: -payload replaced plinth.yaml's services.
+	payloadsFromFlag bool
 }
 
 const defaultStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
@@ -80,7 +93,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	var raw rawFlags
 	defineFlags(fs, &cfg, &raw)
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: go run ./cmds/mkiso [flags]\n\nBuilds the Plinth installer ISO, UKI and SHA256SUMS. Flags:\n")
+		fmt.Fprintf(out, "Usage: mkiso [flags]   (go run github.com/plinth-os/plinth/cmds/mkiso, or go tool mkiso in a product module)\n\nBuilds the Plinth installer ISO, UKI and SHA256SUMS. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -88,6 +101,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q (see -h)", fs.Arg(0))
+	}
+	cfg.Network = appconfig.Network{Mode: appconfig.ModeDHCP}
+	if err := applyProduct(&cfg, &raw, setFlags(fs)); err != nil {
+		return cfg, err
 	}
 	for _, resolve := range []func(*config, rawFlags) error{
 		resolveOutputs,
@@ -106,6 +123,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // they go into config.
 type rawFlags struct {
 	epoch, diskSize, answersFile, brandDir string
+	configFile                             string
 	payloads                               multiFlag
 }
 
@@ -130,6 +148,7 @@ func defineFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 	fs.Var(&raw.payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
 	fs.StringVar(&raw.answersFile, "answers", "", "embed this install.yaml: the installer then installs unattended (see README)")
 	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
+	fs.StringVar(&raw.configFile, "config", "", "the product file, `plinth.yaml` (see README): services, settings, files, brand, version; a flag that describes the product (-"+strings.Join(productFlags, ", -")+") wins over its field")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 }
 
@@ -144,14 +163,19 @@ func resolveOutputs(cfg *config, _ rawFlags) error {
 	return nil
 }
 
-// resolveInputs checks the disk size, payloads and answers file.
+// resolveInputs checks the disk size, the services and the answers file.
 func resolveInputs(cfg *config, raw rawFlags) error {
 	size, err := parseSize(raw.diskSize)
 	if err != nil {
 		return fmt.Errorf("-disk-size: %w", err)
 	}
 	cfg.DiskSize = size
-	if cfg.payloads, err = loadPayloads(raw.payloads); err != nil {
+	cfg.payloadsFromFlag = len(raw.payloads) > 0
+	if cfg.ProductFile == nil || cfg.payloadsFromFlag {
+		if cfg.payloads, err = loadPayloads(raw.payloads); err != nil {
+			return err
+		}
+	} else if cfg.payloads, err = productPayloads(cfg.ProductFile, cfg.ProductDir); err != nil {
 		return err
 	}
 	if raw.answersFile != "" {
@@ -177,23 +201,34 @@ func resolveBrand(cfg *config, raw rawFlags) error {
 	return nil
 }
 
-// resolveSourceTree finds the module and takes the version and the
-// timestamp of every file from its git history unless given.
+// resolveSourceTree finds Plinth's module and takes the version and the
+// timestamp of every file from the product's git history unless given.
 func resolveSourceTree(cfg *config, raw rawFlags) error {
-	mod, err := moduleDir()
+	if cfg.ProductDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return err
+		}
+		cfg.ProductDir = wd
+	}
+	wd, err := os.Getwd()
 	if err != nil {
 		return err
 	}
-	cfg.ModuleDir = mod
+	mod, err := plinthModuleDir(cfg.ProductDir, wd)
+	if err != nil {
+		return err
+	}
+	cfg.PlinthDir = mod
 	if cfg.Version == "" {
-		cfg.Version = gitOutput(mod, "describe", "--always", "--dirty")
+		cfg.Version = gitOutput(cfg.ProductDir, "describe", "--always", "--dirty")
 		if cfg.Version == "" {
 			cfg.Version = "dev"
 		}
 	}
 	epoch := raw.epoch
 	if epoch == "" {
-		epoch = gitOutput(mod, "log", "-1", "--format=%ct")
+		epoch = gitOutput(cfg.ProductDir, "log", "-1", "--format=%ct")
 	}
 	cfg.Epoch = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC) // FAT cannot store earlier times
 	if epoch != "" {
@@ -247,23 +282,29 @@ func envOr(key, def string) string {
 	return def
 }
 
-// moduleDir finds the Plinth source tree: gobusybox compiles the target
-// commands against its go.mod.
-func moduleDir() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(b), "module github.com/plinth-os/plinth\n") {
-			return dir, nil
+// plinthModule is Plinth's Go module path.
+const plinthModule = "github.com/plinth-os/plinth"
+
+// plinthModuleDir finds the source of Plinth's module as the Go
+// toolchain resolves it from the first of dirs that knows it (the
+// product's directory, then the one mkiso runs in): the checkout itself,
+// the directory a vendor's go.mod replaces it with, or the module cache.
+// gobusybox compiles Plinth's target commands against its go.mod.
+func plinthModuleDir(dirs ...string) (string, error) {
+	var why []string
+	for _, dir := range dirs {
+		cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", plinthModule)
+		cmd.Dir = dir
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if mod := strings.TrimSpace(string(out)); err == nil && mod != "" {
+			return mod, nil
 		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the Plinth source tree: run mkiso from the repository (go run ./cmds/mkiso)")
-		}
-		dir = parent
+		why = append(why, fmt.Sprintf("from %s: %s", dir, strings.TrimSpace(stderr.String())))
 	}
+	return "", fmt.Errorf("cannot find the source of %s (%s): run mkiso in Plinth's checkout or in a Go module that requires %s (with a replace directive or go.work pointing at a checkout)",
+		plinthModule, strings.Join(why, "; "), plinthModule)
 }
 
 func gitOutput(dir string, args ...string) string {

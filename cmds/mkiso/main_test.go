@@ -102,8 +102,8 @@ func TestLoadPayloads(t *testing.T) {
 	if err != nil || len(p) != 1 || p[0].GoPkg != demoPayload {
 		t.Fatalf("default payloads = %+v, %v", p, err)
 	}
-	svcs := services(p)
-	if svcs[0].Exec != "/bbin/plinth-demo" {
+	svcs := legacyServices(p)
+	if svcs[0].Exec != "/bbin/plinth-demo" || svcs[0].User != "root" {
 		t.Errorf("demo service exec %q", svcs[0].Exec)
 	}
 	script := filepath.Join(t.TempDir(), "notelf")

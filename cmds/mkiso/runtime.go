@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"debug/elf"
@@ -14,6 +15,8 @@ import (
 	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/product"
+	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/provision"
 )
 
@@ -26,11 +29,36 @@ var runtimeCommands = []string{
 // demoPayload is the service included when no -payload is given.
 const demoPayload = "github.com/plinth-os/plinth/cmds/plinth-demo"
 
-// payload is one service of the runtime image.
+// payload is the program of one service of the runtime image.
 type payload struct {
 	Name   string
-	GoPkg  string // compiled into the busybox binary
-	Binary []byte // or a static binary stored in /payload/<name>
+	GoPkg  string // -payload: a Plinth package compiled into the busybox binary
+	Binary []byte // a static binary stored as /payload/<name>
+	// Build is a main package of the product's own module (plinth.yaml's
+	// go:), compiled with that module's go.mod into Binary.
+	Build string
+}
+
+// productPayloads are plinth.yaml's services' programs. Files are read
+// now (Check has made sure they are static x86-64 executables); Go
+// packages are compiled by the build.
+func productPayloads(p *product.Product, dir string) ([]payload, error) {
+	var out []payload
+	for i, s := range p.Services {
+		pl := payload{Name: s.Name}
+		switch s.Program.Kind {
+		case product.StaticFile:
+			b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(s.Program.Path)))
+			if err != nil {
+				return nil, fmt.Errorf("%s: services[%d].file: %w", product.FileName, i, err)
+			}
+			pl.Binary = b
+		case product.GoPackage:
+			pl.Build = s.Program.Path
+		}
+		out = append(out, pl)
+	}
+	return out, nil
 }
 
 // loadPayloads resolves -payload values: a path to an existing file is a
@@ -67,36 +95,30 @@ func loadPayloads(values []string) ([]payload, error) {
 // checkStatic refuses binaries that need a dynamic loader: the runtime
 // image has no libc.
 func checkStatic(file string) error {
-	f, err := elf.Open(file)
+	b, err := os.ReadFile(file)
 	if err != nil {
-		return fmt.Errorf("payload %s is not an ELF binary: %w", file, err)
+		return fmt.Errorf("payload: %w", err)
+	}
+	return checkStaticBytes(file, b)
+}
+
+// checkStaticBytes is checkStatic for a binary in memory, named name in
+// errors.
+func checkStaticBytes(name string, bin []byte) error {
+	f, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		return fmt.Errorf("payload %s is not an ELF binary: %w", name, err)
 	}
 	defer f.Close()
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("payload %s is dynamically linked: build it static (CGO_ENABLED=0 for Go)", file)
+			return fmt.Errorf("payload %s is dynamically linked: build it static (CGO_ENABLED=0 for Go)", name)
 		}
 	}
 	if f.Machine != elf.EM_X86_64 {
-		return fmt.Errorf("payload %s is for %v, not x86-64", file, f.Machine)
+		return fmt.Errorf("payload %s is for %v, not x86-64", name, f.Machine)
 	}
 	return nil
-}
-
-// services declares the payloads in the installed config.
-func services(payloads []payload) []appconfig.Service {
-	var svcs []appconfig.Service
-	for _, p := range payloads {
-		svc := appconfig.Service{Name: p.Name, Exec: "/bbin/" + p.Name}
-		if p.Binary != nil {
-			svc.Exec = "/payload/" + p.Name
-		}
-		if p.GoPkg == demoPayload {
-			svc.Args = []string{"-addr", ":80"}
-		}
-		svcs = append(svcs, svc)
-	}
-	return svcs
 }
 
 // runtimeContents splits the payloads into the commands compiled into the
@@ -108,15 +130,54 @@ func runtimeContents(payloads []payload) (cmds []string, execs map[string][]byte
 		if p.GoPkg != "" {
 			cmds = append(cmds, p.GoPkg)
 		} else {
-			execs["/payload/"+p.Name] = p.Binary
+			execs[payloadPath(p.Name)] = p.Binary
 		}
 	}
 	return cmds, execs
 }
 
+// compileServices builds the services' Go packages in the product's
+// module (plinth.yaml's go:).
+func (b *isoBuild) compileServices(ctx context.Context) (string, error) {
+	g := goBuilder{moduleDir: b.cfg.ProductDir, cacheDir: b.cacheDir}
+	var done []string
+	for i := range b.cfg.payloads {
+		p := &b.cfg.payloads[i]
+		if p.Build == "" {
+			continue
+		}
+		bin, cached, err := g.build(ctx, p.Build)
+		if err != nil {
+			return "", fmt.Errorf("service %s: %w", p.Name, err)
+		}
+		if err := checkStaticBytes(p.Name, bin); err != nil {
+			return "", err
+		}
+		p.Binary = bin
+		done = append(done, fmt.Sprintf("%s %s %s", p.Name, mib(len(bin)), cachedWord(cached)))
+	}
+	if len(done) == 0 {
+		return "no Go services", nil
+	}
+	return strings.Join(done, ", "), nil
+}
+
+// describeProduct compiles plinth.yaml into the spec both images carry.
+func (b *isoBuild) describeProduct(context.Context) (string, error) {
+	spec, err := productSpec(b.cfg)
+	if err != nil {
+		return "", err
+	}
+	if b.spec, err = productspec.Marshal(&spec); err != nil {
+		return "", err
+	}
+	b.specValue = spec
+	return fmt.Sprintf("%d service(s), %d setting(s), %d user(s)", len(spec.Services), len(spec.Settings), len(spec.Users)), nil
+}
+
 func (b *isoBuild) compileRuntime(ctx context.Context) (string, error) {
 	b.runtimeCmds, b.runtimeExecs = runtimeContents(b.cfg.payloads)
-	bb, cached, err := busybox(ctx, b.cfg.ModuleDir, b.cacheDir, "runtime", b.runtimeCmds, b.cfg.RebuildGo)
+	bb, cached, err := busybox(ctx, b.cfg.PlinthDir, b.cacheDir, "runtime", b.runtimeCmds, b.cfg.RebuildGo)
 	if err != nil {
 		return "", err
 	}
@@ -125,7 +186,16 @@ func (b *isoBuild) compileRuntime(ctx context.Context) (string, error) {
 }
 
 func (b *isoBuild) packRuntime(context.Context) (string, error) {
-	im, err := runtimeInitramfs(b.cfg, b.runtimeBB, b.runtimeCmds, b.runtimeExecs, b.parts)
+	files, owners, err := productFiles(b.cfg, b.specValue, func(rel string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(b.cfg.ProductDir, filepath.FromSlash(rel)))
+	})
+	if err != nil {
+		return "", err
+	}
+	im, err := runtimeInitramfs(b.cfg, runtimeContent{
+		Busybox: b.runtimeBB, Commands: b.runtimeCmds, Execs: b.runtimeExecs,
+		Spec: b.spec, Accounts: accountFiles(b.specValue), Files: files, Owners: owners,
+	}, b.parts)
 	if err != nil {
 		return "", err
 	}
@@ -150,10 +220,9 @@ func (b *isoBuild) assembleRuntime(context.Context) (string, error) {
 // baseConfig is the installed config before a disk gives it identity.
 func baseConfig(cfg config) appconfig.Config {
 	return appconfig.Config{
-		Product:  cfg.Product,
-		Version:  cfg.Version,
-		Network:  appconfig.Network{Mode: appconfig.ModeDHCP},
-		Services: services(cfg.payloads),
+		Product: cfg.Product,
+		Version: cfg.Version,
+		Network: cfg.Network,
 	}
 }
 

@@ -68,7 +68,7 @@
 //	      command: [/usr/bin/acmectl, ping]   # healthy when it exits 0; argv[0] an absolute
 //	                              #   path in the runtime image (there is no shell)
 //	      interval: 10s           # between checks; default 10s
-//	      timeout: 5s             # one check at most; default 5s; at most interval
+//	      timeout: 5s             # one check at most; default 5s or interval if shorter; at most interval
 //	      start-period: 0s        # after a start, failures do not count this long; default 0s
 //	      retries: 3              # consecutive failures that make it unhealthy; >= 1; default 3
 //	files:                        # files the build copies into the runtime image

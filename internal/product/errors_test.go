@@ -230,7 +230,6 @@ func TestParseHealthErrors(t *testing.T) {
 		{"retries zero", health("      tcp: {port: 80}", "      retries: 0"), 8, "services[0].health.retries", "0 is out of range: want 1"},
 		{"negative start period", health("      tcp: {port: 80}", "      start-period: -5s"), 8, "services[0].health.start-period", "negative"},
 		{"timeout above interval", health("      tcp: {port: 80}", "      interval: 2s", "      timeout: 3s"), 9, "services[0].health.timeout", "timeout 3s is longer than interval 2s"},
-		{"default timeout above interval", health("      tcp: {port: 80}", "      interval: 1s"), 7, "services[0].health", "the default timeout 5s is longer than interval 1s: set timeout too"},
 	})
 }
 

@@ -170,7 +170,7 @@ func (d *serviceDecoder) health(v val) error {
 	}
 	switch {
 	case h.Timeout > h.Interval && !ok:
-		return v.errorf("the default timeout %s is longer than interval %s: set timeout too", h.Timeout, h.Interval)
+		h.Timeout = h.Interval // the default never exceeds a short interval
 	case h.Timeout > h.Interval:
 		return tv.errorf("timeout %s is longer than interval %s: a check would still run when the next starts", h.Timeout, h.Interval)
 	}

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/plinth-os/plinth/internal/appconfig"
 )
 
 // Defaults of a service's fields.
@@ -26,11 +24,12 @@ const (
 	MaxServiceName = 32
 )
 
-// The restart and stop timing defaults are the supervisor's own.
+// The restart and stop timing defaults, as the supervisor's own
+// (internal/supervise) for a zero value.
 const (
-	DefaultBackoffInitial = appconfig.DefaultRestartDelay
-	DefaultBackoffMax     = appconfig.DefaultMaxRestartDelay
-	DefaultStopTimeout    = appconfig.DefaultStopTimeout
+	DefaultBackoffInitial = time.Second
+	DefaultBackoffMax     = time.Minute
+	DefaultStopTimeout    = 10 * time.Second
 )
 
 // DataMount is where the data partition is mounted; a service's default
@@ -261,7 +260,7 @@ func (d *serviceDecoder) template(v val) (Template, error) {
 	}
 	for _, ref := range t.Settings() {
 		if !slices.Contains(names, ref) {
-			return nil, v.errorf("service %q uses ${%s}, which no setting declares (declared: %s)%s", d.s.Name, ref, orNone(names), didYouMean(ref, names))
+			return nil, v.errorf("service %q uses ${%s}, which no setting declares (declared: %s)%s: declare it under settings: or write $${ for a literal ${", d.s.Name, ref, orNone(names), didYouMean(ref, names))
 		}
 	}
 	return t, nil
