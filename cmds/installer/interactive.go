@@ -114,7 +114,8 @@ func (a *app) startWizard() *wizard.Wizard {
 	if err != nil {
 		a.reportError(err)
 	}
-	m := wizard.Machine{Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, CPUModel: info.CPUModel, Memory: info.MemoryBytes}
+	m := wizard.Machine{Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, CPUModel: info.CPUModel, Memory: info.MemoryBytes,
+		Settings: a.settings}
 	if err := installplan.CheckMachine(facts, a.env.Req); err != nil {
 		m.Problems = append(m.Problems, err.Error())
 	}
@@ -184,7 +185,8 @@ func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progre
 		default: // the screen is behind; the next update will do
 		}
 	}
-	res, err := install.Install(context.Background(), env, install.Request{Answers: &ans, Manifest: a.manifest, UKI: a.uki, Target: act.Target, Typed: act.Typed})
+	res, err := install.Install(context.Background(), env, install.Request{Answers: &ans, Manifest: a.manifest, UKI: a.uki,
+		Target: act.Target, Typed: act.Typed, SettingDecls: a.settings, Settings: act.Options.Settings})
 	done <- installDone{res, err}
 }
 

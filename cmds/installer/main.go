@@ -12,13 +12,21 @@
 //
 // prints the plan an unattended install would carry out as JSON and
 // writes nothing.
+//
+// The product's per-machine settings are declared in the product file
+// mkiso puts at /etc/plinth/product.json (productspec.Path); an image
+// without one is of a product without settings. Unattended, the
+// answers' settings are checked against them before any disk is looked
+// at; interactively, the advanced screen asks for them.
 package main
 
 import (
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -28,7 +36,8 @@ import (
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
-	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/wizard"
 	"golang.org/x/sys/unix"
 )
@@ -67,8 +76,8 @@ func main() {
 		journal.Logf("graphics: %v; the text UI is on the screen", err)
 	}
 	a.out = text.Text()
+	a.loadPayload() // the manifest holds the product's minimums
 	a.env = a.installEnv()
-	a.loadPayload()
 	ans, src, err := findAnswers(a.roots)
 	if src.Disk != "" {
 		// Never an install target, whether its answers are good or not.
@@ -89,12 +98,13 @@ type roots struct {
 	Answers        string // embedded install.yaml
 	Manifest       string
 	RuntimeUKI     string
+	Product        string       // the product file (productspec), for its settings
 	Vars           efivar.Store // nil: not booted through UEFI
 }
 
 func defaultRoots() roots {
 	r := roots{Sys: "/sys", Dev: "/dev", Proc: "/proc", Answers: install.AnswersPath,
-		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath}
+		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath, Product: productspec.Path}
 	if vars, err := efivar.OpenEfivarfs(); err == nil {
 		r.Vars = vars
 	}
@@ -113,6 +123,7 @@ type app struct {
 
 	manifest     install.Manifest
 	uki          []byte
+	settings     []setting.Decl // the product's, from its product file
 	payloadErr   error
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
@@ -123,18 +134,38 @@ func (a *app) installEnv() install.Env {
 	rand.Read(seed)
 	return install.Env{
 		SysRoot: a.roots.Sys, DevRoot: a.roots.Dev, ProcRoot: a.roots.Proc, Vars: a.roots.Vars, Events: a.events,
-		Log: a.journal.Logf, Req: installplan.DefaultRequirements(), Seed: seed,
+		Log: a.journal.Logf, Req: a.manifest.Requirements(), Seed: seed,
 	}
 }
 
-// loadPayload reads the manifest and the runtime UKI of the image; a
-// problem is kept and reported when an install starts.
+// loadPayload reads the manifest, the runtime UKI and the product's
+// settings of the image; a problem is kept and reported when an install
+// starts.
 func (a *app) loadPayload() {
 	m, uki, err := readPayload(a.roots)
 	a.manifest, a.uki, a.payloadErr = m, uki, err
 	if err == nil {
 		a.payloadErr = install.CheckPayload(m, uki)
 	}
+	decls, err := readSettings(a.roots.Product)
+	a.settings = decls
+	if a.payloadErr == nil {
+		a.payloadErr = err
+	}
+}
+
+// readSettings reads the product's settings from the product file mkiso
+// puts into the image. An image without one is of a product without
+// settings; one that cannot be read is a damaged medium.
+func readSettings(path string) ([]setting.Decl, error) {
+	spec, err := productspec.Load(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, &install.Error{Code: errcode.PayloadCorrupt, Err: fmt.Errorf("installer image has an unreadable product file: %w", err)}
+	}
+	return spec.Settings, nil
 }
 
 func readPayload(r roots) (install.Manifest, []byte, error) {

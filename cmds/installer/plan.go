@@ -67,7 +67,15 @@ func makePlan(r roots, file string) (*installplan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: r.Vars, Req: installplan.DefaultRequirements()}
+	decls, err := readSettings(r.Product)
+	if err != nil {
+		return nil, err
+	}
+	settings, err := ans.CheckSettings(decls)
+	if err != nil {
+		return nil, err
+	}
+	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: r.Vars, Req: m.Requirements()}
 	if src.Disk != "" {
 		env.Exclude = map[string]string{src.Disk: "holds the answers volume"}
 	}
@@ -87,5 +95,5 @@ func makePlan(r roots, file string) (*installplan.Plan, error) {
 	}
 	// GUIDs are drawn at install time (env.Seed); without a seed the plan
 	// shows those of a fixed one, and is otherwise what the install runs.
-	return install.Plan(env, c, ans, m)
+	return install.Plan(env, c, install.Request{Answers: ans, Manifest: m, SettingDecls: decls, Settings: settings})
 }

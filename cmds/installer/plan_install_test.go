@@ -8,16 +8,19 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/event/eventtest"
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/vfat"
 )
 
@@ -27,7 +30,11 @@ import (
 func TestPlanIsWhatInstallRuns(t *testing.T) {
 	r, sys := planSystem(t)
 	uki := writePayload(t, r)
-	const yaml = "disk: smallest\ndata-size: 2GiB\nhostname: db-01\nnetwork:\n  mode: static\n  address: 192.0.2.10/24\n  gateway: 192.0.2.1\n"
+	port := setting.IntValue(2379)
+	decls := []setting.Decl{{Name: "port", Type: setting.TypeInt, Default: &port}, {Name: "peers", Type: setting.TypeList}}
+	writeProduct(t, r, decls)
+	const yaml = "disk: smallest\ndata-size: 2GiB\nhostname: db-01\nnetwork:\n  mode: static\n  address: 192.0.2.10/24\n  gateway: 192.0.2.1\n" +
+		"settings:\n  peers: [db-2:2380]\n"
 	var out, errb bytes.Buffer
 	if status := planMain([]string{"--plan", "--answers", writeAnswers(t, yaml)}, r, &out, &errb); status != 0 {
 		t.Fatalf("--plan: status %d: %s", status, errb.String())
@@ -46,7 +53,7 @@ func TestPlanIsWhatInstallRuns(t *testing.T) {
 	vars := efivar.NewMemStore()
 	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: vars, Events: event.New(&events),
 		Req: installplan.DefaultRequirements(), Log: t.Logf} // no Seed: the fixed one --plan uses
-	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload})
+	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload, SettingDecls: decls})
 	if err != nil {
 		t.Fatalf("install: %v (code %s)\nevents:\n%s", err, install.Code(err), events.String())
 	}
@@ -61,6 +68,12 @@ func TestPlanIsWhatInstallRuns(t *testing.T) {
 	if p.Disk.Name != "vda" || res.Disk.Name != "vda" {
 		t.Fatalf("planned %s, installed to %s: want the blank vda", p.Disk.Name, res.Disk.Name)
 	}
+	// checkESP compares plinth.json with the plan's digest of it, which
+	// holds these.
+	if want := map[string]setting.Value{"port": port, "peers": setting.ListValue("db-2:2380")}; !reflect.DeepEqual(res.Plan.Installed.Settings, want) ||
+		!reflect.DeepEqual(p.Config.Settings, want) {
+		t.Errorf("installed settings %v, planned %v, want %v", res.Plan.Installed.Settings, p.Config.Settings, want)
+	}
 	f, err := os.Open(sys.Device(p.Disk.Name))
 	if err != nil {
 		t.Fatal(err)
@@ -68,6 +81,15 @@ func TestPlanIsWhatInstallRuns(t *testing.T) {
 	defer f.Close()
 	checkTable(t, f, &p)
 	checkESP(t, f, &p)
+	esp, _ := p.ESP()
+	ss := int64(p.Disk.SectorSize)
+	fsys, err := vfat.Open(f, int64(esp.FirstLBA)*ss, int64(esp.Sectors())*ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fsys.ReadFile(appconfig.RelPath); err != nil || !strings.Contains(string(b), `"peers": [`) {
+		t.Errorf("plinth.json on the ESP (%v) lacks the settings:\n%s", err, b)
+	}
 	opt, err := efivar.ReadBootEntry(vars, res.BootEntry)
 	if err != nil {
 		t.Fatal(err)

@@ -102,7 +102,9 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 		}
 		a.drawUnattended(src, p)
 	}
-	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: a.manifest, UKI: a.uki})
+	// Run refuses settings the product does not declare, or of the wrong
+	// type, before it looks at any disk.
+	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: a.manifest, UKI: a.uki, SettingDecls: a.settings})
 	if err != nil {
 		a.unattendedFailed(err)
 		return

@@ -70,7 +70,8 @@ func installManifest(cfg config, runtimeUKI []byte) ([]byte, error) {
 	m := install.Manifest{
 		Product: cfg.Product, Version: cfg.Version,
 		RuntimeUKISHA256: hex.EncodeToString(sum[:]), RuntimeUKISize: int64(len(runtimeUKI)),
-		Config: baseConfig(cfg),
+		Config:    baseConfig(cfg),
+		MinMemory: cfg.MinMemory, MinDisk: cfg.MinDisk,
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {

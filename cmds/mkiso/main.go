@@ -24,6 +24,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/product"
+	"github.com/plinth-os/plinth/internal/setting"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -53,6 +54,9 @@ type config struct {
 	Network     appconfig.Network // installed network unless the answers give one
 	MinMemory   int64             // installer minimums; 0: the installer's own
 	MinDisk     int64
+	// Settings are the -disk image's setting values: the embedded
+	// answers', else the defaults.
+	Settings map[string]setting.Value
 
 	RuntimeUKIPath string
 	RuntimeCmdline string
@@ -183,11 +187,38 @@ func resolveInputs(cfg *config, raw rawFlags) error {
 		if err != nil {
 			return fmt.Errorf("-answers: %w", err)
 		}
-		if _, err := answers.Parse(data); err != nil {
-			return fmt.Errorf("-answers %s: %w", raw.answersFile, err)
-		}
 		cfg.Answers = data
 	}
+	return resolveSettings(cfg, raw)
+}
+
+// resolveSettings checks the embedded answers, their settings against
+// the product's declarations included, and takes the settings a -disk
+// image is made with from them (or the defaults).
+func resolveSettings(cfg *config, raw rawFlags) error {
+	var decls []setting.Decl
+	if cfg.ProductFile != nil {
+		decls = cfg.ProductFile.Settings
+	}
+	source := "-answers " + raw.answersFile
+	if raw.answersFile == "" {
+		source = product.FileName + " installer.answers"
+	}
+	var a *answers.Answers
+	if cfg.Answers != nil {
+		var err error
+		if a, err = answers.Parse(cfg.Answers); err != nil {
+			return fmt.Errorf("%s: %w", source, err)
+		}
+	}
+	values, err := a.CheckSettings(decls)
+	if err != nil && cfg.Answers != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	if err != nil && cfg.DiskPath != "" {
+		return fmt.Errorf("-disk: the disk image needs every setting's value: %w (declare a default, or give them in -answers under settings:)", err)
+	}
+	cfg.Settings = values
 	return nil
 }
 

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/plinth-os/plinth/internal/answers"
-	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/product"
 )
 
@@ -55,7 +53,7 @@ func applyProduct(cfg *config, raw *rawFlags, set map[string]bool) error {
 	if !set["answers"] && p.Installer.Answers != nil {
 		cfg.Answers = p.Installer.AnswersYAML
 	}
-	cfg.Network = networkDefaults(p.Network)
+	cfg.Network = p.Network.Config()
 	cfg.MinMemory, cfg.MinDisk = p.Installer.MinMemory, p.Installer.MinDisk
 	return nil
 }
@@ -68,21 +66,4 @@ func joinCmdline(base, extra string) string {
 		return extra
 	}
 	return base + " " + extra
-}
-
-// networkDefaults is the product's network in the installed config's
-// terms.
-func networkDefaults(n answers.Network) appconfig.Network {
-	out := appconfig.Network{Mode: appconfig.ModeDHCP}
-	if n.Mode == answers.NetStatic {
-		out.Mode = appconfig.ModeStatic
-		out.Address = n.Address.String()
-		if n.Gateway.IsValid() {
-			out.Gateway = n.Gateway.String()
-		}
-	}
-	for _, d := range n.DNS {
-		out.DNS = append(out.DNS, d.String())
-	}
-	return out
 }

@@ -220,9 +220,10 @@ func (b *isoBuild) assembleRuntime(context.Context) (string, error) {
 // baseConfig is the installed config before a disk gives it identity.
 func baseConfig(cfg config) appconfig.Config {
 	return appconfig.Config{
-		Product: cfg.Product,
-		Version: cfg.Version,
-		Network: cfg.Network,
+		Product:  cfg.Product,
+		Version:  cfg.Version,
+		Network:  cfg.Network,
+		Settings: cfg.Settings,
 	}
 }
 

@@ -20,6 +20,11 @@
 //	  gateway: 192.0.2.1     # static only, optional, inside the address's subnet
 //	  dns: [192.0.2.53]      # static only, optional; also a block list "- 192.0.2.53"
 //	after: reboot            # reboot | poweroff (default reboot)
+//	settings:                # optional; values of the product's per-machine settings
+//	  port: 2379             #   int: a whole number, unquoted
+//	  cluster: prod          #   string: any single value
+//	  debug: false           #   bool: true or false, unquoted
+//	  peers: [db-2, db-3]    #   list: a flow or block list of single values
 //
 // # Why it is this strict
 //
@@ -36,6 +41,11 @@
 //   - data-size needs a unit, and only binary ones: "20" or "20GB" could
 //     mean two different sizes, so both are refused rather than guessed.
 //     Whether the size fits is for the chosen disk to decide.
+//   - settings are checked against the product's declarations
+//     (CheckSettings), which the installer and mkiso have and this file
+//     does not: a name the product does not declare, a value of another
+//     type (port: "2379" for an int) or a missing value for a setting
+//     without default is an error, never a guess.
 //   - Every error is a *ParseError naming the file line and the field.
 //
 // The file is YAML, read by a small strict reader in this package that
@@ -52,6 +62,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/fielderr"
 )
@@ -89,8 +100,16 @@ type Answers struct {
 	Wipe     bool     `json:"wipe"`
 	DataSize int64    `json:"dataSize,omitempty"` // bytes, a MiB multiple; 0 is the rest of the disk
 	Hostname string   `json:"hostname,omitempty"`
-	Network  Network  `json:"network"`
-	After    string   `json:"after"` // AfterReboot or AfterPoweroff
+	// Network is zero (Mode "") when the file has no network: key: the
+	// product's network defaults apply (plinth.yaml network:, else DHCP).
+	Network Network `json:"network"`
+	After   string  `json:"after"` // AfterReboot or AfterPoweroff
+	// Settings are the values given to the product's per-machine
+	// settings, in file order; CheckSettings reads them as the product
+	// declares them.
+	Settings []Setting `json:"settings,omitempty"`
+
+	settingsLine int // of the settings: key, for a setting it lacks
 }
 
 // Selector says which disk to install to.
@@ -110,6 +129,22 @@ func (s Selector) String() string {
 	return s.Kind + ":" + s.Value
 }
 
+// Config is n as the installed config holds it.
+func (n Network) Config() appconfig.Network {
+	out := appconfig.Network{Mode: appconfig.ModeDHCP}
+	if n.Mode == NetStatic {
+		out.Mode = appconfig.ModeStatic
+		out.Address = n.Address.String()
+		if n.Gateway.IsValid() {
+			out.Gateway = n.Gateway.String()
+		}
+	}
+	for _, d := range n.DNS {
+		out.DNS = append(out.DNS, d.String())
+	}
+	return out
+}
+
 // Network is the installed system's network configuration.
 type Network struct {
 	Mode    string       `json:"mode"` // NetDHCP or NetStatic
@@ -121,7 +156,7 @@ type Network struct {
 // Default is what an empty answer leaves in place (disk excepted: it
 // has no default).
 func Default() Answers {
-	return Answers{Network: Network{Mode: NetDHCP}, After: AfterReboot}
+	return Answers{After: AfterReboot}
 }
 
 // ParseError is every error Parse returns.
@@ -152,59 +187,74 @@ func Parse(data []byte) (*Answers, error) {
 	a := Default()
 	haveDisk := false
 	for i, k := range root.keys {
-		v := root.vals[i]
-		switch k.value {
-		case "disk":
-			s, err := str(v, "disk")
-			if err == nil {
-				a.Disk, err = ParseSelector(s)
-			}
-			if err != nil {
-				return nil, asField(err, v, "disk")
-			}
-			haveDisk = true
-		case "wipe":
-			if a.Wipe, err = boolean(v, "wipe"); err != nil {
-				return nil, err
-			}
-		case "data-size":
-			s, err := str(v, "data-size")
-			if err == nil {
-				a.DataSize, err = ParseSize(s)
-			}
-			if err != nil {
-				return nil, asField(err, v, "data-size")
-			}
-		case "hostname":
-			s, err := str(v, "hostname")
-			if err != nil {
-				return nil, err
-			}
-			if msg := CheckHostname(s); msg != "" {
-				return nil, fieldErr(v, "hostname", "%s", msg)
-			}
-			a.Hostname = strings.ToLower(s)
-		case "network":
-			if a.Network, err = network(v); err != nil {
-				return nil, err
-			}
-		case "after":
-			s, err := str(v, "after")
-			if err != nil {
-				return nil, err
-			}
-			if s != AfterReboot && s != AfterPoweroff {
-				return nil, fieldErr(v, "after", "want reboot or poweroff, got %q", s)
-			}
-			a.After = s
-		default:
-			return nil, fieldErr(k, k.value, "unknown key (known: disk, wipe, data-size, hostname, network, after)")
+		if err := a.set(k, root.vals[i]); err != nil {
+			return nil, err
 		}
+		haveDisk = haveDisk || k.value == "disk"
 	}
 	if !haveDisk {
 		return nil, &ParseError{File: FileName, Line: root.line, Field: "disk", Message: "required: largest, smallest, serial:<SERIAL>, wwn:<WWN> or by-id:/dev/disk/by-id/<name>"}
 	}
 	return &a, nil
+}
+
+// set reads the top-level key k with its value v into a.
+func (a *Answers) set(k, v node) error {
+	var err error
+	switch k.value {
+	case "disk":
+		s, err := str(v, "disk")
+		if err == nil {
+			a.Disk, err = ParseSelector(s)
+		}
+		if err != nil {
+			return asField(err, v, "disk")
+		}
+	case "wipe":
+		a.Wipe, err = boolean(v, "wipe")
+	case "data-size":
+		s, err := str(v, "data-size")
+		if err == nil {
+			a.DataSize, err = ParseSize(s)
+		}
+		if err != nil {
+			return asField(err, v, "data-size")
+		}
+	case "hostname":
+		a.Hostname, err = hostname(v)
+	case "network":
+		a.Network, err = network(v)
+	case "after":
+		a.After, err = after(v)
+	case "settings":
+		a.Settings, err = settingsOf(v)
+		a.settingsLine = k.line
+	default:
+		return fieldErr(k, k.value, "unknown key (known: disk, wipe, data-size, hostname, network, after, settings)")
+	}
+	return err
+}
+
+func hostname(v node) (string, error) {
+	s, err := str(v, "hostname")
+	if err != nil {
+		return "", err
+	}
+	if msg := CheckHostname(s); msg != "" {
+		return "", fieldErr(v, "hostname", "%s", msg)
+	}
+	return strings.ToLower(s), nil
+}
+
+func after(v node) (string, error) {
+	s, err := str(v, "after")
+	if err != nil {
+		return "", err
+	}
+	if s != AfterReboot && s != AfterPoweroff {
+		return "", fieldErr(v, "after", "want reboot or poweroff, got %q", s)
+	}
+	return s, nil
 }
 
 func asField(err error, v node, field string) error {

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 func TestParseGood(t *testing.T) {
@@ -15,7 +17,7 @@ func TestParseGood(t *testing.T) {
 		in   string
 		want Answers
 	}{
-		{"minimal", "disk: largest\n", Answers{Disk: Selector{Kind: "largest"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
+		{"minimal", "disk: largest\n", Answers{Disk: Selector{Kind: "largest"}, After: "reboot"}},
 		{"full static", `# install.yaml
 ---
 disk: serial:S4EVNF0M123456   # the NVMe
@@ -35,13 +37,13 @@ after: poweroff
 		{"block dns list, quoted values", "disk: \"wwn:0x5000C500A1B2C3D4\"\nwipe: False\nnetwork:\n    mode: 'static'\n    address: 10.0.0.5/8\n    dns:\n    - 10.0.0.1\n    - 10.0.0.2 # second\n",
 			Answers{Disk: Selector{Kind: "wwn", Value: "0x5000c500a1b2c3d4"}, Network: Network{Mode: "static", Address: netip.MustParsePrefix("10.0.0.5/8"),
 				DNS: []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")}}, After: "reboot"}},
-		{"by-id", "disk: by-id:/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_plinth01\r\n", Answers{Disk: Selector{Kind: "by-id", Value: "nvme-QEMU_NVMe_Ctrl_plinth01"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
-		{"bare by-id path", "disk: /dev/disk/by-id/virtio-abc\n", Answers{Disk: Selector{Kind: "by-id", Value: "virtio-abc"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
-		{"bare serial", "disk: plinth01\nafter: reboot\n...\n", Answers{Disk: Selector{Kind: "serial", Value: "plinth01"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
+		{"by-id", "disk: by-id:/dev/disk/by-id/nvme-QEMU_NVMe_Ctrl_plinth01\r\n", Answers{Disk: Selector{Kind: "by-id", Value: "nvme-QEMU_NVMe_Ctrl_plinth01"}, After: "reboot"}},
+		{"bare by-id path", "disk: /dev/disk/by-id/virtio-abc\n", Answers{Disk: Selector{Kind: "by-id", Value: "virtio-abc"}, After: "reboot"}},
+		{"bare serial", "disk: plinth01\nafter: reboot\n...\n", Answers{Disk: Selector{Kind: "serial", Value: "plinth01"}, After: "reboot"}},
 		{"dhcp explicit", "network:\n  mode: dhcp\ndisk: smallest\n", Answers{Disk: Selector{Kind: "smallest"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
-		{"data-size", "disk: largest\ndata-size: 20GiB\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 20 << 30, Network: Network{Mode: "dhcp"}, After: "reboot"}},
-		{"data-size short unit", "disk: largest\ndata-size: 2T # binary\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 2 << 40, Network: Network{Mode: "dhcp"}, After: "reboot"}},
-		{"data-size rest", "disk: largest\ndata-size: \"rest\"\n", Answers{Disk: Selector{Kind: "largest"}, Network: Network{Mode: "dhcp"}, After: "reboot"}},
+		{"data-size", "disk: largest\ndata-size: 20GiB\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 20 << 30, After: "reboot"}},
+		{"data-size short unit", "disk: largest\ndata-size: 2T # binary\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 2 << 40, After: "reboot"}},
+		{"data-size rest", "disk: largest\ndata-size: \"rest\"\n", Answers{Disk: Selector{Kind: "largest"}, After: "reboot"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -67,7 +69,7 @@ func TestParseBad(t *testing.T) {
 		{"wipe yes please", "disk: largest\n\nwipe: yes please\n", 3, "wipe", `install.yaml:3: field "wipe": want true or false, got "yes please"`},
 		{"wipe quoted", "disk: largest\nwipe: \"true\"\n", 2, "wipe", "want true or false"},
 		{"wipe yes", "disk: largest\nwipe: yes\n", 2, "wipe", "want true or false"},
-		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: disk, wipe, data-size, hostname, network, after)"},
+		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: disk, wipe, data-size, hostname, network, after, settings)"},
 		{"data-size bare number", "disk: largest\ndata-size: 20\n", 2, "data-size", `install.yaml:2: field "data-size": "20" has no unit: write 20GiB or 20MiB`},
 		{"data-size decimal unit", "disk: largest\ndata-size: 20GB\n", 2, "data-size", "GB is a decimal unit"},
 		{"data-size zero", "disk: largest\n\ndata-size: 0G\n", 3, "data-size", "is zero"},
@@ -95,11 +97,13 @@ func TestParseBad(t *testing.T) {
 		{"gateway outside", "disk: largest\nnetwork:\n  mode: static\n  address: 192.0.2.10/24\n  gateway: 198.51.100.1\n", 5, "network.gateway", "outside"},
 		{"gateway family", "disk: largest\nnetwork:\n  mode: static\n  address: 192.0.2.10/24\n  gateway: 2001:db8::1\n", 5, "network.gateway", "IP version"},
 		{"bad dns", "disk: largest\nnetwork:\n  mode: static\n  address: 192.0.2.10/24\n  dns: [192.0.2.53, nope]\n", 5, "network.dns", `got "nope"`},
-		{"duplicate key", "disk: largest\nwipe: false\nwipe: true\n", 3, "", "duplicate key \"wipe\" (first on line 2)"},
+		{"duplicate key", "disk: largest\nwipe: false\nwipe: true\n", 3, "wipe", "duplicate key \"wipe\" (first on line 2)"},
+		{"duplicate nested key", "disk: largest\nnetwork:\n  mode: dhcp\n  mode: static\n", 4, "network.mode", "duplicate key"},
 		{"tab indent", "disk: largest\nnetwork:\n\tmode: dhcp\n", 3, "", "cannot start any token"},
 		{"bad indentation", "disk: largest\n  wipe: true\n", 2, "", "mapping values are not allowed"},
-		{"anchor", "disk: &a largest\n", 1, "", "anchors and aliases are not allowed"},
-		{"block scalar", "disk: |\n  largest\n", 1, "", "multi-line text is not allowed"},
+		{"anchor", "disk: &a largest\n", 1, "disk", "anchors and aliases are not allowed"},
+		{"block scalar", "disk: |\n  largest\n", 1, "disk", "multi-line text is not allowed"},
+		{"tag", "disk: largest\nwipe: !!bool true\n", 2, "wipe", "explicit tags"},
 		{"list top", "- disk\n", 1, "", "mapping"},
 		{"two docs", "disk: largest\n---\ndisk: smallest\n", 2, "", "only one YAML document"},
 		{"unterminated quote", "disk: \"largest\n", 2, "", "unexpected end of stream"},
@@ -252,6 +256,7 @@ func FuzzParse(f *testing.F) {
 		"disk: 'it''s'\n",
 		"disk: largest\ndata-size: 20GiB\n",
 		"disk: largest\ndata-size: rest\n",
+		"disk: largest\nsettings:\n  port: 1\n  peers: [a, 'b']\n  debug: true\n  name: \"x\"\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -267,5 +272,21 @@ func FuzzParse(f *testing.F) {
 		if a.Disk.Kind == "" || (a.After != AfterReboot && a.After != AfterPoweroff) || a.DataSize < 0 || a.DataSize%(1<<20) != 0 {
 			t.Fatalf("accepted but incomplete: %+v", a)
 		}
+		for _, s := range a.Settings {
+			if msg := setting.CheckName(s.Name); msg != "" || s.Line <= 0 {
+				t.Fatalf("accepted setting %+v: %s", s, msg)
+			}
+		}
 	})
+}
+
+func TestNetworkConfig(t *testing.T) {
+	static := Network{Mode: "static", Address: netip.MustParsePrefix("192.0.2.10/24"),
+		Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}}.Config()
+	if static.Mode != "static" || static.Address != "192.0.2.10/24" || static.Gateway != "192.0.2.1" || len(static.DNS) != 1 {
+		t.Errorf("static = %+v", static)
+	}
+	if dhcp := (Network{}).Config(); dhcp.Mode != "dhcp" || dhcp.Address != "" {
+		t.Errorf("default = %+v", dhcp)
+	}
 }

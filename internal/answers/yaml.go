@@ -41,6 +41,21 @@ func synErr(line, col int, format string, a ...any) *ParseError {
 	return &ParseError{File: FileName, Line: line, Column: col, Message: fmt.Sprintf(format, a...)}
 }
 
+// nodeErr is a problem with the node at field (dotted, "" for the
+// document itself).
+func nodeErr(n *yaml.Node, field, format string, a ...any) *ParseError {
+	e := synErr(n.Line, n.Column, format, a...)
+	e.Field = field
+	return e
+}
+
+func join(field, key string) string {
+	if field == "" {
+		return key
+	}
+	return field + "." + key
+}
+
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // parseYAML returns the document's root node (a mapNode, or a null
@@ -63,7 +78,7 @@ func parseYAML(data []byte) (node, error) {
 	if len(doc.Content) == 0 {
 		return node{kind: scalarNode, null: true, line: 1, col: 1}, nil
 	}
-	return convert(doc.Content[0])
+	return convert(doc.Content[0], "")
 }
 
 // yamlError turns yaml.v3's "yaml: line N: msg" into a ParseError.
@@ -75,59 +90,67 @@ func yamlError(err error) error {
 	return synErr(1, 1, "%v", err)
 }
 
-func convert(n *yaml.Node) (node, error) {
+// convert reduces n, found at field, to a node. Errors name the field
+// of the node at fault: a duplicate key names that key.
+func convert(n *yaml.Node, field string) (node, error) {
 	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return node{}, synErr(n.Line, n.Column, "anchors and aliases are not allowed")
+		return node{}, nodeErr(n, field, "anchors and aliases are not allowed")
 	}
 	if n.Style&yaml.TaggedStyle != 0 {
-		return node{}, synErr(n.Line, n.Column, "explicit tags (%s) are not allowed", n.Tag)
+		return node{}, nodeErr(n, field, "explicit tags (%s) are not allowed", n.Tag)
 	}
 	out := node{line: n.Line, col: n.Column}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-			return node{}, synErr(n.Line, n.Column, "multi-line text is not allowed")
+			return node{}, nodeErr(n, field, "multi-line text is not allowed")
 		}
 		out.kind = scalarNode
 		out.value = n.Value
 		out.quoted = n.Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0
 		out.null = !out.quoted && n.Tag == "!!null"
 	case yaml.MappingNode:
-		if n.Style&yaml.FlowStyle != 0 {
-			return node{}, synErr(n.Line, n.Column, "flow mappings ({...}) are not allowed: write one key per line")
-		}
-		out.kind = mapNode
-		seen := map[string]int{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, err := convert(n.Content[i])
-			if err != nil {
-				return node{}, err
-			}
-			if k.kind != scalarNode || k.value == "<<" {
-				return node{}, synErr(k.line, k.col, "keys must be plain names")
-			}
-			if first, dup := seen[k.value]; dup {
-				return node{}, synErr(k.line, k.col, "duplicate key %q (first on line %d)", k.value, first)
-			}
-			seen[k.value] = k.line
-			v, err := convert(n.Content[i+1])
-			if err != nil {
-				return node{}, err
-			}
-			out.keys = append(out.keys, k)
-			out.vals = append(out.vals, v)
-		}
+		return convertMap(n, field)
 	case yaml.SequenceNode:
 		out.kind = seqNode
 		for _, c := range n.Content {
-			item, err := convert(c)
+			item, err := convert(c, field)
 			if err != nil {
 				return node{}, err
 			}
 			out.items = append(out.items, item)
 		}
 	default:
-		return node{}, synErr(n.Line, n.Column, "unexpected YAML node")
+		return node{}, nodeErr(n, field, "unexpected YAML node")
+	}
+	return out, nil
+}
+
+func convertMap(n *yaml.Node, field string) (node, error) {
+	if n.Style&yaml.FlowStyle != 0 {
+		return node{}, nodeErr(n, field, "flow mappings ({...}) are not allowed: write one key per line")
+	}
+	out := node{kind: mapNode, line: n.Line, col: n.Column}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		at := join(field, n.Content[i].Value)
+		k, err := convert(n.Content[i], at)
+		if err != nil {
+			return node{}, err
+		}
+		if k.kind != scalarNode || k.value == "<<" {
+			return node{}, nodeErr(n.Content[i], field, "keys must be plain names")
+		}
+		if first, dup := seen[k.value]; dup {
+			return node{}, nodeErr(n.Content[i], at, "duplicate key %q (first on line %d)", k.value, first)
+		}
+		seen[k.value] = k.line
+		v, err := convert(n.Content[i+1], at)
+		if err != nil {
+			return node{}, err
+		}
+		out.keys = append(out.keys, k)
+		out.vals = append(out.vals, v)
 	}
 	return out, nil
 }

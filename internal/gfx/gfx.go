@@ -14,7 +14,8 @@
 // derive from one unit, about a 36th of the height. Text never leaves
 // its box: body lines wrap at word boundaries, single-line text is
 // shortened with "…", a long body scrolls to keep the selected row in
-// view, and Overflows and StatusOverflows report whatever would still
+// view, fields that do not fit scroll to keep the active one, and
+// Overflows and StatusOverflows report whatever would still
 // be clipped, so tests can prove that screens fit.
 //
 // Drawing is fastest into an *image.RGBA: fills are draw.Draw with an

@@ -495,13 +495,13 @@ func TestOverflowsDetected(t *testing.T) {
 		v    view.View
 		want string // in some report
 	}{
-		{"too many fields to fit", many(30, func(n int) view.View {
+		{"too many fields and none active", many(30, func(n int) view.View {
 			v := view.View{Heading: "Fields", Cursor: -1}
 			for i := range n {
 				v.Fields = append(v.Fields, view.Field{Label: fmt.Sprintf("Field %d", i), Value: "x"})
 			}
 			return v
-		}), "field 29"},
+		}), "of 30 shown and no active field"},
 		{"too many menu buttons for the width", many(40, func(n int) view.View {
 			v := view.View{Heading: "Menu", Cursor: 0}
 			for i := range n {

@@ -91,52 +91,35 @@ func (r *Renderer) layoutView(v view.View, size image.Point) *layout {
 	l.place("heading", clean(v.Heading), heading, p.heading, image.Rect(left, y, right, y+m.u(2.4)), alignLeft)
 	y += m.u(2.4) + m.u(0.5)
 
-	// What follows the body has a fixed height; the body gets the rest.
+	// What follows the body has a fixed height; the body gets the rest,
+	// but at least its own height when fields would take it: fields
+	// that do not fit scroll instead.
 	var (
-		fieldsTop, labelH, boxH, fieldGap = m.u(0.4), m.u(1.4), m.u(2.1), m.u(0.5)
+		fm                                = newFieldMetrics(m)
 		barTop, trackH, barGap, barLabelH = m.u(0.8), m.u(1.4), m.u(0.4), m.u(1.5)
 		menuTop, buttonH                  = m.u(1.1), m.u(2.3)
 	)
-	fieldsH, barH, menuH := 0, 0, 0
-	if len(v.Fields) > 0 {
-		fieldsH = fieldsTop + len(v.Fields)*(labelH+boxH+fieldGap)
-	}
+	barH, menuH := 0, 0
 	if v.Bar != nil {
 		barH = barTop + trackH + barGap + barLabelH
 	}
 	if len(v.Menu) > 0 {
 		menuH = menuTop + buttonH
 	}
+	shown := len(v.Fields)
+	if shown > 1 {
+		_, bodyH := r.bodyRows(m, v.Body, right-left)
+		for shown > 1 && fm.height(shown) > bottom-y-barH-menuH-bodyH {
+			shown--
+		}
+	}
+	fieldsH := fm.height(shown)
 	// Content stays between the heading and the footer.
 	l.region = image.Rect(0, y, m.w, bottom)
 	l.content = l.region
 	y = r.layoutBody(l, m, v.Body, image.Rect(left, y, right, max(y, bottom-fieldsH-barH-menuH)))
-
 	if len(v.Fields) > 0 {
-		y += fieldsTop
-		label := textStyle{face: r.face(fontRegular, m.u(0.9))}
-		mono := textStyle{face: r.face(fontMono, int(s))}
-		boxW := min(right-left, m.u(26))
-		for i, f := range v.Fields {
-			what := fmt.Sprintf("field %d", i)
-			l.place(what+" label", clean(f.Label), label, p.dim, image.Rect(left, y, left+boxW, y+labelH), alignLeft)
-			y += labelH
-			box := image.Rect(left, y, left+boxW, y+boxH)
-			border, bw := p.line, max(1, m.u(0.08))
-			if f.Active {
-				border, bw = p.accent, max(2, m.u(0.14))
-			}
-			l.box(box, m.u(0.3), p.field, border, bw)
-			in := image.Rect(box.Min.X+m.u(0.5), box.Min.Y+bw, box.Max.X-m.u(0.5), box.Max.Y-bw)
-			caretW := max(2, m.u(0.1))
-			val := mono.fitTail(clean(f.Value), in.Dx()-caretW-1)
-			l.text(what+" value", val, mono, p.fg, in.Min.X, baseline(mono.face, box), in)
-			if f.Active {
-				cx := in.Min.X + mono.width(val) + 1
-				l.fill(image.Rect(cx, box.Min.Y+m.u(0.4), cx+caretW, box.Max.Y-m.u(0.4)), p.fg)
-			}
-			y = box.Max.Y + fieldGap
-		}
+		y = r.layoutFields(l, m, v.Fields, shown, image.Rect(left, y, right, y+fieldsH))
 	}
 
 	if v.Bar != nil {
@@ -164,6 +147,121 @@ func (r *Renderer) layoutView(v view.View, size image.Point) *layout {
 	return l
 }
 
+// fieldMetrics are the heights of the fields' parts: the space above
+// them, and per field its label, its box and the gap under it.
+type fieldMetrics struct{ top, label, box, gap int }
+
+func newFieldMetrics(m metrics) fieldMetrics {
+	return fieldMetrics{top: m.u(0.4), label: m.u(1.4), box: m.u(2.1), gap: m.u(0.5)}
+}
+
+// height is the height of n fields.
+func (fm fieldMetrics) height(n int) int {
+	if n == 0 {
+		return 0
+	}
+	return fm.top + n*(fm.label+fm.box+fm.gap)
+}
+
+// layoutFields lays out shown of the fields in area: all of them, or
+// a window that holds the active field, with a scroll bar. It returns
+// where the fields end.
+func (r *Renderer) layoutFields(l *layout, m metrics, fields []view.Field, shown int, area image.Rectangle) int {
+	fm := newFieldMetrics(m)
+	start, active := 0, -1
+	for i, f := range fields {
+		if f.Active {
+			active = i
+			break
+		}
+	}
+	if active >= shown {
+		start = active - shown + 1
+	}
+	right := area.Max.X
+	if shown < len(fields) {
+		if active < 0 {
+			l.notes = append(l.notes, fmt.Sprintf("fields: %d of %d shown and no active field to scroll to", shown, len(fields)))
+		}
+		scrollW := max(3, m.u(0.2))
+		r.scrollBar(l, image.Rect(right-scrollW, area.Min.Y+fm.top, right, area.Max.Y-fm.gap), start, shown, len(fields))
+		right -= scrollW + m.u(0.6)
+	}
+	y := area.Min.Y + fm.top
+	for i := start; i < start+shown; i++ {
+		r.layoutField(l, m, i, fields[i], image.Rect(area.Min.X, y, right, y+fm.label+fm.box))
+		y += fm.label + fm.box + fm.gap
+	}
+	return y
+}
+
+// layoutField lays out field i in row: its label over its box, and
+// right of them, if there is room, what is wrong with it and what it
+// takes.
+func (r *Renderer) layoutField(l *layout, m metrics, i int, f view.Field, row image.Rectangle) {
+	p := r.pal
+	fm := newFieldMetrics(m)
+	label := textStyle{face: r.face(fontRegular, m.u(0.9))}
+	mono := textStyle{face: r.face(fontMono, int(m.s))}
+	left := row.Min.X
+	boxW := min(row.Dx(), m.u(26))
+	what := fmt.Sprintf("field %d", i)
+	l.place(what+" label", clean(f.Label), label, p.dim, image.Rect(left, row.Min.Y, left+boxW, row.Min.Y+fm.label), alignLeft)
+	box := image.Rect(left, row.Min.Y+fm.label, left+boxW, row.Max.Y)
+	border, bw := p.line, max(1, m.u(0.08))
+	if f.Active {
+		border, bw = p.accent, max(2, m.u(0.14))
+	}
+	l.box(box, m.u(0.3), p.field, border, bw)
+	in := image.Rect(box.Min.X+m.u(0.5), box.Min.Y+bw, box.Max.X-m.u(0.5), box.Max.Y-bw)
+	caretW := max(2, m.u(0.1))
+	val := mono.fitTail(clean(f.Value), in.Dx()-caretW-1)
+	l.text(what+" value", val, mono, p.fg, in.Min.X, baseline(mono.face, box), in)
+	if f.Active {
+		cx := in.Min.X + mono.width(val) + 1
+		l.fill(image.Rect(cx, box.Min.Y+m.u(0.4), cx+caretW, box.Max.Y-m.u(0.4)), p.fg)
+	}
+	if col := image.Rect(box.Max.X+m.u(1.2), row.Min.Y, row.Max.X, row.Max.Y); col.Dx() >= m.u(6) {
+		r.layoutFieldNotes(l, m, what, f, col)
+	}
+}
+
+// layoutFieldNotes puts a field's error (warn) and help (dim) in col,
+// wrapped, the last line shortened if they do not all fit.
+func (r *Renderer) layoutFieldNotes(l *layout, m metrics, what string, f view.Field, col image.Rectangle) {
+	p := r.pal
+	st := textStyle{face: r.face(fontRegular, m.u(0.85))}
+	rowH := m.u(1.15)
+	type note struct {
+		text string
+		col  color.RGBA
+		what string
+	}
+	var notes []note
+	for _, n := range []note{{f.Error, p.warn, what + " error"}, {f.Help, p.dim, what + " help"}} {
+		if strings.TrimSpace(n.text) == "" {
+			continue
+		}
+		for _, t := range st.wrap(tabbed(n.text), col.Dx(), col.Dx()) {
+			notes = append(notes, note{t, n.col, n.what})
+		}
+	}
+	if most := max(1, col.Dy()/rowH); len(notes) > most {
+		rest := make([]string, 0, len(notes)-most+1)
+		for _, n := range notes[most-1:] {
+			rest = append(rest, n.text)
+		}
+		notes[most-1].text = st.fit(strings.Join(rest, " "), col.Dx())
+		notes = notes[:most]
+	}
+	y := col.Min.Y + (col.Dy()-len(notes)*rowH)/2
+	for _, n := range notes {
+		row := image.Rect(col.Min.X, y, col.Max.X, y+rowH)
+		l.text(n.what, n.text, st, n.col, col.Min.X, baseline(st.face, row), row)
+		y += rowH
+	}
+}
+
 // layoutBody lays out the body lines in area and returns where the body
 // ends. Lines wrap (continuations indented); if the rows do not fit,
 // they scroll so that the selected line shows, and a scroll bar says so.
@@ -172,37 +270,15 @@ func (r *Renderer) layoutBody(l *layout, m metrics, body []view.Line, area image
 	if len(body) == 0 {
 		return area.Min.Y
 	}
-	s := int(m.s)
-	styles := map[bool]textStyle{
-		false: {face: r.face(fontRegular, s), tab: m.u(5), gap: m.u(0.6)},
-		true:  {face: r.face(fontBold, s), tab: m.u(5), gap: m.u(0.6)},
-	}
-	rowH, blankH, indent := m.u(1.5), m.u(0.75), m.u(1.5)
-	rowsFor := func(width int) ([]bodyRow, int) {
-		var rows []bodyRow
-		total := 0
-		for i, ln := range body {
-			text := tabbed(ln.Text)
-			if strings.TrimSpace(text) == "" {
-				rows = append(rows, bodyRow{line: i, height: blankH})
-				total += blankH
-				continue
-			}
-			for j, t := range styles[ln.Style == view.Strong].wrap(text, width, width-indent) {
-				rows = append(rows, bodyRow{text: t, line: i, cont: j > 0, height: rowH})
-				total += rowH
-			}
-		}
-		return rows, total
-	}
 	width := area.Dx()
-	rows, total := rowsFor(width)
+	rows, total := r.bodyRows(m, body, width)
 	scrollW := max(3, m.u(0.2))
 	scrolled := total > area.Dy()
 	if scrolled { // make room for the scroll bar
 		width -= scrollW + m.u(0.6)
-		rows, total = rowsFor(width)
+		rows, total = r.bodyRows(m, body, width)
 	}
+	styles := r.bodyStyles(m)
 
 	// Choose the first row shown: the top, or late enough that the
 	// whole selected line shows (its first row, if it is taller than
@@ -258,7 +334,7 @@ func (r *Renderer) layoutBody(l *layout, m metrics, body []view.Line, area image
 		st := styles[ln.Style == view.Strong]
 		x := area.Min.X
 		if row.cont {
-			x += indent
+			x += bodyIndent(m)
 		}
 		box := image.Rect(x, y, area.Min.X+width, y+row.height)
 		if row.text != "" {
@@ -268,20 +344,58 @@ func (r *Renderer) layoutBody(l *layout, m metrics, body []view.Line, area image
 	}
 
 	if scrolled && total > 0 {
-		track := image.Rect(area.Max.X-scrollW, area.Min.Y, area.Max.X, area.Min.Y+area.Dy())
-		l.round(track, scrollW/2, p.track)
-		before := 0
+		before, inView := 0, 0
 		for _, row := range rows[:start] {
 			before += row.height
 		}
-		inView := 0
 		for _, row := range shown {
 			inView += row.height
 		}
-		thumb := image.Rect(track.Min.X, track.Min.Y+track.Dy()*before/total, track.Max.X, track.Min.Y+track.Dy()*(before+inView)/total)
-		l.round(thumb, scrollW/2, p.dim)
+		r.scrollBar(l, image.Rect(area.Max.X-scrollW, area.Min.Y, area.Max.X, area.Max.Y), before, inView, total)
 	}
 	return l.body.Max.Y
+}
+
+// bodyStyles are the body's text styles: bold for Strong lines.
+func (r *Renderer) bodyStyles(m metrics) map[bool]textStyle {
+	s := int(m.s)
+	return map[bool]textStyle{
+		false: {face: r.face(fontRegular, s), tab: m.u(5), gap: m.u(0.6)},
+		true:  {face: r.face(fontBold, s), tab: m.u(5), gap: m.u(0.6)},
+	}
+}
+
+// bodyRows wraps the body into rows width wide (continuations
+// indented) and returns them with their total height.
+func (r *Renderer) bodyRows(m metrics, body []view.Line, width int) ([]bodyRow, int) {
+	styles := r.bodyStyles(m)
+	rowH, blankH, indent := m.u(1.5), m.u(0.75), bodyIndent(m)
+	var rows []bodyRow
+	total := 0
+	for i, ln := range body {
+		text := tabbed(ln.Text)
+		if strings.TrimSpace(text) == "" {
+			rows = append(rows, bodyRow{line: i, height: blankH})
+			total += blankH
+			continue
+		}
+		for j, t := range styles[ln.Style == view.Strong].wrap(text, width, width-indent) {
+			rows = append(rows, bodyRow{text: t, line: i, cont: j > 0, height: rowH})
+			total += rowH
+		}
+	}
+	return rows, total
+}
+
+func bodyIndent(m metrics) int { return m.u(1.5) }
+
+// scrollBar draws a track in r with a thumb for the part in view:
+// inView of total, after before.
+func (r *Renderer) scrollBar(l *layout, track image.Rectangle, before, inView, total int) {
+	w := track.Dx()
+	l.round(track, w/2, r.pal.track)
+	thumb := image.Rect(track.Min.X, track.Min.Y+track.Dy()*before/total, track.Max.X, track.Min.Y+track.Dy()*(before+inView)/total)
+	l.round(thumb, w/2, r.pal.dim)
 }
 
 // fits says whether rows fit in h.

@@ -22,6 +22,7 @@ import (
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/step"
 	"github.com/plinth-os/plinth/internal/sysinfo"
 )
@@ -40,6 +41,23 @@ type Manifest struct {
 	RuntimeUKISHA256 string           `json:"runtimeUKISHA256"`
 	RuntimeUKISize   int64            `json:"runtimeUKISize"`
 	Config           appconfig.Config `json:"config"` // installed config before the disk gives it identity
+	// MinMemory and MinDisk are the product's minimums in bytes
+	// (plinth.yaml installer:); 0 keeps the installer's own.
+	MinMemory int64 `json:"minMemory,omitempty"`
+	MinDisk   int64 `json:"minDisk,omitempty"`
+}
+
+// Requirements are the installer's defaults with the product's
+// minimums in their place where it has them.
+func (m Manifest) Requirements() installplan.Requirements {
+	r := installplan.DefaultRequirements()
+	if m.MinMemory > 0 {
+		r.MinRAM = m.MinMemory
+	}
+	if m.MinDisk > 0 {
+		r.MinDiskSize = m.MinDisk
+	}
+	return r
 }
 
 // Env is the machine the installer runs on.
@@ -69,6 +87,14 @@ type Request struct {
 	// Typed is the disk id the user typed to confirm a disk holding
 	// data; without it such a disk needs Answers.Wipe.
 	Typed string
+	// SettingDecls are the product's per-machine settings
+	// (productspec.Spec.Settings; none when the image has no product
+	// file). Settings are this machine's values for Install (the
+	// advanced screen's); Run reads them from Answers instead
+	// (Answers.CheckSettings). The plan checks them and fills in
+	// defaults before anything is written.
+	SettingDecls []setting.Decl
+	Settings     map[string]setting.Value
 }
 
 // Result is what was installed.
@@ -92,12 +118,18 @@ func CheckPayload(m Manifest, uki []byte) error {
 }
 
 // Run installs unattended: the disk is the one req.Answers.Disk
-// selects, and a disk holding data is only overwritten with
-// req.Answers.Wipe.
+// selects, a disk holding data is only overwritten with
+// req.Answers.Wipe, and the settings are the answers' (a bad one is
+// refused as an *answers.ParseError before any disk is looked at).
 func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
 		return nil, err
 	}
+	settings, err := req.Answers.CheckSettings(req.SettingDecls)
+	if err != nil {
+		return nil, err
+	}
+	req.Settings = settings
 	env.progress(Progress{Step: step.Discover})
 	c, err := selectTarget(env, req.Answers)
 	if err != nil {
@@ -125,7 +157,7 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 		return nil, err
 	}
 	env.progress(Progress{Step: step.Plan, Percent: stepFrom(step.Plan), Elapsed: time.Since(start)})
-	plan, err := Plan(env, c, req.Answers, req.Manifest)
+	plan, err := Plan(env, c, req)
 	if err != nil {
 		return nil, err
 	}
@@ -140,17 +172,20 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	return res, nil
 }
 
-// Plan plans installing the manifest's release onto c with answers a:
-// what "installer --plan" prints and Install executes. The GUIDs come
-// from env.Seed and the disk's serial, so without a seed the plan is
-// the same for the same disk, machine and answers.
-func Plan(env Env, c installplan.Candidate, a *answers.Answers, m Manifest) (*installplan.Plan, error) {
+// Plan plans installing req's manifest's release onto c with req's
+// answers and settings (req.Target, req.Typed and req.UKI are not
+// looked at): what "installer --plan" prints and Install executes. The
+// GUIDs come from env.Seed and the disk's serial, so without a seed the
+// plan is the same for the same disk, machine and answers.
+func Plan(env Env, c installplan.Candidate, req Request) (*installplan.Plan, error) {
 	info, _ := sysinfo.Read(env.ProcRoot, env.SysRoot) // no SMBIOS UUID: the identity rests on the disk
+	m := req.Manifest
 	return installplan.MakePlan(installplan.Request{
-		Target: c, Answers: a,
+		Target: c, Answers: req.Answers,
 		Product: m.Product, Version: m.Version,
 		RuntimeUKISize: m.RuntimeUKISize, RuntimeUKISHA256: m.RuntimeUKISHA256, Config: m.Config,
-		ProductUUID: info.ProductUUID,
-		Seed:        append(append([]byte(nil), env.Seed...), c.Disk.Serial...),
+		ProductUUID:  info.ProductUUID,
+		Seed:         append(append([]byte(nil), env.Seed...), c.Disk.Serial...),
+		SettingDecls: req.SettingDecls, Settings: req.Settings,
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 // Plan is everything the installer is about to do, as "installer
@@ -110,6 +111,9 @@ type PlanConfig struct {
 	Address     string   `json:"address,omitempty"`
 	Gateway     string   `json:"gateway,omitempty"`
 	DNS         []string `json:"dns,omitempty"`
+	// Settings are the values of the product's per-machine settings,
+	// defaults filled in, as the installed config stores them.
+	Settings map[string]setting.Value `json:"settings,omitempty"`
 }
 
 // LoaderPath is where the runtime UKI goes on the ESP (forward
@@ -128,6 +132,14 @@ type Request struct {
 	RuntimeUKISize   int64
 	RuntimeUKISHA256 string           // hex; "" leaves the UKI files' digests out of the plan
 	Config           appconfig.Config // the product's config, before the disk gives it identity
+	// SettingDecls are the product's per-machine settings
+	// (productspec.Spec.Settings) and Settings this machine's values of
+	// them (answers.Answers.CheckSettings, or the advanced screen).
+	// MakePlan refuses values that do not match the declarations and
+	// fills in defaults, so no disk is written for a config the
+	// appliance would refuse.
+	SettingDecls []setting.Decl
+	Settings     map[string]setting.Value
 	// ProductUUID is the machine's SMBIOS UUID: with the disk it makes
 	// the derived hostname and machine ID.
 	ProductUUID string
@@ -149,6 +161,10 @@ func MakePlan(r Request) (*Plan, error) {
 	if err := r.check(); err != nil {
 		return nil, err
 	}
+	settings, err := setting.Validate(r.SettingDecls, r.Settings)
+	if err != nil {
+		return nil, &Error{Code: errcode.AnswersInvalid, Message: fmt.Sprintf("installplan: settings: %v", err), Err: err}
+	}
 	l, err := r.layout()
 	if err != nil {
 		return nil, err
@@ -157,7 +173,7 @@ func MakePlan(r Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := r.installedConfig(l)
+	cfg, err := r.installedConfig(l, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +195,7 @@ func MakePlan(r Request) (*Plan, error) {
 		},
 		ESPFiles:  files,
 		BootEntry: boot,
-		Config:    configSummary(r.Answers),
+		Config:    configSummary(r.Answers, cfg),
 		After:     cmp.Or(r.Answers.After, answers.AfterReboot),
 		Overwrite: PlanOverwrite{HasData: c.HasData, Partitions: c.Disk.Partitions, Signatures: c.Signatures},
 		Installed: cfg,
@@ -240,12 +256,22 @@ func bootEntry(product string, esp gpt.Partition) (PlanBoot, error) {
 }
 
 // installedConfig is the product's config with the answers' hostname
-// and network and the identity this disk and machine give it.
-func (r Request) installedConfig(l provision.Layout) (*appconfig.Config, error) {
+// and network, the machine's settings and the identity this disk and
+// machine give it.
+func (r Request) installedConfig(l provision.Layout, settings map[string]setting.Value) (*appconfig.Config, error) {
 	a := r.Answers
 	base := r.Config
 	base.Product, base.Version = r.Product, r.Version
-	base.Network = networkConfig(a.Network)
+	switch {
+	case a.Network.Mode != "":
+		base.Network = a.Network.Config()
+	case base.Network.Mode == "":
+		base.Network.Mode = appconfig.ModeDHCP
+	}
+	base.Settings = nil
+	if len(settings) > 0 {
+		base.Settings = settings
+	}
 	cfg := provision.Config(base, l, appconfig.Identity{Product: r.Product, ProductUUID: r.ProductUUID, DiskSerial: r.Target.Disk.Serial})
 	if a.Hostname != "" {
 		cfg.Hostname = a.Hostname // provision.Config derives one; the answers win
@@ -254,22 +280,6 @@ func (r Request) installedConfig(l provision.Layout) (*appconfig.Config, error) 
 		return nil, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
 	}
 	return cfg, nil
-}
-
-// networkConfig is the installed network configuration the answers ask for.
-func networkConfig(n answers.Network) appconfig.Network {
-	out := appconfig.Network{Mode: appconfig.ModeDHCP}
-	if n.Mode == appconfig.ModeStatic {
-		out.Mode = appconfig.ModeStatic
-		out.Address = n.Address.String()
-		if n.Gateway.IsValid() {
-			out.Gateway = n.Gateway.String()
-		}
-	}
-	for _, d := range n.DNS {
-		out.DNS = append(out.DNS, d.String())
-	}
-	return out
 }
 
 // espFiles lists what goes on the ESP: the runtime UKI at the loader
@@ -288,18 +298,10 @@ func espFiles(r Request, cfg *appconfig.Config) ([]PlanFile, error) {
 	}, nil
 }
 
-func configSummary(a *answers.Answers) PlanConfig {
-	c := PlanConfig{Hostname: a.Hostname, HostnameSet: a.Hostname != "", NetworkMode: cmp.Or(a.Network.Mode, answers.NetDHCP)}
-	if a.Network.Address.IsValid() {
-		c.Address = a.Network.Address.String()
-	}
-	if a.Network.Gateway.IsValid() {
-		c.Gateway = a.Network.Gateway.String()
-	}
-	for _, d := range a.Network.DNS {
-		c.DNS = append(c.DNS, d.String())
-	}
-	return c
+func configSummary(a *answers.Answers, cfg *appconfig.Config) PlanConfig {
+	n := cfg.Network
+	return PlanConfig{Hostname: a.Hostname, HostnameSet: a.Hostname != "", NetworkMode: n.Mode, Settings: cfg.Settings,
+		Address: n.Address, Gateway: n.Gateway, DNS: n.DNS}
 }
 
 // ESP is the plan's EFI system partition.

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"strings"
 	"testing"
 
@@ -282,16 +281,5 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"bootEntry":{"devicePath":"PciRoot(0x0)"}}`), &back); err == nil {
 		t.Error("a device path that is not HD/File was read")
-	}
-}
-
-func TestNetworkConfig(t *testing.T) {
-	static := networkConfig(answers.Network{Mode: "static", Address: netip.MustParsePrefix("192.0.2.10/24"),
-		Gateway: netip.MustParseAddr("192.0.2.1"), DNS: []netip.Addr{netip.MustParseAddr("192.0.2.53")}})
-	if static.Mode != "static" || static.Address != "192.0.2.10/24" || static.Gateway != "192.0.2.1" || len(static.DNS) != 1 {
-		t.Errorf("static = %+v", static)
-	}
-	if dhcp := networkConfig(answers.Network{}); dhcp.Mode != "dhcp" || dhcp.Address != "" {
-		t.Errorf("default = %+v", dhcp)
 	}
 }

@@ -96,12 +96,7 @@ func Lines(v view.View) []string {
 	add(view.Strong, false, " "+v.Heading)
 	add(view.Normal, false, "")
 
-	var body []string
-	var styles []view.Style
-	var sel []bool
-	push := func(st view.Style, selected bool, text string) {
-		body, styles, sel = append(body, text), append(styles, st), append(sel, selected)
-	}
+	var b rows
 	for _, l := range v.Body {
 		prefix := "   "
 		if l.Selected {
@@ -111,25 +106,16 @@ func Lines(v view.View) []string {
 			if i > 0 {
 				prefix = "     " // continuation, indented under the text
 			}
-			push(l.Style, l.Selected, prefix+part)
+			b.push(l.Style, l.Selected, l.Selected, prefix+part)
 		}
 	}
 	for _, f := range v.Fields {
-		push(view.Normal, false, "")
-		mark := "   "
-		if f.Active {
-			mark = " > "
-		}
-		val := f.Value
-		if f.Active {
-			val += "_"
-		}
-		push(view.Normal, f.Active, fmt.Sprintf("%s%s: [%s]", mark, f.Label, padRight(val, 24)))
+		b.field(f)
 	}
 	if v.Bar != nil {
-		push(view.Normal, false, "")
-		push(view.Strong, false, "   "+ProgressBar(v.Bar.Percent, 50))
-		push(view.Normal, false, "   "+v.Bar.Label)
+		b.push(view.Normal, false, false, "")
+		b.push(view.Strong, false, false, "   "+ProgressBar(v.Bar.Percent, 50))
+		b.push(view.Normal, false, false, "   "+v.Bar.Label)
 	}
 	// The menu is pinned under the body, which scrolls in the rows left:
 	// all but the header, the menu, a spacer, the note and the hint.
@@ -144,20 +130,7 @@ func Lines(v view.View) []string {
 			}
 		}
 	}
-	room := Height - len(out) - len(menu) - 3
-	start := 0
-	if len(body) > room {
-		last := -1 // the selected row's last line must be visible
-		for i, s := range sel {
-			if s {
-				last = i
-			}
-		}
-		if last >= room {
-			start = last - room + 1
-		}
-		body, styles, sel = body[start:start+room], styles[start:start+room], sel[start:start+room]
-	}
+	body, styles, sel := b.window(Height - len(out) - len(menu) - 3)
 	for i := range body {
 		add(styles[i], sel[i], body[i])
 	}
@@ -168,6 +141,106 @@ func Lines(v view.View) []string {
 	add(view.Warn, false, " "+v.Note)
 	add(view.Dim, false, " "+v.Hint)
 	return out
+}
+
+// rows are the body's lines before they are fitted into the screen.
+type rows struct {
+	text   []string
+	styles []view.Style
+	sel    []bool // drawn selected
+	keep   []bool // to be shown: the selected line, the active field with its help
+}
+
+func (r *rows) push(st view.Style, selected, keep bool, text string) {
+	r.text, r.styles = append(r.text, text), append(r.styles, st)
+	r.sel, r.keep = append(r.sel, selected), append(r.keep, keep)
+}
+
+// fieldIndent indents a field's help and error under its label.
+const fieldIndent = "     "
+
+// field adds a text input: a blank line, the label and the value in
+// brackets, then what the field takes and what is wrong with it.
+func (r *rows) field(f view.Field) {
+	r.push(view.Normal, false, false, "")
+	mark := "   "
+	if f.Active {
+		mark = " > "
+	}
+	val := f.Value
+	if f.Active {
+		val += "_"
+	}
+	// The value's end (where typing happens) shows when it is too long.
+	room := max(24, Width-1-len(mark)-len(f.Label)-4)
+	if len(val) > room {
+		val = "..." + val[len(val)-room+3:]
+	}
+	r.push(view.Normal, f.Active, f.Active, fmt.Sprintf("%s%s: [%s]", mark, f.Label, padRight(val, 24)))
+	for _, part := range Wrap(f.Help, Width-1-len(fieldIndent)) {
+		if part != "" {
+			r.push(view.Dim, false, f.Active, fieldIndent+part)
+		}
+	}
+	for _, part := range Wrap(f.Error, Width-1-len(fieldIndent)-2) {
+		if part != "" {
+			r.push(view.Warn, false, f.Active, fieldIndent+"! "+part)
+		}
+	}
+}
+
+// window returns the rows that fit in room: from the top, or scrolled
+// so that the rows to keep show (the first of them, if they do not all
+// fit), with a line saying that more is above or below.
+func (r *rows) window(room int) ([]string, []view.Style, []bool) {
+	room = max(0, room)
+	if len(r.text) <= room {
+		return r.text, r.styles, r.sel
+	}
+	if room < 3 { // no room to say so
+		start := r.scroll(room)
+		return r.text[start : start+room], r.styles[start : start+room], r.sel[start : start+room]
+	}
+	n := room - 1 // a line is left for "more below"
+	start := r.scroll(n)
+	if start > 0 {
+		n-- // and one for "more above"
+		start = r.scroll(n)
+	}
+	var w rows
+	if start > 0 {
+		w.push(view.Dim, false, false, moreAbove)
+	}
+	end := min(start+n, len(r.text))
+	w.text, w.styles, w.sel = append(w.text, r.text[start:end]...), append(w.styles, r.styles[start:end]...), append(w.sel, r.sel[start:end]...)
+	if end < len(r.text) {
+		w.push(view.Dim, false, false, moreBelow)
+	}
+	return w.text, w.styles, w.sel
+}
+
+// What a scrolled body says where rows are hidden.
+const (
+	moreAbove = "   (more above)"
+	moreBelow = "   (more below)"
+)
+
+// scroll returns the first row to show in n rows so that the rows to
+// keep show, or the first of them.
+func (r *rows) scroll(n int) int {
+	first, last := -1, -1
+	for i, k := range r.keep {
+		if k {
+			if first < 0 {
+				first = i
+			}
+			last = i
+		}
+	}
+	if last < n {
+		return 0
+	}
+	return max(0, min(last-n+1, first))
 }
 
 // Wrap breaks s at spaces into lines of at most n characters; a word

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 )
@@ -161,5 +164,114 @@ func TestProgressBar(t *testing.T) {
 		if got := ProgressBar(tt.p, 10); got != tt.want {
 			t.Errorf("%d: %q, want %q", tt.p, got, tt.want)
 		}
+	}
+}
+
+// settingsWizard is on the disks screen of a product with settings;
+// its advanced screen has six fields, more than the screen holds with
+// their help.
+func settingsWizard() *wizard.Wizard {
+	port, peers, debug := setting.IntValue(2379), setting.ListValue(), setting.BoolValue(false)
+	m := wizard.Machine{Product: "Acme", Version: "1", Settings: []setting.Decl{
+		{Name: "port", Type: setting.TypeInt, Default: &port, Description: "TCP port clients connect to"},
+		{Name: "peers", Type: setting.TypeList, Default: &peers, Description: "Other members of the cluster, as host:port; " +
+			"leave empty for a cluster of one, which is what a first machine is"},
+		{Name: "cluster", Type: setting.TypeString, Description: "Name of the cluster this machine joins"},
+		{Name: "debug", Type: setting.TypeBool, Default: &debug},
+	}}
+	cands := []installplan.Candidate{{Disk: disk.Disk{Name: "vda", Model: "Virtio", Serial: "VIRT0042", Size: 8 << 30}, ShortID: "rt0042", Eligible: true}}
+	w := wizard.New(m, cands, nil)
+	w.Key(wizard.Key{Kind: wizard.KeyEnter})
+	return w
+}
+
+// drive sends keys: ^ up, v down, < backspace, \n enter, others typed.
+func drive(w *wizard.Wizard, keys string) {
+	for _, r := range keys {
+		k := wizard.Key{Kind: wizard.KeyRune, Rune: r}
+		switch r {
+		case '^':
+			k = wizard.Key{Kind: wizard.KeyUp}
+		case 'v':
+			k = wizard.Key{Kind: wizard.KeyDown}
+		case '<':
+			k = wizard.Key{Kind: wizard.KeyBackspace}
+		case '\n':
+			k = wizard.Key{Kind: wizard.KeyEnter}
+		}
+		w.Key(k)
+	}
+}
+
+// screenText is the screen as plain text, checked to fit.
+func screenText(t *testing.T, v view.View) string {
+	t.Helper()
+	lines := Lines(v)
+	if len(lines) != Height {
+		t.Fatalf("%d lines, want %d", len(lines), Height)
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		plain := ansi.ReplaceAllString(l, "")
+		if len(plain) >= Width {
+			t.Errorf("line %d is %d wide: %q", i, len(plain), plain)
+		}
+		b.WriteString(plain + "\n")
+	}
+	return b.String()
+}
+
+func TestAdvancedSettingsScreen(t *testing.T) {
+	tests := []struct {
+		name    string
+		keys    string
+		want    []string // on the screen
+		notWant []string
+	}{
+		{"opens on the setting that needs a value", "a", []string{
+			" > cluster *: [_ ", "     Name of the cluster this machine joins (text, no default)",
+			moreAbove + "\n", moreBelow + "\n"}, []string{"debug"}},
+		{"the last field", "av", []string{" > debug: [false_", "     true or false, default false", moreAbove + "\n"}, []string{moreBelow}},
+		{"its error shows under it", "a\n", []string{"     ! needs a value: the product has no default for it",
+			" Setting cluster: needs a value"}, nil},
+		{"the top field scrolls back in", "a^^^^", []string{"For disk [rt0042]", " > Data partition size: [_",
+			`     empty or "rest" for the rest of the disk, or e.g. 20GiB`, moreBelow}, []string{"debug", moreAbove}},
+		{"a long help wraps under its field", "a^", []string{" > peers: [_", "     Other members of the cluster, as host:port; leave empty for a cluster of",
+			"     one, which is what a first machine is (a list, comma-separated, default"}, nil},
+		{"a long value shows its end", "a" + strings.Repeat("x", 100) + "end", []string{"xxxend_]"}, nil},
+		{"the disks screen names the missing setting", "", []string{"Settings: port 2379, peers [], cluster (needs a value), debug false"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := settingsWizard()
+			drive(w, tt.keys)
+			text := screenText(t, w.View())
+			for _, s := range tt.want {
+				if !strings.Contains(text, s) {
+					t.Errorf("screen lacks %q:\n%s", s, text)
+				}
+			}
+			for _, s := range tt.notWant {
+				if strings.Contains(text, s) {
+					t.Errorf("screen shows %q:\n%s", s, text)
+				}
+			}
+		})
+	}
+}
+
+// Going down through every field, the active one and its help are
+// always on the screen.
+func TestActiveFieldAlwaysShows(t *testing.T) {
+	w := settingsWizard()
+	drive(w, "a^^^^")
+	labels := []string{"Data partition size", "Hostname", "port", "peers", "cluster *", "debug"}
+	for i, label := range labels {
+		v := w.View()
+		text := screenText(t, v)
+		if !strings.Contains(text, " > "+label+": [") || !strings.Contains(text, v.Fields[i].Help[:20]) {
+			t.Errorf("field %d (%s) active but not shown with its help:\n%s", i, label, text)
+		}
+		drive(w, "v")
 	}
 }

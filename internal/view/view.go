@@ -26,11 +26,16 @@ type Line struct {
 	Selected bool // the row the cursor is on
 }
 
-// Field is a text input.
+// Field is a text input. Help and Error are shown with it (a screen
+// may have more fields than fit, and an explanation far from its field
+// is lost): Help says what the field takes, Error what is wrong with
+// the value typed.
 type Field struct {
 	Label  string
 	Value  string
 	Active bool
+	Help   string
+	Error  string
 }
 
 // Bar is a progress bar.

@@ -73,21 +73,14 @@ func (w *Wizard) disksView(v *view.View) {
 		v.Body = append(v.Body, l)
 	}
 	v.Body = append(v.Body, view.Line{}, view.Line{Text: "Options: " + w.optionsSummary(), Style: view.Dim})
+	if s := w.settingsSummary(); s != "" {
+		style := view.Dim
+		if len(w.missingSettings()) > 0 {
+			style = view.Warn
+		}
+		v.Body = append(v.Body, view.Line{Text: s, Style: style})
+	}
 	v.Hint = "Up/Down choose  Enter select  a advanced  r rescan  Esc back"
-}
-
-func (w *Wizard) advancedView(v *view.View) {
-	v.Heading = "Advanced options"
-	if c, ok := w.highlighted(); ok {
-		v.Body = append(v.Body, view.Line{Text: "For disk " + c.Describe(), Style: view.Dim})
-	}
-	v.Body = append(v.Body, view.Line{Text: "Data partition size: empty or \"rest\" for the rest of the disk, or e.g. 20GiB."},
-		view.Line{Text: "Hostname: empty derives one from the machine."})
-	v.Fields = []view.Field{
-		{Label: "Data partition size", Value: string(w.edit[0]), Active: w.field == 0},
-		{Label: "Hostname", Value: string(w.edit[1]), Active: w.field == 1},
-	}
-	v.Hint = "Up/Down field  type to edit  Enter save  Esc cancel"
 }
 
 func (w *Wizard) confirmView(v *view.View) {
@@ -101,7 +94,11 @@ func (w *Wizard) confirmView(v *view.View) {
 	}
 	v.Body = append(v.Body,
 		view.Line{Text: fmt.Sprintf("New layout: EFI system partition 512 MiB, data partition %s.", w.dataText())},
-		view.Line{Text: "Hostname: " + orDefault(w.opts.Hostname, "derived from the machine")},
+		view.Line{Text: "Hostname: " + orDefault(w.opts.Hostname, "derived from the machine")})
+	if s := w.settingsSummary(); s != "" {
+		v.Body = append(v.Body, view.Line{Text: s})
+	}
+	v.Body = append(v.Body,
 		view.Line{},
 		view.Line{Text: fmt.Sprintf("To go ahead, type the disk's id %s (or its serial) and press Enter.", c.ShortID), Style: view.Strong})
 	v.Fields = []view.Field{{Label: "Disk id", Value: string(w.input), Active: true}}
@@ -173,7 +170,7 @@ func (w *Wizard) Event() event.Screen {
 		ev.ConfirmScreen = &event.ConfirmScreen{ShortID: w.target.ShortID, Disk: w.target.Disk.Name, HasData: w.target.HasData,
 			Typed: len(w.input)} // how much, not what: enough to follow typing
 	case ScreenAdvanced:
-		ev.AdvancedScreen = &event.AdvancedScreen{DataSize: string(w.edit[0]), Hostname: string(w.edit[1])}
+		ev.AdvancedScreen = &event.AdvancedScreen{DataSize: string(w.edit[fieldDataSize]), Hostname: string(w.edit[fieldHostname])}
 	case ScreenFailed:
 		ev.FailedScreen = &event.FailedScreen{Code: w.failure.Code, Message: w.failure.Message, Wrote: w.failure.Wrote}
 	}

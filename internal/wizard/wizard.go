@@ -1,5 +1,6 @@
 // Package wizard is the installer's interactive flow as a state machine:
-// welcome and hardware summary, disk choice, advanced options, typed
+// welcome and hardware summary, disk choice, advanced options (data
+// partition size, hostname and the product's per-machine settings), typed
 // confirmation, progress, finish, and the failure screen with Retry /
 // Back / Export logs / Power off.
 //
@@ -13,13 +14,14 @@ package wizard
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
-	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/keys"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/step"
 )
 
@@ -37,8 +39,12 @@ const (
 // DoneCountdown is how long the finish screen waits before rebooting.
 const DoneCountdown = 10
 
-// maxInput bounds what can be typed into a field.
-const maxInput = 63
+// maxInput bounds what can be typed into a field, maxSettingInput into
+// a setting's (a list of peers is long).
+const (
+	maxInput        = 63
+	maxSettingInput = 255
+)
 
 // Key is one keypress; KeyKind its kind (internal/keys, shared with the
 // keyboard and terminal decoders).
@@ -65,12 +71,20 @@ type Machine struct {
 	CPUModel         string
 	Memory           int64    // bytes
 	Problems         []string // unmet minimums; installing is refused
+	// Settings are the product's per-machine settings, which the
+	// advanced screen lets the user set.
+	Settings []setting.Decl
 }
 
 // Options are the advanced knobs.
 type Options struct {
 	Hostname string // "" derives one from the machine
 	DataSize int64  // bytes; 0 is the rest of the disk
+	// Settings are the values of the product's settings
+	// (Machine.Settings): their defaults until the advanced screen saves
+	// others. A setting without default has no value until it is given
+	// one, and the install does not start without it.
+	Settings map[string]setting.Value
 }
 
 // Progress is the install's state, as the installer reports it.
@@ -141,9 +155,11 @@ type Wizard struct {
 	note   string // one line under the screen: what just went wrong
 	opts   Options
 
-	// advanced screen
+	// advanced screen: the field being edited, the fields' text (data
+	// size, hostname, then the settings) and what is wrong with each
 	field int
-	edit  [2][]rune
+	edit  [][]rune
+	errs  []string
 
 	target   *installplan.Candidate
 	progress Progress
@@ -153,9 +169,17 @@ type Wizard struct {
 	count    int // done screen countdown; <0 stopped
 }
 
-// New starts at the welcome screen.
+// New starts at the welcome screen, with the settings' defaults in
+// effect.
 func New(m Machine, cands []installplan.Candidate, maxData MaxDataSize) *Wizard {
-	return &Wizard{machine: m, cands: cands, maxData: maxData, screen: ScreenWelcome}
+	w := &Wizard{machine: m, cands: cands, maxData: maxData, screen: ScreenWelcome}
+	w.opts.Settings = make(map[string]setting.Value, len(m.Settings))
+	for _, d := range m.Settings {
+		if d.Default != nil {
+			w.opts.Settings[d.Name] = *d.Default
+		}
+	}
+	return w
 }
 
 // Screen is the current screen's name.
@@ -336,6 +360,10 @@ func (w *Wizard) disksKey(k Key) Action {
 				w.note = err + " Press a to change it."
 				return nil
 			}
+			if missing := w.missingSettings(); len(missing) > 0 {
+				w.note = needValues(missing) + ": press a to set them."
+				return nil
+			}
 			w.target = &c
 			w.goTo(ScreenConfirm)
 		}
@@ -348,84 +376,6 @@ func (w *Wizard) highlighted() (installplan.Candidate, bool) {
 		return installplan.Candidate{}, false
 	}
 	return w.cands[w.cursor], true
-}
-
-func (w *Wizard) openAdvanced() {
-	cursor := w.cursor
-	w.screen, w.note, w.field = ScreenAdvanced, "", 0
-	w.cursor = cursor // keep the highlighted disk for the size check
-	w.edit[0] = nil   // empty: the rest of the disk
-	if w.opts.DataSize > 0 {
-		w.edit[0] = []rune(answers.FormatSize(w.opts.DataSize))
-	}
-	w.edit[1] = []rune(w.opts.Hostname)
-}
-
-func (w *Wizard) advancedKey(k Key) Action {
-	switch k.Kind {
-	case KeyEsc:
-		cursor := w.cursor
-		w.goTo(ScreenDisks)
-		w.cursor = cursor
-	case KeyUp, KeyDown, KeyTab: // two fields: up and down both switch
-		w.field = (w.field + 1) % 2
-	case KeyBackspace:
-		if e := w.edit[w.field]; len(e) > 0 {
-			w.edit[w.field] = e[:len(e)-1]
-		}
-	case KeyRune:
-		if k.Rune > ' ' && k.Rune < 0x7f && len(w.edit[w.field]) < maxInput {
-			w.edit[w.field] = append(w.edit[w.field], k.Rune)
-		}
-	case KeyEnter:
-		var opts Options
-		sizeText := strings.TrimSpace(string(w.edit[0]))
-		if sizeText != "" && !strings.EqualFold(sizeText, "rest") {
-			n, err := answers.ParseSize(sizeText)
-			if err != nil {
-				w.field, w.note = 0, "Data partition size: "+err.Error()
-				return nil
-			}
-			opts.DataSize = n
-		}
-		if c, ok := w.highlighted(); ok {
-			if msg := w.checkDataSize(c, opts.DataSize); msg != "" {
-				w.field, w.note = 0, msg
-				return nil
-			}
-		}
-		host := strings.ToLower(strings.TrimSpace(string(w.edit[1])))
-		if host != "" {
-			if msg := answers.CheckHostname(host); msg != "" {
-				w.field, w.note = 1, "Hostname: "+msg
-				return nil
-			}
-		}
-		opts.Hostname = host
-		w.opts = opts
-		cursor := w.cursor
-		w.goTo(ScreenDisks)
-		w.cursor = cursor
-		w.note = "Options saved."
-	}
-	return nil
-}
-
-// checkDataSize returns why size does not fit on c, or "".
-func (w *Wizard) checkDataSize(c installplan.Candidate, size int64) string {
-	if size == 0 || w.maxData == nil {
-		return ""
-	}
-	max, err := w.maxData(c)
-	if err != nil {
-		return err.Error()
-	}
-	if size > max {
-		// MiB, rounded down, so the figure can be typed back as it is.
-		return fmt.Sprintf("A data partition of %s does not fit on this disk: at most %dMiB.",
-			answers.FormatSize(size), max>>20)
-	}
-	return ""
 }
 
 func (w *Wizard) confirmKey(k Key) Action {
@@ -455,7 +405,9 @@ func (w *Wizard) confirmKey(k Key) Action {
 		}
 		w.progress = Progress{Step: step.Starting}
 		w.goTo(ScreenProgress)
-		return StartInstall{Target: c, Typed: typed, Options: w.opts}
+		opts := w.opts
+		opts.Settings = maps.Clone(w.opts.Settings) // the install runs beside the wizard
+		return StartInstall{Target: c, Typed: typed, Options: opts}
 	}
 	return nil
 }

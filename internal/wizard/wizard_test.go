@@ -2,12 +2,14 @@ package wizard
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/view"
 )
 
@@ -128,7 +130,8 @@ func TestStartInstallCarriesChoice(t *testing.T) {
 	if !ok {
 		t.Fatalf("action %#v, want StartInstall (screen %s, note %q)", a, w.Screen(), w.note)
 	}
-	if s.Target.Disk.Name != "vda" || s.Typed != "rt0042" || s.Options != (Options{Hostname: "db-01", DataSize: 5 << 30}) {
+	if s.Target.Disk.Name != "vda" || s.Typed != "rt0042" ||
+		!reflect.DeepEqual(s.Options, Options{Hostname: "db-01", DataSize: 5 << 30, Settings: map[string]setting.Value{}}) {
 		t.Errorf("got %+v", s)
 	}
 }
