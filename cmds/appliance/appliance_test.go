@@ -9,8 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf16"
@@ -21,14 +23,24 @@ import (
 	"github.com/plinth-os/plinth/internal/event/eventtest"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
+	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/supervise"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
-// TestMain lets the test binary act as a payload service.
+// TestMain lets the test binary act as a payload service, and as a
+// health check command ("absent PATH": passes while PATH does not exist).
 func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == "absent" {
+		if _, err := os.Stat(os.Args[2]); err == nil {
+			fmt.Println("sick")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv("APPLIANCE_TEST_SERVICE") == "sleep" {
-		fmt.Println("service up, data at", os.Getenv("PLINTH_DATA"))
+		fmt.Println("service up, data at", os.Getenv("PLINTH_DATA"), "home", os.Getenv("HOME"), "mode", os.Getenv("MODE"))
 		time.Sleep(time.Hour)
 		return
 	}
@@ -44,29 +56,77 @@ func testConfig() *appconfig.Config {
 	return &appconfig.Config{
 		Schema: 1, Product: "Plinth", Version: "1.0.0",
 		MachineID: "3f2a9c0e5b7d4e1f8a6b2c3d4e5f6a7b", Hostname: "plinth-3f2a9c",
-		ESP:     appconfig.ESP{PartUUID: guid.MustParse(espUUID)},
-		Data:    appconfig.Data{PartUUID: guid.MustParse(dataUUID), Label: "plinth-data", FSType: "ext4"},
-		Network: appconfig.Network{Mode: "dhcp"},
-		Services: []appconfig.Service{{
-			Name: "demo", Exec: "/bbin/plinth-demo", Args: []string{"-addr", ":80"},
-			Env: map[string]string{"Z": "1", "A": "2"},
+		ESP:      appconfig.ESP{PartUUID: guid.MustParse(espUUID)},
+		Data:     appconfig.Data{PartUUID: guid.MustParse(dataUUID), Label: "plinth-data", FSType: "ext4"},
+		Network:  appconfig.Network{Mode: "dhcp"},
+		Settings: map[string]setting.Value{"mode": setting.StringValue("fast")},
+	}
+}
+
+func tmpl(t *testing.T, s string) setting.Template {
+	t.Helper()
+	v, err := setting.ParseTemplate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// testSpec is a product of one service, demo, run by the test binary
+// as root in its data directory /data/demo, with a command health check
+// that fails while the file sick exists; and a data directory of
+// nobody's.
+func testSpec(t *testing.T, sick string) *productspec.Spec {
+	def := setting.StringValue("slow")
+	sec := productspec.Duration(time.Second)
+	return &productspec.Spec{
+		Schema: productspec.SchemaVersion, Product: "Plinth", Version: "1.0.0",
+		Settings: []setting.Decl{{Name: "mode", Type: setting.TypeString, Default: &def}, {Name: "port", Type: setting.TypeInt}},
+		Users:    []productspec.User{{Name: "nobody", UID: 65534, GID: 65534}},
+		Groups:   []productspec.Group{{Name: "nogroup", GID: 65534}},
+		DataDirs: []productspec.DataDir{
+			{Path: "/data/demo", Mode: 0o700},
+			{Path: "/data/spool/nobody", UID: 65534, GID: 65534, Mode: 0o2750},
+		},
+		Services: []productspec.Service{{
+			Name: "demo", Exec: os.Args[0], User: "root", WorkDir: "/data/demo",
+			Env: []productspec.EnvVar{
+				{Name: "APPLIANCE_TEST_SERVICE", Value: tmpl(t, "sleep")},
+				{Name: "MODE", Value: tmpl(t, "${mode}:${port}")},
+				// Built with -race, the check command would wait 1 s at exit.
+				{Name: "GORACE", Value: tmpl(t, "atexit_sleep_ms=0")},
+			},
+			Restart: productspec.RestartAlways, Backoff: productspec.Backoff{Initial: sec, Max: sec},
+			Health: &productspec.Health{Kind: productspec.HealthCommand, Command: []setting.Template{tmpl(t, os.Args[0]), tmpl(t, "absent"), tmpl(t, sick)},
+				Interval: sec, Timeout: sec, StartPeriod: 5 * sec, Retries: 2},
 		}},
 	}
 }
 
 func TestServiceSpecs(t *testing.T) {
-	specs := serviceSpecs(testConfig(), systemPaths())
+	spec := testSpec(t, "/nonexistent")
+	spec.Services[0].Env = append(spec.Services[0].Env, productspec.EnvVar{Name: "HOME", Value: tmpl(t, "/data/home")})
+	cmds, err := spec.Expand(map[string]setting.Value{"port": setting.IntValue(80)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := serviceSpecs(spec, cmds, systemPaths())
 	if len(specs) != 1 {
 		t.Fatal(specs)
 	}
 	s := specs[0]
-	wantEnv := "PATH=/bbin HOME=/ PLINTH_PRODUCT=Plinth PLINTH_VERSION=1.0.0 PLINTH_DATA=/data PLINTH_CONFIG=/boot/efi/EFI/plinth/plinth.json PLINTH_SERVICE=demo A=2 Z=1"
+	wantEnv := "PATH=/bbin HOME=/data/home PLINTH_PRODUCT=Plinth PLINTH_VERSION=1.0.0 PLINTH_DATA=/data PLINTH_CONFIG=/boot/efi/EFI/plinth/plinth.json PLINTH_SERVICE=demo APPLIANCE_TEST_SERVICE=sleep MODE=slow:80 GORACE=atexit_sleep_ms=0"
 	if got := strings.Join(s.Env, " "); got != wantEnv {
 		t.Errorf("env =\n%s\nwant\n%s", got, wantEnv)
 	}
-	if s.Path != "/bbin/plinth-demo" || strings.Join(s.Args, " ") != "-addr :80" || s.Dir != "/data" ||
-		s.RestartDelay != time.Second || s.StopTimeout != 10*time.Second || s.StableAfter != 30*time.Second {
+	if s.Path != os.Args[0] || s.Dir != "/data/demo" || s.Restart != supervise.RestartAlways || s.BackoffInitial != time.Second ||
+		s.Health == nil || strings.Join(s.Health.Command, " ") != os.Args[0]+" absent /nonexistent" || s.Health.Interval != time.Second {
 		t.Errorf("spec = %+v", s)
+	}
+	p := systemPaths()
+	p.Data = "/mnt/data"
+	if d := serviceSpecs(spec, cmds, p)[0]; d.Dir != "/mnt/data/demo" || !slices.Contains(d.Env, "PLINTH_DATA=/mnt/data") {
+		t.Errorf("with data at /mnt/data: %+v", d)
 	}
 }
 
@@ -79,6 +139,8 @@ func TestFailures(t *testing.T) {
 		{configFailure("/boot/efi/x", errors.New("appconfig: hostname: missing")), "config-invalid"},
 		{dataFailure(testConfig().Data, fmt.Errorf("x: %w", errDataNotFound())), "data-partition-missing"},
 		{espFailure(errors.New("no ESP")), "esp-not-found"},
+		{productFailure(errors.New("productspec: schema 2")), "services"},
+		{settingsFailure(testSpec(t, ""), &setting.Error{Setting: "port", Message: "has no default"}), "config-invalid"},
 	}
 	for _, tt := range tests {
 		if tt.f.code != tt.code {
@@ -110,8 +172,22 @@ func TestDetailsListsProblems(t *testing.T) {
 	}
 }
 
+func TestDetailsListsSettingErrors(t *testing.T) {
+	_, err := testSpec(t, "").Expand(map[string]setting.Value{"mode": setting.IntValue(1)})
+	f := settingsFailure(testSpec(t, ""), err)
+	txt := f.text()
+	for _, w := range []string{
+		"the settings in \\EFI\\plinth\\plinth.json do not fit Plinth 1.0.0",
+		"2 problems:\r\n  - setting \"mode\": is of type string, got a value of type int\r\n  - setting \"port\": has no default",
+		"Settings of this version: mode (string), port (int).",
+	} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("failure text lacks %q:\n%s", w, txt)
+		}
+	}
+}
+
 func TestReadyLine(t *testing.T) {
-	cfg := testConfig()
 	tests := []struct {
 		ips  []string
 		want string
@@ -121,7 +197,7 @@ func TestReadyLine(t *testing.T) {
 		{nil, "Plinth 1.0.0 ready — " + readyFallback},
 	}
 	for _, tt := range tests {
-		if got := readyLine(cfg, tt.ips); got != tt.want {
+		if got := readyLine("Plinth", "1.0.0", tt.ips); got != tt.want {
 			t.Errorf("readyLine(%v) = %q, want %q", tt.ips, got, tt.want)
 		}
 	}
@@ -173,8 +249,9 @@ type machine struct {
 }
 
 // fakeMachine: a disk with an ESP (holding espFiles when mounted) and an
-// ext4 data partition; efivars with LoaderDevicePartUUID and BootCurrent.
-func fakeMachine(t *testing.T, espFiles map[string]string) machine {
+// ext4 data partition; efivars with LoaderDevicePartUUID and BootCurrent;
+// the runtime image's product file product ("": none).
+func fakeMachine(t *testing.T, espFiles map[string]string, product string) machine {
 	mkfs, truncate := testdisk.Tool(t, "mkfs.ext4"), testdisk.Tool(t, "truncate")
 	s := partfindtest.Build(t, partfindtest.Disk{Name: "vda", Parts: []partfindtest.Part{
 		{TypeCode: "EF00", UUID: espUUID, SizeMiB: 8},
@@ -183,10 +260,15 @@ func fakeMachine(t *testing.T, espFiles map[string]string) machine {
 	testdisk.Run(t, truncate, "-s", "16M", s.Device("vda2"))
 	testdisk.Run(t, mkfs, "-q", "-F", s.Device("vda2"))
 	root := t.TempDir()
-	p := paths{Sys: s.Sys, Dev: s.Dev, Etc: filepath.Join(root, "etc"), Efivars: filepath.Join(root, "efivars"),
-		ESP: filepath.Join(root, "boot/efi"), Data: filepath.Join(root, "data"), Release: filepath.Join(root, "release.json")}
+	p := paths{Root: root, Sys: s.Sys, Dev: s.Dev, Etc: filepath.Join(root, "etc"), Tmp: filepath.Join(root, "tmp"), Efivars: filepath.Join(root, "efivars"),
+		ESP: filepath.Join(root, "boot/efi"), Data: filepath.Join(root, "data"), Release: filepath.Join(root, "release.json"),
+		Product: filepath.Join(root, "etc/plinth/product.json")}
 	os.MkdirAll(p.Efivars, 0o755)
-	os.MkdirAll(p.Etc, 0o755)
+	os.MkdirAll(filepath.Dir(p.Product), 0o755)
+	os.MkdirAll(p.Tmp, 0o755)
+	if product != "" {
+		os.WriteFile(p.Product, []byte(product), 0o644)
+	}
 	var loader []byte
 	for _, u := range utf16.Encode([]rune(strings.ToUpper(espUUID) + "\x00")) {
 		loader = append(loader, byte(u), byte(u>>8))
@@ -234,8 +316,6 @@ func fakeMachine(t *testing.T, espFiles map[string]string) machine {
 
 func configJSON(t *testing.T, mod func(*appconfig.Config)) string {
 	c := testConfig()
-	c.Services[0].Exec = os.Args[0]
-	c.Services[0].Env = map[string]string{"APPLIANCE_TEST_SERVICE": "sleep"}
 	if mod != nil {
 		mod(c)
 	}
@@ -244,6 +324,27 @@ func configJSON(t *testing.T, mod func(*appconfig.Config)) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func productJSON(t *testing.T, s *productspec.Spec) string {
+	b, err := productspec.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// bootMachine boots a fake machine whose product is testSpec, with the
+// config's settings port 8080 and mode fast; the service is unhealthy
+// while the file sick exists.
+func bootMachine(t *testing.T, sick string) machine {
+	m := fakeMachine(t, map[string]string{appconfig.RelPath: configJSON(t, func(c *appconfig.Config) {
+		c.Settings["port"] = setting.IntValue(8080)
+	})}, productJSON(t, testSpec(t, sick)))
+	if f := m.a.boot(context.Background(), release{Product: "Plinth", Version: "1.0.0"}); f != nil {
+		t.Fatalf("boot failed: %s", f.text())
+	}
+	return m
 }
 
 // waitEvent waits for the first event called name in out.
@@ -274,18 +375,19 @@ func firstEvent(out, name string) map[string]any {
 }
 
 func TestBoot(t *testing.T) {
-	m := fakeMachine(t, map[string]string{appconfig.RelPath: configJSON(t, nil)})
-	if f := m.a.boot(context.Background(), release{Product: "Plinth", Version: "1.0.0"}); f != nil {
-		t.Fatalf("boot failed: %s", f.text())
-	}
+	testdisk.RequireRoot(t, "give the data directories their owners")
+	m := bootMachine(t, filepath.Join(t.TempDir(), "sick"))
 	ev := waitEvent(t, m.out, "runtime-ready")
 	for k, want := range map[string]any{"product": "Plinth", "version": "1.0.0", "data": m.a.paths.Data, "dataPartUUID": dataUUID, "bootCurrent": "0003", "hostname": "plinth-3f2a9c"} {
 		if ev[k] != want {
 			t.Errorf("runtime-ready %s = %v, want %v", k, ev[k], want)
 		}
 	}
-	if svcs, _ := ev["services"].([]any); len(svcs) != 1 || svcs[0].(map[string]any)["state"] != "running" {
+	if svcs, _ := ev["services"].([]any); len(svcs) != 1 || svcs[0].(map[string]any)["state"] != "running" || svcs[0].(map[string]any)["health"] != "healthy" {
 		t.Errorf("services = %v", ev["services"])
+	}
+	if h := firstEvent(m.out.String(), "service-health"); h == nil || h["service"] != "demo" || h["health"] != "healthy" {
+		t.Errorf("service-health = %v", h)
 	}
 	if got := strings.Join(*m.mounts, ","); got != "vda1 vfat,vda2 ext4" {
 		t.Errorf("mounts = %s", got)
@@ -293,45 +395,114 @@ func TestBoot(t *testing.T) {
 	if *m.host != "plinth-3f2a9c" {
 		t.Errorf("hostname = %q", *m.host)
 	}
-	for _, d := range []string{"wal", "snapshots", "metadata", "log"} {
-		if _, err := os.Stat(filepath.Join(m.a.paths.Data, d)); err != nil {
-			t.Errorf("data dir: %v", err)
-		}
-	}
 	if id, _ := os.ReadFile(filepath.Join(m.a.paths.Etc, "machine-id")); string(id) != "3f2a9c0e5b7d4e1f8a6b2c3d4e5f6a7b\n" {
 		t.Errorf("machine-id = %q", id)
 	}
+	data := m.a.paths.Data
+	for _, d := range []struct {
+		path     string
+		uid, gid uint32
+		mode     os.FileMode
+	}{
+		{data, 0, 0, 0o755},
+		{data + "/log", 0, 0, 0o750},
+		{data + "/demo", 0, 0, 0o700},
+		{data + "/spool", 0, 0, 0o755},
+		{data + "/spool/nobody", 65534, 65534, 0o750 | os.ModeSetgid},
+	} {
+		checkDir(t, d.path, d.uid, d.gid, d.mode)
+	}
 	out := m.out.String()
-	for _, w := range []string{"[demo] service up, data at " + m.a.paths.Data, "Plinth 1.0.0 ready — " + readyFallback, "chosen by PARTUUID " + espUUID + " from LoaderDevicePartUUID"} {
+	for _, w := range []string{"[demo] service up, data at " + data + " home " + data + "/demo mode fast:8080", "Plinth 1.0.0 ready — " + readyFallback, "chosen by PARTUUID " + espUUID + " from LoaderDevicePartUUID"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("console lacks %q:\n%s", w, out)
 		}
 	}
 	m.a.supervisor().Stop()
-	log, _ := os.ReadFile(filepath.Join(m.a.paths.Data, "log", "demo.log"))
+	log, _ := os.ReadFile(filepath.Join(data, "log", "demo.log"))
 	if !strings.Contains(string(log), "service up") {
 		t.Errorf("demo.log = %q", log)
 	}
 }
 
+// TestReadyDegradedReady: a service that fails its check makes the
+// appliance degraded; once it passes again, the appliance is ready again.
+func TestReadyDegradedReady(t *testing.T) {
+	testdisk.RequireRoot(t, "give the data directories their owners")
+	sick := filepath.Join(t.TempDir(), "sick")
+	m := bootMachine(t, sick)
+	waitEvent(t, m.out, "runtime-ready")
+	os.WriteFile(sick, nil, 0o644)
+	deg := waitEvent(t, m.out, "runtime-degraded")
+	svcs, _ := deg["services"].([]any)
+	if len(svcs) != 1 || svcs[0].(map[string]any)["name"] != "demo" || svcs[0].(map[string]any)["health"] != "unhealthy" ||
+		svcs[0].(map[string]any)["reason"] != os.Args[0]+": exit status 1: sick" {
+		t.Errorf("runtime-degraded = %v", deg)
+	}
+	os.Remove(sick)
+	testdisk.Eventually(t, "a second runtime-ready", 10*time.Second, func() bool {
+		return strings.Count(m.out.String(), `"event":"runtime-ready"`) == 2
+	})
+	var seq []string
+	for _, line := range strings.Split(m.out.String(), "\n") {
+		if obj, ok := event.Parse(line); ok && strings.HasPrefix(obj["event"].(string), "runtime-") {
+			seq = append(seq, obj["event"].(string))
+		}
+	}
+	if got := strings.Join(seq, " "); got != "runtime-ready runtime-degraded runtime-ready" {
+		t.Errorf("events: %s", got)
+	}
+	if !strings.Contains(m.out.String(), "Plinth 1.0.0 degraded — demo unhealthy ("+os.Args[0]+": exit status 1: sick)") {
+		t.Errorf("console lacks the degraded line:\n%s", m.out.String())
+	}
+}
+
+func checkDir(t *testing.T, path string, uid, gid uint32, mode os.FileMode) {
+	t.Helper()
+	st, err := os.Lstat(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	if !st.IsDir() || st.Mode().Perm()|st.Mode()&(os.ModeSetgid|os.ModeSticky) != mode || sys.Uid != uid || sys.Gid != gid {
+		t.Errorf("%s: %v %d:%d, want %v %d:%d", path, st.Mode(), sys.Uid, sys.Gid, mode, uid, gid)
+	}
+}
+
 func TestBootFailures(t *testing.T) {
+	spec := testSpec(t, "")
+	good := productJSON(t, spec)
 	tests := []struct {
-		name  string
-		files map[string]string
-		code  errcode.Code
+		name    string
+		files   map[string]string
+		product string
+		code    errcode.Code
+		message string
 	}{
-		{"config missing", map[string]string{"EFI/BOOT/BOOTX64.EFI": "MZ"}, "config-missing"},
-		{"config invalid", map[string]string{appconfig.RelPath: `{"schema": 1}`}, "config-invalid"},
+		{"config missing", map[string]string{"EFI/BOOT/BOOTX64.EFI": "MZ"}, good, "config-missing", ""},
+		{"config invalid", map[string]string{appconfig.RelPath: `{"schema": 1}`}, good, "config-invalid", ""},
+		{"product missing", map[string]string{appconfig.RelPath: configJSON(t, nil)}, "", "services", "product.json: no such file"},
+		{"product invalid", map[string]string{appconfig.RelPath: configJSON(t, nil)}, strings.Replace(good, `"restart": "always"`, `"restart": "sometimes"`, 1), "services", `services[0] (demo).restart: "sometimes"`},
+		{"setting missing", map[string]string{appconfig.RelPath: configJSON(t, nil)}, good, "config-invalid", `setting \"port\": has no default`},
+		{"setting undeclared", map[string]string{appconfig.RelPath: configJSON(t, func(c *appconfig.Config) {
+			c.Settings["port"], c.Settings["colour"] = setting.IntValue(1), setting.StringValue("red")
+		})}, good, "config-invalid", `setting \"colour\": is not declared by the product (declared: mode, port)`},
 		{"data missing", map[string]string{appconfig.RelPath: configJSON(t, func(c *appconfig.Config) {
+			c.Settings["port"] = setting.IntValue(1)
 			c.Data = appconfig.Data{PartUUID: guid.MustParse("99999999-0000-4000-8000-000000000000"), FSType: "ext4"}
-		})}, "data-partition-missing"},
+		})}, good, "data-partition-missing", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := fakeMachine(t, tt.files)
+			m := fakeMachine(t, tt.files, tt.product)
 			f := m.a.boot(context.Background(), release{})
 			if f == nil || f.code != tt.code {
 				t.Fatalf("boot = %+v, want code %s", f, tt.code)
+			}
+			m.a.report(f)
+			if ev := firstEvent(m.out.String(), "error"); ev == nil || !strings.Contains(fmt.Sprint(ev["message"]), strings.ReplaceAll(tt.message, `\"`, `"`)) {
+				t.Errorf("error event = %v, want a message with %q", ev, tt.message)
 			}
 			if m.a.supervisor() != nil {
 				t.Error("services started after a failure")

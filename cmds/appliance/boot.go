@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -11,9 +10,8 @@ import (
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/esp"
-	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/netup"
-	"github.com/plinth-os/plinth/internal/servicestate"
+	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/supervise"
 )
 
@@ -24,96 +22,114 @@ const (
 	readyFallback = "no network address yet (DHCP is still trying)"
 )
 
+// booted is what boot found, for the runtime-ready event.
+type booted struct {
+	cfg  *appconfig.Config
+	spec *productspec.Spec
+	esp  esp.Result
+	data datapart.Result
+	vars efivar.Store
+}
+
 // boot runs the start-up steps; a failure stops it.
 func (a *appliance) boot(ctx context.Context, rel release) *failure {
-	var vars efivar.Store
+	var b booted
 	if _, err := os.Stat(a.paths.Efivars); err == nil {
-		vars = efivar.NewEfivarfs(a.paths.Efivars)
+		b.vars = efivar.NewEfivarfs(a.paths.Efivars)
 	} else {
 		a.say("Warning: no EFI variables (%v)", err)
 	}
+	var f *failure
+	if b.esp, b.cfg, f = a.loadConfig(ctx, b.vars); f != nil {
+		return f
+	}
+	spec, cmds, f := a.loadProduct(b.cfg, rel)
+	if f != nil {
+		return f
+	}
+	b.spec = spec
+	a.setIdentity(b.cfg)
 
+	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: b.esp.Partition.Disk, Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, b.cfg.Data)
+	if err != nil {
+		return dataFailure(b.cfg.Data, err)
+	}
+	b.data = dr
+	a.say("Data partition: %s (%s) on %s, found by %s", dr.Partition.Name, dr.Partition.PartUUID, dr.MountPoint, dr.How)
+	for _, w := range dr.Report.Warnings {
+		a.say("Warning: data partition: %s", w)
+	}
+	if err := a.prepareFiles(spec); err != nil {
+		return &failure{code: errcode.Services, summary: "Cannot start the services: their directories could not be prepared.", err: err,
+			hint: "check the kernel messages above; the data partition may be damaged (run e2fsck -f on it from another computer)."}
+	}
+
+	net := netup.New(netup.Options{SysRoot: a.paths.Sys, EtcDir: a.paths.Etc, Network: b.cfg.Network, Hostname: b.cfg.Hostname,
+		Ops: a.sys.netOps, NewClient: a.sys.dhcpClient, Out: a.out, Events: a.events})
+	go net.Run(context.Background()) // the network stays up until power-off
+
+	sup, err := supervise.New(supervise.Options{
+		Reaper: a.reaper, Console: a.out, Events: a.events, MinUp: a.sys.minUp,
+		LogDir: filepath.Join(a.paths.Data, "log"), LogMaxSize: logMaxSize, LogKeep: logKeep,
+	}, serviceSpecs(spec, cmds, a.paths))
+	if err != nil {
+		// Validate rules out what New rejects; report it all the same.
+		return &failure{code: errcode.Services, summary: "Cannot start the services.", err: err, hint: "rebuild the runtime image: " + productspec.Path + " is not consistent."}
+	}
+	if ctx.Err() != nil {
+		return nil // a shutdown is under way: start nothing
+	}
+	a.setSupervisor(sup)
+	watch := sup.Watch() // before Start: no change of health is missed
+	sup.Start()
+	go a.announce(context.Background(), watch, b, net)
+	return nil
+}
+
+// loadConfig mounts the ESP and reads the config.
+func (a *appliance) loadConfig(ctx context.Context, vars efivar.Store) (esp.Result, *appconfig.Config, *failure) {
 	r, err := esp.Mount(ctx, esp.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, Vars: vars, Mounter: mounter{&a.sys}, MountPoint: a.paths.ESP, Wait: a.sys.diskWait})
 	if err != nil {
-		return espFailure(err)
+		return r, nil, espFailure(err)
 	}
 	a.say("Boot partition: %s (%s), chosen by %s", r.Partition.Name, r.Partition.PartUUID, r.How)
 	cfg, err := appconfig.Load(r.ConfigPath)
 	if err != nil {
-		return configFailure(r.ConfigPath, err)
+		return r, nil, configFailure(r.ConfigPath, err)
 	}
 	if cfg.ESP.PartUUID != r.Partition.PartUUID {
 		a.say("Warning: the config names ESP %s but the system booted from %s", cfg.ESP.PartUUID, r.Partition.PartUUID)
 	}
-	a.say("%s %s, host %s", cfg.Product, cfg.Version, cfg.Hostname)
-	if rel.Version != "" && rel.Version != "unknown" && rel.Version != cfg.Version {
-		a.say("Warning: the runtime image is version %s, the config says %s", rel.Version, cfg.Version)
-	}
+	return r, cfg, nil
+}
 
+// loadProduct reads the runtime image's product file and substitutes
+// this machine's settings into its services' commands.
+func (a *appliance) loadProduct(cfg *appconfig.Config, rel release) (*productspec.Spec, []productspec.Command, *failure) {
+	spec, err := productspec.Load(a.paths.Product)
+	if err != nil {
+		return nil, nil, productFailure(err)
+	}
+	a.say("%s %s, host %s, %d service(s)", spec.Product, spec.Version, cfg.Hostname, len(spec.Services))
+	if spec.Version != cfg.Version {
+		a.say("Warning: the runtime image is version %s, the config says %s", spec.Version, cfg.Version)
+	}
+	if rel.Version != "" && rel.Version != "unknown" && rel.Version != spec.Version {
+		a.say("Warning: release.json says version %s, %s says %s", rel.Version, a.paths.Product, spec.Version)
+	}
+	cmds, err := spec.Expand(cfg.Settings)
+	if err != nil {
+		return nil, nil, settingsFailure(spec, err)
+	}
+	return spec, cmds, nil
+}
+
+// setIdentity sets the hostname and /etc/machine-id.
+func (a *appliance) setIdentity(cfg *appconfig.Config) {
 	if err := netup.SetHostname(a.paths.Etc, cfg.Hostname, a.sys.sethostname); err != nil {
 		a.say("Warning: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(a.paths.Etc, "machine-id"), []byte(cfg.MachineID+"\n"), 0o444); err != nil {
 		a.say("Warning: machine-id: %v", err)
 	}
-
-	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: r.Partition.Disk, Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, cfg.Data)
-	if err != nil {
-		return dataFailure(cfg.Data, err)
-	}
-	a.say("Data partition: %s (%s) on %s, found by %s", dr.Partition.Name, dr.Partition.PartUUID, dr.MountPoint, dr.How)
-	for _, w := range dr.Report.Warnings {
-		a.say("Warning: data partition: %s", w)
-	}
-
-	net := netup.New(netup.Options{SysRoot: a.paths.Sys, EtcDir: a.paths.Etc, Network: cfg.Network, Hostname: cfg.Hostname,
-		Ops: a.sys.netOps, NewClient: a.sys.dhcpClient, Out: a.out, Events: a.events})
-	go net.Run(context.Background()) // the network stays up until power-off
-
-	sup, err := supervise.New(supervise.Options{
-		Reaper: a.reaper, Console: a.out, Events: a.events,
-		LogDir: filepath.Join(a.paths.Data, "log"), LogMaxSize: logMaxSize, LogKeep: logKeep,
-	}, serviceSpecs(cfg, a.paths))
-	if err != nil {
-		// Validate rules out what New rejects; report it all the same.
-		return &failure{code: errcode.Services, summary: "Cannot start the services.", err: err, hint: "check the services in " + appconfig.ESPPath + "."}
-	}
-	if ctx.Err() != nil {
-		return nil // a shutdown is under way: start nothing
-	}
-	a.setSupervisor(sup)
-	sup.Start()
-	go a.announce(context.Background(), sup, cfg, r, dr, net, vars)
-	return nil
-}
-
-// announce emits runtime-ready once the services are up, with whatever
-// addresses the network has by then (waiting up to addressWait for one).
-func (a *appliance) announce(ctx context.Context, sup *supervise.Supervisor, cfg *appconfig.Config, r esp.Result, dr datapart.Result, net *netup.Manager, vars efivar.Store) {
-	actx, cancel := context.WithTimeout(ctx, a.sys.addressWait)
-	gotAddr := make(chan bool, 1)
-	go func() { gotAddr <- net.WaitAddress(actx) }()
-
-	sctx, scancel := context.WithTimeout(ctx, a.sys.serviceWait)
-	up := sup.WaitRunning(sctx, a.sys.minUp)
-	scancel()
-	if !up {
-		for _, st := range sup.Status() {
-			if st.State != servicestate.Running {
-				a.events.Emit(event.Error{Code: errcode.ServiceFailing, Service: st.Name,
-					Message: fmt.Sprintf("service %s is not staying up (%s, %d restarts, last: %s)", st.Name, st.State, st.Restarts, st.LastExit)})
-			}
-		}
-		sup.WaitRunning(ctx, a.sys.minUp) // runtime-ready means the services are up: keep waiting
-	}
-	<-gotAddr
-	cancel()
-
-	ready := readyEvent(cfg, r, dr, net.Addresses(), bootCurrent(vars), sup.Status())
-	a.events.Emit(ready)
-	if a.screen != nil {
-		a.screen.Kick()
-	}
-	a.say("")
-	a.say("%s", readyLine(cfg, ready.Addresses))
 }

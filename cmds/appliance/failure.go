@@ -10,6 +10,8 @@ import (
 	"github.com/plinth-os/plinth/internal/datapart"
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 // failure is a boot step that failed: shown to people, emitted as an
@@ -27,16 +29,33 @@ func (f *failure) text() string {
 		bar, f.summary, details(f.err), f.hint, bar)
 }
 
-// details puts each problem of an invalid config on its own line.
+// details puts each problem of an invalid config or product file, and
+// each of several errors, on its own line.
 func details(err error) string {
 	var ve *appconfig.ValidationError
-	if !errors.As(err, &ve) || len(ve.Problems) < 2 {
-		return err.Error()
+	var pe *productspec.ValidationError
+	var problems []string
+	var whole string
+	switch {
+	case errors.As(err, &ve):
+		problems, whole = ve.Problems, ve.Error()
+	case errors.As(err, &pe):
+		problems, whole = pe.Problems, pe.Error()
+	default:
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				problems = append(problems, e.Error())
+			}
+			whole = err.Error()
+		}
+	}
+	if len(problems) < 2 {
+		return strings.ReplaceAll(err.Error(), "\n", "\r\n")
 	}
 	var b strings.Builder
-	b.WriteString(strings.TrimSuffix(err.Error(), ve.Error()))
-	fmt.Fprintf(&b, "%d problems:", len(ve.Problems))
-	for _, p := range ve.Problems {
+	b.WriteString(strings.TrimSuffix(err.Error(), whole))
+	fmt.Fprintf(&b, "%d problems:", len(problems))
+	for _, p := range problems {
 		b.WriteString("\r\n  - " + p)
 	}
 	return b.String()
@@ -70,6 +89,41 @@ func configFailure(path string, err error) *failure {
 		summary: "Cannot start: the configuration " + appconfig.ESPPath + " is not valid.",
 		err:     err,
 		hint:    "correct the fields listed above in " + appconfig.ESPPath + " on the EFI system partition (from another computer), or reinstall with the Plinth installer.",
+	}
+}
+
+// productFailure: the runtime image's product file is missing or not
+// valid, which only a broken build or image causes.
+func productFailure(err error) *failure {
+	return &failure{
+		code:    errcode.Services,
+		summary: "Cannot start: the runtime image's product file " + productspec.Path + " is missing or not valid.",
+		err:     err,
+		hint:    "this runtime image was not built correctly: rebuild it with mkiso, or start the other installed version from the firmware's boot menu.",
+	}
+}
+
+// settingsFailure: this machine's settings do not fit the product's
+// declarations (a value missing, of the wrong type, or undeclared).
+func settingsFailure(spec *productspec.Spec, err error) *failure {
+	var decl []string
+	for _, d := range spec.Settings {
+		decl = append(decl, fmt.Sprintf("%s (%s)", d.Name, d.Type))
+	}
+	if len(decl) == 0 {
+		decl = []string{"none"}
+	}
+	what := "the settings listed above"
+	var se *setting.Error
+	if errors.As(err, &se) {
+		what = fmt.Sprintf("setting %q and any other listed above", se.Setting)
+	}
+	return &failure{
+		code:    errcode.ConfigInvalid,
+		summary: fmt.Sprintf("Cannot start: the settings in %s do not fit %s %s.", appconfig.ESPPath, spec.Product, spec.Version),
+		err:     err,
+		hint: fmt.Sprintf("correct %s under \"settings\" in %s on the EFI system partition (from another computer), or reinstall with the Plinth installer. Settings of this version: %s.",
+			what, appconfig.ESPPath, strings.Join(decl, ", ")),
 	}
 }
 

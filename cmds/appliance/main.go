@@ -7,23 +7,34 @@
 //  1. finds the ESP it booted from (LoaderDevicePartUUID, else the first
 //     ESP holding \EFI\plinth\plinth.json), mounts it read-only at
 //     /boot/efi and reads the config (internal/appconfig);
-//  2. sets the hostname and /etc/machine-id;
-//  3. finds the data partition by PARTUUID (or label), checks its ext4
+//  2. reads the product's services from /etc/plinth/product.json
+//     (internal/productspec) and substitutes the machine's settings
+//     from the config into them;
+//  3. sets the hostname and /etc/machine-id;
+//  4. finds the data partition by PARTUUID (or label), checks its ext4
 //     superblock and mounts it at /data, creating wal, snapshots,
 //     metadata and log;
-//  4. brings the network up (DHCP or static, internal/netup);
-//  5. runs the services from the config (internal/supervise), restarting
-//     them with backoff, logging to /data/log/<name>.log;
-//  6. emits the runtime-ready event once every service has been up for
-//     2 s, with the addresses it has (waiting at most 20 s for one).
+//  5. makes the filesystem safe for services that are not root: the
+//     runtime image's directories writable by root only, /data root
+//     0755, /data/log root 0750, /tmp and /dev/shm 1777, and the
+//     product's data directories created with their owner and mode;
+//  6. brings the network up (DHCP or static, internal/netup);
+//  7. runs the services (internal/supervise) as their users, in their
+//     order, restarting them as their policy says, logging to
+//     /data/log/<name>.log, and follows their health (internal/health);
+//  8. emits runtime-ready once every service is healthy (the first time
+//     with the addresses it has, waiting at most 20 s for one), and
+//     runtime-degraded when one becomes unhealthy; runtime-ready again
+//     once all are healthy again.
 //
-// Any failure in steps 1 to 3 is shown on the console with what to do
+// Any failure in steps 1 to 5 is shown on the console with what to do
 // and emitted as an "error" event (code, message); the supervisor then
 // stays up, repeating the message every minute, until it is powered off.
 //
 // Power: the ACPI power button, SIGTERM, SIGINT or SIGPWR power off;
-// SIGHUP reboots. Either way the services are stopped (SIGTERM, SIGKILL
-// after their stopTimeout), stray processes are killed, /data and
+// SIGHUP reboots. Either way the services are stopped (their stop
+// signal, SIGKILL after their stop timeout; a service before those it
+// starts after), stray processes are killed, /data and
 // /boot/efi are unmounted, and reboot(2) is called (see internal/power).
 // The supervisor gives up its controlling terminal first, so keys typed
 // on the console never send it signals.

@@ -6,27 +6,34 @@ import (
 	"path/filepath"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/productspec"
 )
 
 // paths are where the supervisor looks; tests use temporary directories.
 type paths struct {
+	Root          string // the runtime image's root filesystem
 	Sys, Dev, Etc string
+	Tmp           string // a tmpfs for everyone
 	Efivars       string // efivarfs
 	ESP           string // ESP mount point
 	Data          string // data partition mount point
 	Release       string // release.json in the runtime image
+	Product       string // product.json in the runtime image
 }
 
 // systemPaths are the target's paths.
 func systemPaths() paths {
 	return paths{
+		Root:    "/",
 		Sys:     "/sys",
 		Dev:     "/dev",
 		Etc:     "/etc",
+		Tmp:     "/tmp",
 		Efivars: "/sys/firmware/efi/efivars",
 		ESP:     "/boot/efi",
 		Data:    "/data",
 		Release: "/etc/plinth/release.json",
+		Product: productspec.Path,
 	}
 }
 

@@ -1,52 +1,109 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 
-	"github.com/plinth-os/plinth/internal/appconfig"
-	"github.com/plinth-os/plinth/internal/datapart"
 	"github.com/plinth-os/plinth/internal/efivar"
-	"github.com/plinth-os/plinth/internal/esp"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/netup"
+	"github.com/plinth-os/plinth/internal/servicestate"
 	"github.com/plinth-os/plinth/internal/supervise"
 )
 
+// announce emits runtime-ready each time every service has become
+// healthy, and runtime-degraded each time one has become unhealthy
+// (once, until all are healthy again), from the supervisor's changes
+// of overall health in order. The first runtime-ready also waits (up
+// to addressWait from boot) for a network address.
+func (a *appliance) announce(ctx context.Context, watch <-chan supervise.Overall, b booted, net *netup.Manager) {
+	actx, cancel := context.WithTimeout(ctx, a.sys.addressWait)
+	defer cancel()
+	gotAddr := make(chan bool, 1)
+	go func() { gotAddr <- net.WaitAddress(actx) }()
+	var last event.Name
+	for o := range watch {
+		switch {
+		case o.Health == servicestate.HealthHealthy && last != event.NameRuntimeReady:
+			if gotAddr != nil {
+				<-gotAddr
+				gotAddr = nil
+			}
+			ready := readyEvent(b, net.Addresses(), o.Services)
+			a.events.Emit(ready)
+			a.say("")
+			a.say("%s", readyLine(b.spec.Product, b.spec.Version, ready.Addresses))
+			last = event.NameRuntimeReady
+		case o.Health == servicestate.HealthUnhealthy && last != event.NameRuntimeDegraded:
+			deg := degradedEvent(b, o)
+			a.events.Emit(deg)
+			a.say("")
+			a.say("%s", degradedLine(deg))
+			last = event.NameRuntimeDegraded
+		default:
+			continue
+		}
+		if a.screen != nil {
+			a.screen.Kick()
+		}
+	}
+}
+
 // readyEvent is the runtime-ready event. Its addresses are plain IPs
 // (no prefix length), ready to put in a URL.
-func readyEvent(cfg *appconfig.Config, r esp.Result, dr datapart.Result, addrs []netip.Prefix, boot string, services []supervise.Status) event.RuntimeReady {
+func readyEvent(b booted, addrs []netip.Prefix, services []supervise.Status) event.RuntimeReady {
 	ips := []string{}
 	for _, p := range addrs {
 		ips = append(ips, p.Addr().String())
 	}
 	svcs := make([]event.ServiceStatus, len(services))
 	for i, s := range services {
-		svcs[i] = event.ServiceStatus{Name: s.Name, State: s.State, PID: s.PID, Restarts: s.Restarts}
+		svcs[i] = event.ServiceStatus{Name: s.Name, State: s.State, Health: s.Health, PID: s.PID, Restarts: s.Restarts}
 	}
 	return event.RuntimeReady{
-		Product:      cfg.Product,
-		Version:      cfg.Version,
-		Hostname:     cfg.Hostname,
-		MachineID:    cfg.MachineID,
-		Data:         dr.MountPoint,
-		DataPartUUID: dr.Partition.PartUUID,
-		ESPPartUUID:  r.Partition.PartUUID,
-		BootCurrent:  boot,
+		Product:      b.spec.Product,
+		Version:      b.spec.Version,
+		Hostname:     b.cfg.Hostname,
+		MachineID:    b.cfg.MachineID,
+		Data:         b.data.MountPoint,
+		DataPartUUID: b.data.Partition.PartUUID,
+		ESPPartUUID:  b.esp.Partition.PartUUID,
+		BootCurrent:  bootCurrent(b.vars),
 		Addresses:    ips,
 		Services:     svcs,
 	}
 }
 
+// degradedEvent is the runtime-degraded event: the services not healthy.
+func degradedEvent(b booted, o supervise.Overall) event.RuntimeDegraded {
+	ev := event.RuntimeDegraded{Product: b.spec.Product, Version: b.spec.Version, Services: []event.ServiceHealthStatus{}}
+	for _, s := range o.NotHealthy() {
+		ev.Services = append(ev.Services, event.ServiceHealthStatus{Name: s.Name, Health: s.Health, Reason: s.Reason})
+	}
+	return ev
+}
+
 // readyLine is the console line for people.
-func readyLine(cfg *appconfig.Config, ips []string) string {
+func readyLine(product, version string, ips []string) string {
 	if len(ips) == 0 {
-		return fmt.Sprintf("%s %s ready — %s", cfg.Product, cfg.Version, readyFallback)
+		return fmt.Sprintf("%s %s ready — %s", product, version, readyFallback)
 	}
 	host := ips[0]
 	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
 		host = "[" + host + "]"
 	}
-	return fmt.Sprintf("%s %s ready — http://%s/status", cfg.Product, cfg.Version, host)
+	return fmt.Sprintf("%s %s ready — http://%s/status", product, version, host)
+}
+
+// degradedLine is the console line for people.
+func degradedLine(ev event.RuntimeDegraded) string {
+	var svcs []string
+	for _, s := range ev.Services {
+		svcs = append(svcs, fmt.Sprintf("%s %s (%s)", s.Name, s.Health, s.Reason))
+	}
+	return fmt.Sprintf("%s %s degraded — %s", ev.Product, ev.Version, strings.Join(svcs, "; "))
 }
 
 // bootCurrent is BootCurrent as the Boot#### number ("0003"), or "".

@@ -14,6 +14,7 @@ import (
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/gfx"
 	"github.com/plinth-os/plinth/internal/kmsg"
+	"github.com/plinth-os/plinth/internal/servicestate"
 	"golang.org/x/sys/unix"
 )
 
@@ -86,7 +87,7 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 		}
 		if !reflect.DeepEqual(st, shown) {
 			shown = st
-			a.events.Emit(event.Screen{Screen: "status", StatusScreen: &event.StatusScreen{Addresses: st.Addresses, Services: len(st.Services)}})
+			a.events.Emit(statusEvent(st))
 		}
 		select {
 		case <-ctx.Done():
@@ -117,6 +118,7 @@ func (a *appliance) status(rel release, s *statusScreen) gfx.Status {
 	if sup := a.supervisor(); sup != nil {
 		for _, svc := range sup.Status() {
 			st.Services = append(st.Services, gfx.ServiceStatus{Name: svc.Name, State: string(svc.State),
+				Health: string(svc.Health), Reason: svc.Reason,
 				Restarts: svc.Restarts, Since: time.Since(svc.Since).Round(time.Second)})
 		}
 	}
@@ -124,6 +126,19 @@ func (a *appliance) status(rel release, s *statusScreen) gfx.Status {
 	st.Message = s.message
 	s.mu.Unlock()
 	return st
+}
+
+// statusEvent is the screen event of the status screen st.
+func statusEvent(st gfx.Status) event.Screen {
+	ev := &event.StatusScreen{Addresses: st.Addresses, Services: len(st.Services), Health: []event.ServiceHealthStatus{}}
+	for _, s := range st.Services {
+		h := event.ServiceHealthStatus{Name: s.Name, Health: servicestate.Health(s.Health)}
+		if h.Health != servicestate.HealthHealthy {
+			h.Reason = s.Reason
+		}
+		ev.Health = append(ev.Health, h)
+	}
+	return event.Screen{Screen: "status", StatusScreen: ev}
 }
 
 // addresses lists the global unicast addresses with their prefixes.

@@ -4,6 +4,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/gfx"
 )
 
 // The failure text made for the console becomes plain lines for the
@@ -18,5 +21,25 @@ func TestPlainText(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("%q lacks %q", got, want)
 		}
+	}
+}
+
+// The status screen's event names each service's health, and why when
+// it is not healthy.
+func TestStatusEvent(t *testing.T) {
+	st := gfx.Status{Addresses: []string{"10.0.2.15/24 (eth0)"}, Services: []gfx.ServiceStatus{
+		{Name: "db", State: "running", Health: "healthy", Reason: "GET /health: 200"},
+		{Name: "web", State: "backoff", Health: "unhealthy", Reason: "exit status 2; restarting in 1s"},
+	}}
+	line, err := event.Format(statusEvent(st))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"event":"screen","screen":"status","addresses":["10.0.2.15/24 (eth0)"],"services":2,"health":[{"name":"db","health":"healthy"},{"name":"web","health":"unhealthy","reason":"exit status 2; restarting in 1s"}]}`
+	if got := strings.TrimPrefix(strings.TrimSpace(string(line)), event.Prefix); got != want {
+		t.Errorf("event =\n%s\nwant\n%s", got, want)
+	}
+	if err := event.Validate(string(line)); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,7 +1,8 @@
 // Command init is PID 1 of both Plinth images. It does what u-root's
 // init does, with u-root's libinit: mount /dev, /proc, /sys, /tmp,
-// devpts, efivarfs and the rest, bring up loopback, run /bbin/uinit with
-// the consoles as its output and controlling terminal, and reap orphans.
+// devpts, efivarfs and the rest (only those: see rootfs.go), bring up
+// loopback, run /bbin/uinit with the consoles as its output and
+// controlling terminal, and reap orphans.
 //
 // Unlike u-root's init it prints nothing: u-root's prints a banner and
 // raises the console log level to "notice", which undoes the quiet boot
@@ -31,7 +32,7 @@ const rebootDelay = 10 * time.Second
 
 func main() {
 	libinit.SetEnv()
-	libinit.CreateRootfs()
+	createRootfs()
 	libinit.NetInit()
 
 	cmd := libinit.Command(uinit,

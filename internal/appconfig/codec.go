@@ -57,15 +57,12 @@ func Load(path string) (*Config, error) {
 
 // Marshal validates c and encodes it deterministically: fixed field order,
 // sorted map keys, two-space indent, no HTML escaping, a trailing newline.
-// A nil Services list is written as [] so the file always shows the field.
 func Marshal(c *Config) ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	cp := *c
-	if cp.Services == nil {
-		cp.Services = []Service{}
-	}
+	cp.OldServices = nil
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

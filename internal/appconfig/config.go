@@ -28,14 +28,6 @@ const (
 	ModeStatic = "static"
 )
 
-// Service timing defaults, used when a field is zero.
-const (
-	DefaultRestartDelay    = time.Second
-	DefaultMaxRestartDelay = time.Minute
-	DefaultStableAfter     = 30 * time.Second
-	DefaultStopTimeout     = 10 * time.Second
-)
-
 // Config is the content of plinth.json.
 type Config struct {
 	Schema    int     `json:"schema"`    // SchemaVersion
@@ -51,7 +43,11 @@ type Config struct {
 	// install time. The appliance checks them against the running
 	// version's declarations at every boot.
 	Settings map[string]setting.Value `json:"settings,omitempty"`
-	Services []Service                `json:"services"`
+	// OldServices is the services list configs of earlier versions
+	// carried. It is read so that those machines still boot and can be
+	// updated, and never used: services come with the runtime image
+	// (productspec). Marshal drops it.
+	OldServices json.RawMessage `json:"services,omitempty"`
 }
 
 // ESP identifies the EFI system partition the appliance boots from.
@@ -78,47 +74,6 @@ type Network struct {
 	Address   string   `json:"address,omitempty"` // static: CIDR, e.g. 192.0.2.10/24
 	Gateway   string   `json:"gateway,omitempty"` // static: default gateway
 	DNS       []string `json:"dns,omitempty"`     // name servers; with DHCP they replace the leased ones
-}
-
-// Service is one payload process the supervisor runs and restarts.
-type Service struct {
-	Name string `json:"name"` // unique; names the log file /data/log/<name>.log
-	Exec string `json:"exec"` // absolute path in the runtime image, also argv[0]
-	// Args follow argv[0].
-	Args []string          `json:"args,omitempty"`
-	Env  map[string]string `json:"env,omitempty"` // added to the PLINTH_* variables
-	// RestartDelay is the first restart delay; it doubles per consecutive
-	// failure up to MaxRestartDelay and resets once the service has run
-	// for StableAfter. StopTimeout is the wait between SIGTERM and SIGKILL.
-	RestartDelay    Duration `json:"restartDelay,omitempty"`
-	MaxRestartDelay Duration `json:"maxRestartDelay,omitempty"`
-	StableAfter     Duration `json:"stableAfter,omitempty"`
-	StopTimeout     Duration `json:"stopTimeout,omitempty"`
-}
-
-// Timing is a service's restart and stop timing with defaults applied.
-type Timing struct {
-	RestartDelay, MaxRestartDelay, StableAfter, StopTimeout time.Duration
-}
-
-// Timing returns s's timing, defaults filled in.
-func (s Service) Timing() Timing {
-	or := func(d Duration, def time.Duration) time.Duration {
-		if d <= 0 {
-			return def
-		}
-		return time.Duration(d)
-	}
-	t := Timing{
-		RestartDelay:    or(s.RestartDelay, DefaultRestartDelay),
-		MaxRestartDelay: or(s.MaxRestartDelay, DefaultMaxRestartDelay),
-		StableAfter:     or(s.StableAfter, DefaultStableAfter),
-		StopTimeout:     or(s.StopTimeout, DefaultStopTimeout),
-	}
-	if t.MaxRestartDelay < t.RestartDelay {
-		t.MaxRestartDelay = t.RestartDelay
-	}
-	return t
 }
 
 // Duration is a time.Duration written in JSON as a Go duration string

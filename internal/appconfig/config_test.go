@@ -2,12 +2,14 @@ package appconfig
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/guid"
+	"github.com/plinth-os/plinth/internal/setting"
 )
 
 func validConfig() *Config {
@@ -20,11 +22,7 @@ func validConfig() *Config {
 		ESP:       ESP{PartUUID: guid.MustParse("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")},
 		Data:      Data{PartUUID: guid.MustParse("0fc63daf-8483-4772-8e79-3d69d8477de4"), Label: "plinth-data", FSType: FSExt4},
 		Network:   Network{Mode: ModeDHCP},
-		Services: []Service{{
-			Name: "demo", Exec: "/bbin/plinth-demo", Args: []string{"-addr", ":80"},
-			Env:          map[string]string{"B": "2", "A": "1"},
-			RestartDelay: Duration(time.Second),
-		}},
+		Settings:  map[string]setting.Value{"peers": setting.ListValue("a:1", "b:2"), "cluster": setting.StringValue("east")},
 	}
 }
 
@@ -35,7 +33,7 @@ func TestValidate(t *testing.T) {
 		want   []string // substrings of the problems; nil means valid
 	}{
 		{"valid", func(c *Config) {}, nil},
-		{"no services", func(c *Config) { c.Services = nil }, nil},
+		{"no settings", func(c *Config) { c.Settings = nil }, nil},
 		{"label only", func(c *Config) { c.Data.PartUUID = guid.GUID{} }, nil},
 		{"static", func(c *Config) {
 			c.Network = Network{Mode: ModeStatic, Address: "192.0.2.10/24", Gateway: "192.0.2.1", DNS: []string{"192.0.2.53"}, Interface: "52:54:00:12:34:56"}
@@ -74,17 +72,7 @@ func TestValidate(t *testing.T) {
 		{"gateway bad", func(c *Config) { c.Network = Network{Mode: ModeStatic, Address: "192.0.2.10/24", Gateway: "router"} }, []string{`network.gateway: "router" is not an IP`}},
 		{"dns bad", func(c *Config) { c.Network.DNS = []string{"8.8.8.8", "dns.example"} }, []string{`network.dns[1]: "dns.example"`}},
 		{"interface bad", func(c *Config) { c.Network.Interface = "eth0/1" }, []string{"network.interface:"}},
-		{"duplicate services", func(c *Config) { c.Services = append(c.Services, c.Services[0]) }, []string{"services[1] (demo).name: duplicate service name \"demo\""}},
-		{"service name", func(c *Config) { c.Services[0].Name = "../etc" }, []string{"services[0] (../etc).name:"}},
-		{"service name missing", func(c *Config) { c.Services[0].Name = "" }, []string{"services[0].name: missing"}},
-		{"service exec relative", func(c *Config) { c.Services[0].Exec = "bbin/plinth-demo" }, []string{"services[0] (demo).exec:", "absolute"}},
-		{"service exec missing", func(c *Config) { c.Services[0].Exec = "" }, []string{"services[0] (demo).exec: missing"}},
-		{"service env reserved", func(c *Config) { c.Services[0].Env = map[string]string{"PLINTH_DATA": "/x"} }, []string{"PLINTH_DATA: PLINTH_ variables"}},
-		{"service env bad", func(c *Config) { c.Services[0].Env = map[string]string{"A=B": "x"} }, []string{`bad variable name "A=B"`}},
-		{"service negative", func(c *Config) { c.Services[0].StopTimeout = -1 }, []string{"stopTimeout: negative"}},
-		{"service max < initial", func(c *Config) {
-			c.Services[0].RestartDelay, c.Services[0].MaxRestartDelay = Duration(time.Minute), Duration(time.Second)
-		}, []string{"maxRestartDelay: shorter"}},
+		{"setting name", func(c *Config) { c.Settings["Port"] = setting.IntValue(1) }, []string{"settings.Port:", "lower-case letter"}},
 		{"several at once", func(c *Config) { c.Product, c.Hostname = "", "" }, []string{"product: missing", "hostname: missing"}},
 	}
 	for _, tt := range tests {
@@ -114,18 +102,6 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-func TestTimingDefaults(t *testing.T) {
-	got := Service{}.Timing()
-	want := Timing{DefaultRestartDelay, DefaultMaxRestartDelay, DefaultStableAfter, DefaultStopTimeout}
-	if got != want {
-		t.Errorf("defaults = %+v, want %+v", got, want)
-	}
-	got = Service{RestartDelay: Duration(2 * time.Minute)}.Timing()
-	if got.MaxRestartDelay != 2*time.Minute {
-		t.Errorf("max below initial not raised: %+v", got)
-	}
-}
-
 const golden = `{
   "schema": 1,
   "product": "Plinth",
@@ -143,21 +119,13 @@ const golden = `{
   "network": {
     "mode": "dhcp"
   },
-  "services": [
-    {
-      "name": "demo",
-      "exec": "/bbin/plinth-demo",
-      "args": [
-        "-addr",
-        ":80"
-      ],
-      "env": {
-        "A": "1",
-        "B": "2"
-      },
-      "restartDelay": "1s"
-    }
-  ]
+  "settings": {
+    "cluster": "east",
+    "peers": [
+      "a:1",
+      "b:2"
+    ]
+  }
 }
 `
 
@@ -185,19 +153,34 @@ func TestMarshalDeterministic(t *testing.T) {
 	}
 }
 
-func TestMarshalEmptyServicesAndInvalid(t *testing.T) {
+func TestMarshalNoSettingsAndInvalid(t *testing.T) {
 	c := validConfig()
-	c.Services = nil
+	c.Settings = nil
 	b, err := Marshal(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(b, []byte(`"services": []`)) {
-		t.Errorf("nil services not written as []:\n%s", b)
+	if bytes.Contains(b, []byte(`"settings"`)) {
+		t.Errorf("no settings written as a field:\n%s", b)
 	}
 	c.Hostname = ""
 	if _, err := Marshal(c); err == nil {
 		t.Error("Marshal of an invalid config succeeded")
+	}
+}
+
+// TestOldServicesIgnored: configs written before services came with the
+// runtime image still load (those machines must boot and take updates),
+// and the list is not written again.
+func TestOldServicesIgnored(t *testing.T) {
+	old := strings.Replace(golden, `"schema": 1,`, `"schema": 1, "services": [{"name": "demo", "exec": "/bbin/plinth-demo"}],`, 1)
+	c, err := Parse([]byte(old))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Marshal(c)
+	if err != nil || strings.Contains(string(b), "services") {
+		t.Errorf("Marshal (%v) kept the old services:\n%s", err, b)
 	}
 }
 
@@ -210,8 +193,7 @@ func TestParseErrors(t *testing.T) {
 		{"truncated", `{"schema": 1, "product": "x"`, "truncated"},
 		{"unknown field", strings.Replace(golden, `"schema": 1,`, `"schema": 1, "colour": "red",`, 1), `unknown field "colour"`},
 		{"wrong type", strings.Replace(golden, `"schema": 1`, `"schema": "1"`, 1), `field "schema" at line 2`},
-		{"bad duration", strings.Replace(golden, `"1s"`, `"soon"`, 1), `bad duration "soon"`},
-		{"duration number", strings.Replace(golden, `"1s"`, `1000`, 1), "duration must be a string"},
+		{"setting value", strings.Replace(golden, `"east"`, `1.5`, 1), "not a whole number"},
 		{"trailing", golden + "{}", "unexpected data after the JSON object"},
 		{"invalid", strings.Replace(golden, `"ext4"`, `"btrfs"`, 1), `data.fsType: "btrfs"`},
 		{"huge", strings.Repeat(" ", MaxSize+1), "more than"},
@@ -221,6 +203,31 @@ func TestParseErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Parse error = %v, want it to contain %q", tt.name, err, tt.want)
 		}
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		{`"1m30s"`, 90 * time.Second, ""},
+		{`"500ms"`, 500 * time.Millisecond, ""},
+		{`"soon"`, 0, `bad duration "soon"`},
+		{`1000`, 0, "duration must be a string"},
+	} {
+		var d Duration
+		err := json.Unmarshal([]byte(tt.in), &d)
+		switch {
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("Unmarshal(%s) error = %v, want %q", tt.in, err, tt.err)
+		case tt.err == "" && (err != nil || time.Duration(d) != tt.want):
+			t.Errorf("Unmarshal(%s) = %v, %v; want %v", tt.in, time.Duration(d), err, tt.want)
+		}
+	}
+	if b, err := json.Marshal(Duration(90 * time.Second)); err != nil || string(b) != `"1m30s"` {
+		t.Errorf("Marshal = %s, %v", b, err)
 	}
 }
 

@@ -27,8 +27,11 @@
 //	  "esp": {"partUUID": "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"},
 //	  "data": {"partUUID": "0fc63daf-8483-4772-8e79-3d69d8477de4", "label": "plinth-data", "fsType": "ext4"},
 //	  "network": {"mode": "dhcp"},
-//	  "services": [
-//	    {"name": "demo", "exec": "/bbin/plinth-demo", "args": ["-addr", ":80"], "restartDelay": "1s"}
-//	  ]
+//	  "settings": {"cluster": "east", "peers": ["10.0.0.2:2380"]}
 //	}
+//
+// The services are not here: they belong to the version, not to the
+// machine, and come with each runtime image (package productspec,
+// /etc/plinth/product.json). Settings are this machine's values for
+// them.
 package appconfig

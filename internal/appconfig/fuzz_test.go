@@ -10,7 +10,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(golden))
 	f.Add([]byte(`{"schema":1}`))
-	f.Add([]byte(`{"services":[{"restartDelay":"1h"}]}`))
+	f.Add([]byte(`{"settings":{"a":["x"],"b":1,"c":true}}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse(b)

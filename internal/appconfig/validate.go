@@ -5,7 +5,6 @@ import (
 	"maps"
 	"net"
 	"net/netip"
-	"path"
 	"slices"
 	"strings"
 
@@ -62,18 +61,6 @@ func (c *Config) Validate() error {
 		if msg := setting.CheckName(name); msg != "" {
 			p.add("settings."+name, "%s", msg)
 		}
-	}
-	seen := map[string]bool{}
-	for i, s := range c.Services {
-		field := fmt.Sprintf("services[%d]", i)
-		if s.Name != "" {
-			field = fmt.Sprintf("services[%d] (%s)", i, s.Name)
-			if seen[s.Name] {
-				p.add(field+".name", "duplicate service name %q", s.Name)
-			}
-			seen[s.Name] = true
-		}
-		s.validate(field, &p)
 	}
 	if len(p) > 0 {
 		return &ValidationError{Problems: p}
@@ -143,63 +130,6 @@ func (n Network) validateStatic(p *problems) {
 	case gw == pfx.Addr():
 		p.add("network.gateway", "%s is the appliance's own address", gw)
 	}
-}
-
-func (s Service) validate(field string, p *problems) {
-	if err := checkServiceName(s.Name); err != "" {
-		p.add(field+".name", "%s", err)
-	}
-	switch {
-	case s.Exec == "":
-		p.add(field+".exec", "missing")
-	case !path.IsAbs(s.Exec) || path.Clean(s.Exec) != s.Exec:
-		p.add(field+".exec", "%q must be a clean absolute path such as /bbin/plinth-demo", s.Exec)
-	}
-	for _, a := range s.Args {
-		if strings.ContainsRune(a, 0) {
-			p.add(field+".args", "argument %q contains NUL", a)
-		}
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Env)) { // sorted: same problems, same order
-		v := s.Env[k]
-		switch {
-		case k == "" || strings.ContainsAny(k, "=\x00"):
-			p.add(field+".env", "bad variable name %q", k)
-		case strings.HasPrefix(k, "PLINTH_"):
-			p.add(field+".env", "%s: PLINTH_ variables are set by the supervisor", k)
-		case strings.ContainsRune(v, 0):
-			p.add(field+".env", "%s: value contains NUL", k)
-		}
-	}
-	for _, d := range []struct {
-		name string
-		v    Duration
-	}{{"restartDelay", s.RestartDelay}, {"maxRestartDelay", s.MaxRestartDelay}, {"stableAfter", s.StableAfter}, {"stopTimeout", s.StopTimeout}} {
-		if d.v < 0 {
-			p.add(field+"."+d.name, "negative duration")
-		}
-	}
-	if s.RestartDelay > 0 && s.MaxRestartDelay > 0 && s.MaxRestartDelay < s.RestartDelay {
-		p.add(field+".maxRestartDelay", "shorter than restartDelay")
-	}
-}
-
-// checkServiceName allows names that are safe as file names: the log is
-// /data/log/<name>.log.
-func checkServiceName(s string) string {
-	if s == "" {
-		return "missing"
-	}
-	if len(s) > 32 {
-		return fmt.Sprintf("%q is longer than 32 characters", s)
-	}
-	for i, r := range s {
-		ok := r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || i > 0 && (r == '-' || r == '_' || r == '.')
-		if !ok {
-			return fmt.Sprintf("%q: use lower-case letters, digits, and - _ . after the first character", s)
-		}
-	}
-	return ""
 }
 
 func checkMachineID(s string) string {

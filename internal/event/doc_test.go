@@ -290,6 +290,12 @@ func (d *doc) typeName(t reflect.Type) string {
 			s = append(s, "`"+string(st)+"`")
 		}
 		return "string: " + strings.Join(s, ", ")
+	case reflect.TypeFor[servicestate.Health]():
+		var s []string
+		for _, h := range servicestate.AllHealth() {
+			s = append(s, "`"+string(h)+"`")
+		}
+		return "string: " + strings.Join(s, ", ")
 	}
 	if t.Implements(textMarshaler) {
 		return "string (" + t.String() + ")"

@@ -9,21 +9,23 @@ import (
 
 // Event names.
 const (
-	NameReady        Name = "ready"
-	NameScreen       Name = "screen"
-	NamePlan         Name = "plan"
-	NameProgress     Name = "progress"
-	NameInstalled    Name = "installed"
-	NameLogsExported Name = "logs-exported"
-	NameError        Name = "error"
-	NameRuntimeReady Name = "runtime-ready"
-	NameServiceStart Name = "service-start"
-	NameServiceExit  Name = "service-exit"
-	NameServiceStop  Name = "service-stop"
-	NameNetwork      Name = "network"
-	NameShutdown     Name = "shutdown"
-	NameE2EStep      Name = "e2e-step"
-	NameE2EDone      Name = "e2e-done"
+	NameReady           Name = "ready"
+	NameScreen          Name = "screen"
+	NamePlan            Name = "plan"
+	NameProgress        Name = "progress"
+	NameInstalled       Name = "installed"
+	NameLogsExported    Name = "logs-exported"
+	NameError           Name = "error"
+	NameRuntimeReady    Name = "runtime-ready"
+	NameRuntimeDegraded Name = "runtime-degraded"
+	NameServiceStart    Name = "service-start"
+	NameServiceExit     Name = "service-exit"
+	NameServiceStop     Name = "service-stop"
+	NameServiceHealth   Name = "service-health"
+	NameNetwork         Name = "network"
+	NameShutdown        Name = "shutdown"
+	NameE2EStep         Name = "e2e-step"
+	NameE2EDone         Name = "e2e-done"
 )
 
 // All returns a zero value of every event, in the order docs/events.md
@@ -31,7 +33,8 @@ const (
 func All() []Event {
 	return []Event{
 		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, LogsExported{}, Error{},
-		RuntimeReady{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, Network{}, Shutdown{},
+		RuntimeReady{}, RuntimeDegraded{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, ServiceHealth{},
+		Network{}, Shutdown{},
 		E2EStep{}, E2EDone{},
 	}
 }
@@ -166,6 +169,24 @@ type AdvancedScreen struct {
 	DataSize string `json:"dataSize"`
 	// Hostname is the hostname as typed so far ("" derives one).
 	Hostname string `json:"hostname"`
+	// Field is the field being edited: 0 data size, 1 hostname, 2 and on the settings in order.
+	Field int `json:"field"`
+	// Settings are the product's per-machine settings, in declaration order; absent when it has none.
+	Settings []ScreenSetting `json:"settings,omitempty"`
+}
+
+// ScreenSetting is one per-machine setting on the advanced screen.
+type ScreenSetting struct {
+	// Name is the setting's name.
+	Name string `json:"name"`
+	// Type is string, int, bool or list.
+	Type string `json:"type"`
+	// Value is the value as typed so far.
+	Value string `json:"value"`
+	// Required is true when the setting has no default: the machine must be given a value.
+	Required bool `json:"required"`
+	// Error says why the last save refused the value; absent when it did not.
+	Error string `json:"error,omitempty"`
 }
 
 // FailedScreen is present on the failed screen.
@@ -184,6 +205,8 @@ type StatusScreen struct {
 	Addresses []string `json:"addresses"`
 	// Services is the number of services listed.
 	Services int `json:"services"`
+	// Health is each service listed with its health, as the screen shows it.
+	Health []ServiceHealthStatus `json:"health"`
 }
 
 func (Screen) EventName() Name { return NameScreen }
@@ -252,8 +275,9 @@ type LogsExported struct {
 func (LogsExported) EventName() Name { return NameLogsExported }
 
 // Error is emitted when something fails: by the installer (then it shows
-// the failure screen), by the appliance at boot (then it stays up
-// showing what to do) and when a service does not stay up.
+// the failure screen) and by the appliance at boot (then it stays up
+// showing what to do). Services that do not do their job are reported
+// by runtime-degraded instead.
 type Error struct {
 	// Code says what failed (see Error codes below).
 	Code errcode.Code `json:"code"`
@@ -275,9 +299,12 @@ type AnswersPosition struct {
 
 func (Error) EventName() Name { return NameError }
 
-// RuntimeReady is emitted by the installed appliance once every service
-// has been up for 2 s, with the addresses it has by then (it waits up to
-// 20 s for one).
+// RuntimeReady is emitted by the installed appliance as soon as every
+// service is healthy (it does not wait for start periods to end when
+// all are already healthy), with the addresses it has by then: the
+// first time it waits up to 20 s for the network to give it one. After
+// a runtime-degraded event it is emitted again once every service is
+// healthy again. A product without services is ready at once.
 type RuntimeReady struct {
 	// Product is the product's name.
 	Product string `json:"product"`
@@ -297,16 +324,18 @@ type RuntimeReady struct {
 	BootCurrent string `json:"bootCurrent"`
 	// Addresses are the machine's IP addresses, without prefix length, ready to put in a URL.
 	Addresses []string `json:"addresses"`
-	// Services are the services and their state.
+	// Services are the services, their state and health.
 	Services []ServiceStatus `json:"services"`
 }
 
 // ServiceStatus is one service in the runtime-ready event.
 type ServiceStatus struct {
-	// Name is the service's name from the config.
+	// Name is the service's name from the product.
 	Name string `json:"name"`
 	// State is the service's state.
 	State servicestate.State `json:"state"`
+	// Health is the service's health.
+	Health servicestate.Health `json:"health"`
 	// PID is the service's process, 0 when it is not running.
 	PID int `json:"pid"`
 	// Restarts is how often the service was started after the first time.
@@ -314,6 +343,34 @@ type ServiceStatus struct {
 }
 
 func (RuntimeReady) EventName() Name { return NameRuntimeReady }
+
+// RuntimeDegraded is emitted by the installed appliance when a service
+// becomes unhealthy: before the appliance was ready (a service failed
+// its checks after its start period, or does not stay up), or after
+// (a healthy appliance lost a service's health). It is emitted once
+// until every service is healthy again, which is announced by another
+// runtime-ready event. A service that is still starting does not make
+// the appliance degraded.
+type RuntimeDegraded struct {
+	// Product is the product's name.
+	Product string `json:"product"`
+	// Version is the product's version.
+	Version string `json:"version"`
+	// Services are the services that are not healthy.
+	Services []ServiceHealthStatus `json:"services"`
+}
+
+// ServiceHealthStatus is one service and its health.
+type ServiceHealthStatus struct {
+	// Name is the service's name from the product.
+	Name string `json:"name"`
+	// Health is the service's health.
+	Health servicestate.Health `json:"health"`
+	// Reason says why, e.g. "GET /health: 503" or "exit status 2; restarting in 4s".
+	Reason string `json:"reason,omitempty"`
+}
+
+func (RuntimeDegraded) EventName() Name { return NameRuntimeDegraded }
 
 // ServiceStart is emitted by the appliance each time it starts a service.
 type ServiceStart struct {
@@ -328,15 +385,18 @@ type ServiceStart struct {
 func (ServiceStart) EventName() Name { return NameServiceStart }
 
 // ServiceExit is emitted by the appliance when a service exits or cannot
-// be started; it is restarted after restartIn seconds.
+// be started; unless its restart policy says otherwise, it is restarted
+// after restartIn seconds.
 type ServiceExit struct {
 	// Service is the service's name.
 	Service string `json:"service"`
-	// Status is how it ended, e.g. "exit status 2", "signal: killed", "cannot start: ...".
+	// Status is how it ended, e.g. "exit status 2", "killed by signal 9 (SIGKILL)", "cannot start: ...".
 	Status string `json:"status"`
 	// RanFor is how many seconds it ran.
 	RanFor float64 `json:"ranFor"`
-	// RestartIn is the seconds until the restart.
+	// Restarting says whether it will be started again: false when its restart policy (never, or on-failure after exit status 0) ends it.
+	Restarting bool `json:"restarting"`
+	// RestartIn is the seconds until the restart, 0 when it is not restarted.
 	RestartIn float64 `json:"restartIn"`
 	// Restarts is how often the service had been started before this run.
 	Restarts int `json:"restarts"`
@@ -362,11 +422,36 @@ type ServiceStop struct {
 	Service string `json:"service"`
 	// PID is the process stopped.
 	PID int `json:"pid"`
-	// Status is how it ended, e.g. "exit status 0" or "signal: killed".
+	// Status is how it ended, e.g. "exit status 0" or "killed by signal 15 (SIGTERM)".
 	Status string `json:"status"`
 }
 
 func (ServiceStop) EventName() Name { return NameServiceStop }
+
+// ServiceHealth is emitted by the appliance each time a service's
+// health changes: starting (just started, or waiting for the services
+// it starts after), healthy, unhealthy. A service with a health check
+// is healthy once a check passes and unhealthy after retries failed
+// checks in a row (failures within its start period do not count until
+// it was once healthy). The first check runs a second after the start
+// (after interval, if shorter), and so do the next while the service
+// is starting within its start period; otherwise they run every
+// interval. A service without check is healthy once it has run for 2 s.
+// A service that is not running (crashed, waiting to restart, failed)
+// is unhealthy; one that ended as its restart policy allows (exit
+// status 0 with on-failure or never) stays healthy.
+type ServiceHealth struct {
+	// Service is the service's name.
+	Service string `json:"service"`
+	// Health is its health now.
+	Health servicestate.Health `json:"health"`
+	// Previous is its health before.
+	Previous servicestate.Health `json:"previous"`
+	// Reason is the last check's result or the process's state, e.g. "GET /health: 503", "connect 127.0.0.1:2379: connection refused", "exit status 2; restarting in 4s".
+	Reason string `json:"reason"`
+}
+
+func (ServiceHealth) EventName() Name { return NameServiceHealth }
 
 // Network is emitted by the appliance each time an interface gets an
 // address (static, or a DHCP lease or its renewal).

@@ -26,6 +26,12 @@ type ServiceStatus struct {
 	State    string // StateRunning, StateRestarting, StateFailed, or another word shown as it is
 	Restarts int
 	Since    time.Duration // how long it has been in State
+	// Health, when set (HealthHealthy, HealthStarting, HealthUnhealthy),
+	// is the word shown and coloured instead of State, which then leads
+	// the smaller detail; Reason (the last check, or how it ended) is
+	// shown there too when the service is not healthy.
+	Health string
+	Reason string
 }
 
 // Service states with their own colours. internal/supervise's
@@ -36,6 +42,44 @@ const (
 	StateRestarting = "restarting"
 	StateFailed     = "failed"
 )
+
+// Health words (servicestate.Health's) with their own colours.
+const (
+	HealthHealthy   = "healthy"
+	HealthStarting  = "starting"
+	HealthUnhealthy = "unhealthy"
+)
+
+// word is what the screen says about a service: its health, or else
+// its state.
+func (s ServiceStatus) word() string {
+	if s.Health != "" {
+		return s.Health
+	}
+	return s.State
+}
+
+// detail is the smaller text after the word.
+func (s ServiceStatus) detail() string {
+	d := "for " + human(s.Since)
+	if s.Health != "" {
+		switch {
+		case s.Health == HealthHealthy || s.Reason == "":
+			d = s.State + " " + d
+		case strings.HasPrefix(s.Reason, s.State): // "waiting for db (starting)"
+			d = s.Reason + "; " + d
+		default:
+			d = s.Reason + "; " + s.State + " " + d
+		}
+	}
+	if s.Restarts > 0 {
+		d += fmt.Sprintf(", %d restart", s.Restarts)
+		if s.Restarts > 1 {
+			d += "s"
+		}
+	}
+	return d
+}
 
 // DrawStatus draws the appliance's status screen over the whole of dst.
 func (r *Renderer) DrawStatus(dst draw.Image, s Status) {
@@ -51,12 +95,13 @@ func (r *Renderer) StatusOverflows(s Status, size image.Point) []string {
 	return r.layoutStatus(s, size).overflows()
 }
 
-// severity orders states for the screen: problems first.
-func severity(state string) int {
-	switch state {
-	case StateFailed, "stopped":
+// severity orders states and health words for the screen: problems
+// first.
+func severity(word string) int {
+	switch word {
+	case StateFailed, "stopped", HealthUnhealthy:
 		return 0
-	case StateRunning:
+	case StateRunning, HealthHealthy:
 		return 2
 	}
 	return 1
@@ -212,7 +257,7 @@ func (r *Renderer) layoutServices(l *layout, m metrics, svcs []ServiceStatus, co
 	shown, hidden := svcs, 0
 	if len(svcs) > room {
 		shown = slices.Clone(svcs)
-		slices.SortStableFunc(shown, func(a, b ServiceStatus) int { return cmp.Compare(severity(a.State), severity(b.State)) })
+		slices.SortStableFunc(shown, func(a, b ServiceStatus) int { return cmp.Compare(severity(a.word()), severity(b.word())) })
 		keep := max(0, room-1)
 		shown, hidden = shown[:keep], len(svcs)-keep
 	}
@@ -226,28 +271,21 @@ func (r *Renderer) layoutServices(l *layout, m metrics, svcs []ServiceStatus, co
 	stateX := nameX + nameW + m.u(1.2)
 	stateW := 0
 	for _, sv := range shown {
-		stateW = max(stateW, regular.width(clean(sv.State)))
+		stateW = max(stateW, regular.width(clean(sv.word())))
 	}
 	stateW = min(stateW, (col.Max.X-stateX)/2)
 	detailX := stateX + stateW + m.u(1)
 	for i, sv := range shown {
 		row := image.Rect(col.Min.X, y, col.Max.X, y+rowH)
-		c := r.stateColor(sv.State)
+		c := r.stateColor(sv.word())
 		cy := row.Min.Y + (rowH-dot)/2
 		l.round(image.Rect(col.Min.X, cy, col.Min.X+dot, cy+dot), dot/2, c)
 		what := fmt.Sprintf("service %d", i)
 		l.place(what+" name", clean(sv.Name), regular, p.fg, image.Rect(nameX, row.Min.Y, nameX+nameW, row.Max.Y), alignLeft)
-		l.place(what+" state", clean(sv.State), regular, c, image.Rect(stateX, row.Min.Y, stateX+stateW, row.Max.Y), alignLeft)
-		detail := "for " + human(sv.Since)
-		if sv.Restarts > 0 {
-			detail += fmt.Sprintf(", %d restart", sv.Restarts)
-			if sv.Restarts > 1 {
-				detail += "s"
-			}
-		}
+		l.place(what+" state", clean(sv.word()), regular, c, image.Rect(stateX, row.Min.Y, stateX+stateW, row.Max.Y), alignLeft)
 		// The smaller detail shares the state's baseline.
 		dbox := image.Rect(detailX, row.Min.Y, col.Max.X, row.Max.Y)
-		detail = label.fit(detail, dbox.Dx())
+		detail := label.fit(clean(sv.detail()), dbox.Dx())
 		l.text(what+" detail", detail, label, p.dim, detailX, baseline(regular.face, row), dbox)
 		y += rowH
 	}
@@ -262,8 +300,19 @@ func (r *Renderer) summary(svcs []ServiceStatus) (string, color.RGBA) {
 		return "", r.pal.dim
 	}
 	counts := map[int]int{}
+	withHealth := false
 	for _, s := range svcs {
-		counts[severity(s.State)]++
+		counts[severity(s.word())]++
+		withHealth = withHealth || s.Health != ""
+	}
+	if withHealth {
+		switch {
+		case counts[0] > 0:
+			return fmt.Sprintf("%d of %d unhealthy", counts[0], len(svcs)), r.pal.bad
+		case counts[1] > 0:
+			return fmt.Sprintf("%d of %d starting", counts[1], len(svcs)), r.pal.warn
+		}
+		return "all healthy", r.pal.good
 	}
 	switch {
 	case counts[0] > 0:

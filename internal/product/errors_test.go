@@ -180,6 +180,7 @@ func TestParseCommandErrors(t *testing.T) {
 		{"misspelt capability", withService("    capabilities: [CAP_SYS_ADMN]"), 6, "services[0].capabilities[0]", `unknown capability "CAP_SYS_ADMN" (Linux 6.1 has CAP_CHOWN to CAP_CHECKPOINT_RESTORE); did you mean CAP_SYS_ADMIN?`},
 		{"newer capability", withService("    capabilities: [CAP_FOO_BAR_BAZ]"), 6, "services[0].capabilities[0]", `unknown capability "CAP_FOO_BAR_BAZ"`},
 		{"capability twice", withService("    capabilities: [CAP_KILL, CAP_KILL]"), 6, "services[0].capabilities[1]", "CAP_KILL is listed twice"},
+		{"capabilities of root", withService("    user: root", "    capabilities: [CAP_KILL]"), 4, "services[0].capabilities", "runs as root, which has every capability"},
 	})
 }
 

@@ -111,6 +111,9 @@ func (d *serviceDecoder) finish(f fields) error {
 	if s.Group == "" {
 		s.Group = s.User
 	}
+	if s.User == "root" && len(s.Capabilities) > 0 {
+		return at(f.parent.Node, join(f.parent.field, "capabilities"), "service %q runs as root, which has every capability: remove capabilities:, or give it a user of its own to keep only these", s.Name)
+	}
 	if s.WorkDir == "" {
 		s.WorkDir = DataMount + "/" + s.Name
 	}

@@ -67,8 +67,11 @@ func Marshal(s *Spec) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Validate checks what the appliance relies on. (Placeholder checks;
-// the full rules live in validate.go.)
+// Validate checks everything the appliance relies on and returns a
+// *ValidationError listing every problem, each naming the service (or
+// other entry) and field, or nil: names, paths, users and groups,
+// capabilities, restart and stop rules, health checks, the settings the
+// templates name, and the start order (After).
 func (s *Spec) Validate() error {
 	return s.validate()
 }

@@ -174,8 +174,7 @@ func TestHumanSize(t *testing.T) {
 func testConfig(l Layout) *appconfig.Config {
 	return Config(appconfig.Config{
 		Product: "Plinth", Version: "1.2.3",
-		Network:  appconfig.Network{Mode: appconfig.ModeDHCP},
-		Services: []appconfig.Service{{Name: "demo", Exec: "/bbin/plinth-demo"}},
+		Network: appconfig.Network{Mode: appconfig.ModeDHCP},
 	}, l, appconfig.Identity{DiskSerial: "S1"})
 }
 

@@ -12,8 +12,22 @@ func TestUnmarshal(t *testing.T) {
 			t.Errorf("%s: %v %q", s, err, v)
 		}
 	}
-	var v State
-	if err := json.Unmarshal([]byte(`"sleeping"`), &v); err == nil {
-		t.Error("an unknown state was accepted")
+	for _, h := range AllHealth() {
+		var v Health
+		if err := json.Unmarshal([]byte(`"`+string(h)+`"`), &v); err != nil || v != h {
+			t.Errorf("%s: %v %q", h, err, v)
+		}
+	}
+	for _, bad := range []string{`"sleeping"`, `"healthy"`} {
+		var v State
+		if err := json.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("state %s was accepted", bad)
+		}
+	}
+	for _, bad := range []string{`"running"`, `""`} {
+		var v Health
+		if err := json.Unmarshal([]byte(bad), &v); err == nil {
+			t.Errorf("health %s was accepted", bad)
+		}
 	}
 }

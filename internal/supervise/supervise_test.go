@@ -3,10 +3,14 @@ package supervise
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -14,14 +18,20 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/event/eventtest"
+	"github.com/plinth-os/plinth/internal/health"
 	"github.com/plinth-os/plinth/internal/servicestate"
 	"github.com/plinth-os/plinth/internal/testdisk"
 	"golang.org/x/sys/unix"
 )
 
 // TestMain doubles as the service under test: with SUPERVISE_HELPER set
-// the test binary behaves as that helper instead of running tests.
+// the test binary behaves as that helper, and with a first argument
+// "check:..." as a health check command, instead of running tests.
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && strings.HasPrefix(os.Args[1], "check:") {
+		check(strings.TrimPrefix(os.Args[1], "check:"))
+		return
+	}
 	if mode := os.Getenv("SUPERVISE_HELPER"); mode != "" {
 		helper(mode)
 		return
@@ -35,8 +45,7 @@ func helper(mode string) {
 	case "exit": // exit:N
 		fmt.Println("hello from helper")
 		fmt.Fprintln(os.Stderr, "error line")
-		var n int
-		fmt.Sscan(arg, &n)
+		n, _ := strconv.Atoi(arg)
 		os.Exit(n)
 	case "run": // run:DURATION, then exit 1
 		d, _ := time.ParseDuration(arg)
@@ -49,19 +58,94 @@ func helper(mode string) {
 		signal.Ignore(syscall.SIGTERM)
 		fmt.Println("ready")
 		time.Sleep(time.Hour)
-	case "orphan": // leave a grandchild behind and exit
-		p, err := os.StartProcess(os.Args[0], os.Args[:1], &os.ProcAttr{
-			Env:   append(os.Environ(), "SUPERVISE_HELPER=run:200ms"),
-			Files: []*os.File{nil, os.Stdout, os.Stderr},
-		})
-		if err != nil {
-			fmt.Println(err)
-			os.Exit(3)
-		}
-		fmt.Println("grandchild", p.Pid)
+	case "trap-int": // exits 0 on SIGINT
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGINT)
+		fmt.Println("ready")
+		<-sigs
+		fmt.Println("interrupted")
 		os.Exit(0)
+	case "orphan": // leave a grandchild behind and exit
+		orphan()
+	case "serve": // serve:PORT
+		serve(arg)
+	case "probe":
+		probe()
 	}
 	os.Exit(100)
+}
+
+func orphan() {
+	p, err := os.StartProcess(os.Args[0], os.Args[:1], &os.ProcAttr{
+		Env:   append(os.Environ(), "SUPERVISE_HELPER=run:200ms"),
+		Files: []*os.File{nil, os.Stdout, os.Stderr},
+	})
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(3)
+	}
+	fmt.Println("grandchild", p.Pid)
+	os.Exit(0)
+}
+
+// serve answers GET /health: 503 while $HEALTH_FILE exists, else 200.
+func serve(port string) {
+	http.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := os.Stat(os.Getenv("HEALTH_FILE")); err == nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	fmt.Println(http.ListenAndServe("127.0.0.1:"+port, nil))
+	os.Exit(1)
+}
+
+// probe tries what a service that is not root may and may not do, and
+// says how each went.
+func probe() {
+	for _, dir := range []string{os.Getenv("PROBE_ROOT_DIR"), os.Getenv("PROBE_OWN_DIR")} {
+		f, err := os.Create(filepath.Join(dir, "probe"))
+		if err == nil {
+			f.Close()
+		}
+		fmt.Printf("probe create %s: %v\n", dir, errText(err))
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:80")
+	if err == nil {
+		l.Close()
+	}
+	fmt.Printf("probe listen 80: %v\n", errText(err))
+	fmt.Println("probe done")
+	time.Sleep(time.Hour)
+}
+
+func errText(err error) string {
+	var errno syscall.Errno
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &errno):
+		return unix.ErrnoName(errno)
+	}
+	return err.Error()
+}
+
+// check is a health check command: exists:PATH passes when PATH
+// exists, uid:N when it runs as uid N.
+func check(what string) {
+	kind, arg, _ := strings.Cut(what, ":")
+	switch kind {
+	case "exists":
+		if _, err := os.Stat(arg); err == nil {
+			os.Exit(0)
+		}
+		fmt.Println("not there yet")
+	case "uid":
+		if strconv.Itoa(os.Getuid()) == arg {
+			os.Exit(0)
+		}
+		fmt.Printf("runs as uid %d\n", os.Getuid())
+	}
+	os.Exit(1)
 }
 
 type syncBuf struct {
@@ -105,7 +189,7 @@ func start(t *testing.T, specs ...Spec) *fixture {
 			specs[i].Path = os.Args[0]
 		}
 	}
-	sup, err := New(Options{Reaper: f.reaper, Console: f.cons, LogDir: f.logDir, Events: f.rec}, specs)
+	sup, err := New(Options{Reaper: f.reaper, Console: f.cons, LogDir: f.logDir, Events: f.rec, MinUp: 100 * time.Millisecond}, specs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,16 +204,33 @@ func start(t *testing.T, specs ...Spec) *fixture {
 	return f
 }
 
-func helperEnv(mode string) []string { return []string{"SUPERVISE_HELPER=" + mode} }
+func helperEnv(mode string, more ...string) []string {
+	return append([]string{"SUPERVISE_HELPER=" + mode}, more...)
+}
+
+// status returns the named service's status.
+func (f *fixture) status(name string) Status {
+	for _, st := range f.sup.Status() {
+		if st.Name == name {
+			return st
+		}
+	}
+	return Status{}
+}
+
+func (f *fixture) waitHealth(t *testing.T, name string, want servicestate.Health) {
+	t.Helper()
+	testdisk.Eventually(t, name+" "+string(want), 10*time.Second, func() bool { return f.status(name).Health == want })
+}
 
 func TestRestartWithBackoff(t *testing.T) {
-	f := start(t, Spec{Name: "crashy", Env: helperEnv("exit:2"), RestartDelay: 40 * time.Millisecond, MaxRestartDelay: 160 * time.Millisecond, StableAfter: 10 * time.Second})
+	f := start(t, Spec{Name: "crashy", Env: helperEnv("exit:2"), BackoffInitial: 40 * time.Millisecond, BackoffMax: 160 * time.Millisecond, StableAfter: 10 * time.Second})
 	testdisk.Eventually(t, "5 exits", 10*time.Second, func() bool { return len(f.rec.Named("service-exit")) >= 5 })
 	exits := f.rec.Named("service-exit")
 	want := []float64{0.04, 0.08, 0.16, 0.16, 0.16}
 	for i, w := range want {
 		e := exits[i]
-		if e["restartIn"] != w || e["code"] != 2.0 || e["status"] != "exit status 2" || e["restarts"] != float64(i) {
+		if e["restartIn"] != w || e["code"] != 2.0 || e["status"] != "exit status 2" || e["restarts"] != float64(i) || e["restarting"] != true {
 			t.Errorf("exit %d = %v, want restartIn %v, code 2, restarts %d", i, e, w, i)
 		}
 	}
@@ -158,7 +259,7 @@ func TestRestartWithBackoff(t *testing.T) {
 }
 
 func TestBackoffResetsAfterStableRun(t *testing.T) {
-	f := start(t, Spec{Name: "flaky", Env: helperEnv("run:150ms"), RestartDelay: 30 * time.Millisecond, MaxRestartDelay: time.Second, StableAfter: 100 * time.Millisecond})
+	f := start(t, Spec{Name: "flaky", Env: helperEnv("run:150ms"), BackoffInitial: 30 * time.Millisecond, BackoffMax: time.Second, StableAfter: 100 * time.Millisecond})
 	testdisk.Eventually(t, "3 exits", 10*time.Second, func() bool { return len(f.rec.Named("service-exit")) >= 3 })
 	for i, e := range f.rec.Named("service-exit")[:3] {
 		if e["restartIn"] != 0.03 || e["code"] != 1.0 {
@@ -167,27 +268,72 @@ func TestBackoffResetsAfterStableRun(t *testing.T) {
 	}
 }
 
-func TestStopSendsTERM(t *testing.T) {
-	f := start(t, Spec{Name: "sleeper", Env: helperEnv("sleep"), StopTimeout: 5 * time.Second})
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if !f.sup.WaitRunning(ctx, 100*time.Millisecond) {
-		t.Fatalf("not running: %+v", f.sup.Status())
+// TestRestartPolicies: which exits are followed by a restart, and the
+// health of a service that is not restarted.
+func TestRestartPolicies(t *testing.T) {
+	tests := []struct {
+		restart Restart
+		code    int
+		again   bool
+		health  servicestate.Health
+	}{
+		{RestartNever, 0, false, servicestate.HealthHealthy},
+		{RestartNever, 2, false, servicestate.HealthUnhealthy},
+		{RestartOnFailure, 0, false, servicestate.HealthHealthy},
+		{RestartOnFailure, 2, true, servicestate.HealthUnhealthy},
+		{RestartAlways, 0, true, servicestate.HealthUnhealthy},
+		{"", 3, true, servicestate.HealthUnhealthy}, // on-failure
 	}
-	begin := time.Now()
-	f.sup.Stop()
-	if d := time.Since(begin); d > 3*time.Second {
-		t.Errorf("Stop took %v; SIGTERM should end the helper at once", d)
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s exit %d", tt.restart, tt.code), func(t *testing.T) {
+			f := start(t, Spec{Name: "job", Env: helperEnv(fmt.Sprintf("exit:%d", tt.code)), Restart: tt.restart, BackoffInitial: time.Hour})
+			testdisk.Eventually(t, "an exit", 10*time.Second, func() bool { return len(f.rec.Named("service-exit")) == 1 })
+			f.waitHealth(t, "job", tt.health)
+			e := f.rec.Named("service-exit")[0]
+			st := f.status("job")
+			wantState := servicestate.Exited
+			if tt.again {
+				wantState = servicestate.Backoff
+			}
+			if e["restarting"] != tt.again || st.State != wantState {
+				t.Errorf("exit event %v, state %s; want restarting %v, state %s", e, st.State, tt.again, wantState)
+			}
+			if !tt.again && (e["restartIn"] != 0.0 || !strings.Contains(st.Reason, "not restarted")) {
+				t.Errorf("exit event %v, reason %q", e, st.Reason)
+			}
+		})
 	}
-	st := f.sup.Status()[0]
-	if st.State != servicestate.Stopped || st.LastExit != "killed by signal 15 (SIGTERM)" {
-		t.Errorf("status = %+v", st)
+}
+
+func TestStopSendsStopSignal(t *testing.T) {
+	tests := []struct {
+		name, mode string
+		sig        unix.Signal
+		want       string
+	}{
+		{"default SIGTERM", "sleep", 0, "killed by signal 15 (SIGTERM)"},
+		{"SIGINT", "trap-int", unix.SIGINT, "exit status 0"},
 	}
-	if s := f.rec.Named("service-stop"); len(s) != 1 || s[0]["status"] != "killed by signal 15 (SIGTERM)" {
-		t.Errorf("stop events = %v", s)
-	}
-	if len(f.rec.Named("service-exit")) != 0 {
-		t.Errorf("a stop was reported as a crash: %v", f.rec.Named("service-exit"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := start(t, Spec{Name: "sleeper", Env: helperEnv(tt.mode), StopSignal: tt.sig, StopTimeout: 5 * time.Second})
+			testdisk.Eventually(t, "helper ready", 5*time.Second, func() bool { return strings.Contains(f.cons.String(), "[sleeper] ready") })
+			begin := time.Now()
+			f.sup.Stop()
+			if d := time.Since(begin); d > 3*time.Second {
+				t.Errorf("Stop took %v; the stop signal should end the helper at once", d)
+			}
+			st := f.sup.Status()[0]
+			if st.State != servicestate.Stopped || st.LastExit != tt.want {
+				t.Errorf("status = %+v", st)
+			}
+			if s := f.rec.Named("service-stop"); len(s) != 1 || s[0]["status"] != tt.want {
+				t.Errorf("stop events = %v", s)
+			}
+			if len(f.rec.Named("service-exit")) != 0 {
+				t.Errorf("a stop was reported as a crash: %v", f.rec.Named("service-exit"))
+			}
+		})
 	}
 }
 
@@ -207,17 +353,124 @@ func TestStopKillsAfterTimeout(t *testing.T) {
 	}
 }
 
-func TestWaitRunningCrashing(t *testing.T) {
-	f := start(t, Spec{Name: "crashy", Env: helperEnv("exit:1"), RestartDelay: 20 * time.Millisecond})
+// TestAfter: a service waits for the one it starts after to be healthy
+// (its health command passes), says so, and is stopped before it.
+func TestAfter(t *testing.T) {
+	flag := filepath.Join(t.TempDir(), "db-ready")
+	f := start(t,
+		Spec{Name: "db", Env: helperEnv("sleep"), Health: &health.Check{Kind: health.Command, Command: []string{os.Args[0], "check:exists:" + flag}, Interval: 50 * time.Millisecond, Timeout: 5 * time.Second, Retries: 100}},
+		Spec{Name: "cache", Env: helperEnv("sleep")},
+		Spec{Name: "app", Env: helperEnv("sleep"), After: []string{"db", "cache"}})
+	testdisk.Eventually(t, "cache running", 5*time.Second, func() bool { return f.status("cache").State == servicestate.Running })
+	time.Sleep(200 * time.Millisecond)
+	st := f.status("app")
+	if st.State != servicestate.Waiting || st.Health != servicestate.HealthStarting || st.Reason != "waiting for db (starting)" || strings.Join(st.Waiting, ",") != "db" {
+		t.Errorf("app while db is not healthy: %+v", st)
+	}
+	if db := f.status("db"); db.Reason != os.Args[0]+": exit status 1: not there yet" {
+		t.Errorf("db's reason = %q", db.Reason)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testdisk.Eventually(t, "app running", 5*time.Second, func() bool { return f.status("app").State == servicestate.Running })
+	var order []string
+	for _, e := range f.rec.All() {
+		switch {
+		case e["event"] == "service-health" && e["service"] == "db" && e["health"] == "healthy":
+			order = append(order, "db healthy")
+		case e["event"] == "service-start" && e["service"] == "app":
+			order = append(order, "app started")
+		}
+	}
+	if strings.Join(order, ", ") != "db healthy, app started" {
+		t.Errorf("order: %v", order)
+	}
+	if !strings.Contains(f.cons.String(), "[app] supervisor: waiting for ") {
+		t.Errorf("console does not say what app waits for:\n%s", f.cons.String())
+	}
+	f.sup.Stop()
+	var stops []string
+	for _, e := range f.rec.Named("service-stop") {
+		stops = append(stops, e["service"].(string))
+	}
+	if len(stops) != 3 || stops[0] != "app" {
+		t.Errorf("stopped in the order %v; app must go first", stops)
+	}
+}
+
+// TestHealthAndWatch: an HTTP-checked service goes starting, healthy,
+// unhealthy, healthy, and Watch reports each overall change in order.
+func TestHealthAndWatch(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	sick := filepath.Join(t.TempDir(), "sick")
+	f := start(t, Spec{Name: "web", Env: helperEnv("serve:"+strconv.Itoa(port), "HEALTH_FILE="+sick),
+		Health: &health.Check{Kind: health.HTTP, Port: port, Path: "/health", Interval: 50 * time.Millisecond, Timeout: 40 * time.Millisecond, Retries: 2}})
+	w := f.sup.Watch()
+	next := func(want servicestate.Health) Overall {
+		t.Helper()
+		select {
+		case o := <-w:
+			if o.Health != want {
+				t.Fatalf("overall %s, want %s: %+v", o.Health, want, o.Services)
+			}
+			return o
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no overall %s", want)
+		}
+		return Overall{}
+	}
+	next(servicestate.HealthStarting)
+	next(servicestate.HealthHealthy)
+	if !f.sup.WaitHealthy(context.Background()) {
+		t.Error("WaitHealthy false while healthy")
+	}
+	os.WriteFile(sick, nil, 0o644)
+	o := next(servicestate.HealthUnhealthy)
+	if bad := o.NotHealthy(); len(bad) != 1 || bad[0].Reason != "GET /health: 503" {
+		t.Errorf("not healthy: %+v", bad)
+	}
+	os.Remove(sick)
+	next(servicestate.HealthHealthy)
+	f.sup.Stop()
+	if _, open := <-w; open {
+		t.Error("Watch channel open after Stop")
+	}
+	var seq []string
+	for _, e := range f.rec.Named("service-health") {
+		seq = append(seq, e["health"].(string))
+	}
+	if got := strings.Join(seq, " "); got != "healthy unhealthy healthy" {
+		t.Errorf("health events: %s", got)
+	}
+}
+
+func TestWaitHealthyCrashing(t *testing.T) {
+	f := start(t, Spec{Name: "crashy", Env: helperEnv("exit:1"), BackoffInitial: 20 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	if f.sup.WaitRunning(ctx, 200*time.Millisecond) {
-		t.Errorf("WaitRunning true for a crashing service: %+v", f.sup.Status())
+	if f.sup.WaitHealthy(ctx) {
+		t.Errorf("WaitHealthy true for a crashing service: %+v", f.sup.Status())
+	}
+	if o := f.sup.Overall(); o.Health == servicestate.HealthHealthy {
+		t.Errorf("overall %+v", o)
+	}
+}
+
+func TestNoServicesAreHealthy(t *testing.T) {
+	f := start(t)
+	if o := f.sup.Overall(); o.Health != servicestate.HealthHealthy || len(o.Services) != 0 {
+		t.Errorf("overall = %+v", o)
 	}
 }
 
 func TestStartFailureIsRetried(t *testing.T) {
-	f := start(t, Spec{Name: "missing", Path: "/nonexistent/plinth-demo", RestartDelay: 20 * time.Millisecond, MaxRestartDelay: 40 * time.Millisecond})
+	f := start(t, Spec{Name: "missing", Path: "/nonexistent/plinth-demo", BackoffInitial: 20 * time.Millisecond, BackoffMax: 40 * time.Millisecond})
 	testdisk.Eventually(t, "2 failed starts", 5*time.Second, func() bool { return len(f.rec.Named("service-exit")) >= 2 })
 	e := f.rec.Named("service-exit")[0]
 	if s, _ := e["status"].(string); !strings.HasPrefix(s, "cannot start: ") || !strings.Contains(s, "no such file") {
@@ -229,7 +482,7 @@ func TestOrphansAreReaped(t *testing.T) {
 	if err := SetSubreaper(); err != nil {
 		t.Skip(err)
 	}
-	f := start(t, Spec{Name: "parent", Env: helperEnv("orphan"), RestartDelay: time.Hour})
+	f := start(t, Spec{Name: "parent", Env: helperEnv("orphan"), BackoffInitial: time.Hour})
 	testdisk.Eventually(t, "the orphaned grandchild to be reaped", 10*time.Second, func() bool { return f.reaper.Orphans() >= 1 })
 }
 
@@ -248,9 +501,40 @@ func TestSignalAfterExit(t *testing.T) {
 	}
 }
 
-func TestNewRejectsDuplicates(t *testing.T) {
-	if _, err := New(Options{Reaper: NewReaper()}, []Spec{{Name: "a"}, {Name: "a"}}); err == nil {
-		t.Error("duplicate names accepted")
+func TestRunCommand(t *testing.T) {
+	f := start(t)
+	ctx := context.Background()
+	if err := f.reaper.RunCommand(ctx, []string{os.Args[0], "check:exists:/"}, nil, "/", Credential{}); err != nil {
+		t.Errorf("passing command: %v", err)
+	}
+	err := f.reaper.RunCommand(ctx, []string{os.Args[0], "check:exists:/nonexistent"}, nil, "/", Credential{})
+	if err == nil || err.Error() != "exit status 1: not there yet" {
+		t.Errorf("failing command: %v", err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	begin := time.Now()
+	err = f.reaper.RunCommand(tctx, []string{os.Args[0]}, helperEnv("sleep"), "/", Credential{})
+	if err == nil || !strings.HasPrefix(err.Error(), "killed by signal 9 (SIGKILL)") || time.Since(begin) > 3*time.Second {
+		t.Errorf("hanging command: %v after %v", err, time.Since(begin))
+	}
+	if err := f.reaper.RunCommand(ctx, []string{"/nonexistent"}, nil, "/", Credential{}); err == nil || !strings.HasPrefix(err.Error(), "cannot start") {
+		t.Errorf("missing command: %v", err)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	for _, tt := range []struct {
+		specs []Spec
+		want  string
+	}{
+		{[]Spec{{Name: "a"}, {Name: "a"}}, "empty or repeated"},
+		{[]Spec{{Name: "a", After: []string{"b"}}, {Name: "b"}}, `a starts after "b", which is not a service listed before it`},
+		{[]Spec{{Name: "a", After: []string{"nope"}}}, `"nope"`},
+	} {
+		if _, err := New(Options{Reaper: NewReaper()}, tt.specs); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("New(%+v) = %v, want %q", tt.specs, err, tt.want)
+		}
 	}
 	if _, err := New(Options{}, nil); err == nil {
 		t.Error("missing Reaper accepted")

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/view"
 )
@@ -171,5 +172,23 @@ func TestAdvancedSettingsEvent(t *testing.T) {
 	press(w, "~\n")
 	if ev := screenEvent(t, w); ev["screen"] != ScreenDisks || !strings.Contains(ev["note"].(string), "Setting cluster needs a value") {
 		t.Errorf("event %v", ev)
+	}
+}
+
+// The screen event carries the settings as typed, which one is active
+// and why a save refused one, so automation can drive the screen.
+func TestAdvancedSettingsEventFields(t *testing.T) {
+	w := New(settingsMachine(), cands(), maxData)
+	press(w, "\na\n")
+	ev := w.Event().AdvancedScreen
+	if ev == nil || ev.Field != 4 || len(ev.Settings) != 4 {
+		t.Fatalf("advanced screen event %+v, want 4 settings and field 4 active", ev)
+	}
+	want := event.ScreenSetting{Name: "cluster", Type: "string", Required: true, Error: "needs a value"}
+	if got := ev.Settings[2]; got.Name != want.Name || got.Type != want.Type || !got.Required || !strings.Contains(got.Error, want.Error) {
+		t.Errorf("cluster in the event: %+v, want %+v", got, want)
+	}
+	if got := ev.Settings[0]; got.Value != "2379" || got.Required || got.Error != "" {
+		t.Errorf("port in the event: %+v", got)
 	}
 }

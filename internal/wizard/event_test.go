@@ -42,7 +42,7 @@ func TestScreenEvents(t *testing.T) {
 		{"confirm an empty disk", func(w *Wizard) { press(w, "\n3\nrt") },
 			`{"event":"screen","screen":"confirm","shortId":"rt0042","disk":"vda","hasData":false,"typed":2}`},
 		{"advanced", func(w *Wizard) { press(w, "\nadb") },
-			`{"event":"screen","screen":"advanced","dataSize":"db","hostname":""}`},
+			`{"event":"screen","screen":"advanced","dataSize":"db","hostname":"","field":0}`},
 		{"failed", func(w *Wizard) {
 			press(w, "\n\n345678\n")
 			w.Finished(Result{}, &Failure{Code: "install-write", Message: "write failed"})

@@ -170,7 +170,7 @@ func (w *Wizard) Event() event.Screen {
 		ev.ConfirmScreen = &event.ConfirmScreen{ShortID: w.target.ShortID, Disk: w.target.Disk.Name, HasData: w.target.HasData,
 			Typed: len(w.input)} // how much, not what: enough to follow typing
 	case ScreenAdvanced:
-		ev.AdvancedScreen = &event.AdvancedScreen{DataSize: string(w.edit[fieldDataSize]), Hostname: string(w.edit[fieldHostname])}
+		ev.AdvancedScreen = w.advancedEvent()
 	case ScreenFailed:
 		ev.FailedScreen = &event.FailedScreen{Code: w.failure.Code, Message: w.failure.Message, Wrote: w.failure.Wrote}
 	}
@@ -204,3 +204,15 @@ func orDefault(s, def string) string {
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// advancedEvent describes the advanced screen's fields for the screen
+// event, settings included.
+func (w *Wizard) advancedEvent() *event.AdvancedScreen {
+	ev := &event.AdvancedScreen{DataSize: string(w.edit[fieldDataSize]), Hostname: string(w.edit[fieldHostname]), Field: w.field}
+	for i, d := range w.machine.Settings {
+		f := settingFields + i
+		ev.Settings = append(ev.Settings, event.ScreenSetting{Name: d.Name, Type: d.Type.String(), Value: string(w.edit[f]),
+			Required: d.Default == nil, Error: w.errs[f]})
+	}
+	return ev
+}
