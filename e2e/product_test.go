@@ -172,8 +172,9 @@ func TestMinimalExample(t *testing.T) {
 	dir := machineDir(t)
 	b := buildProduct(t, filepath.Join(repoRoot(t), "examples", "minimal"), filepath.Join(dir, "out"))
 	for boot, want := range []string{"visit 1", "visit 2"} {
-		port := freePort(t)
-		m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, fmt.Sprint("boot", boot)), QMP: true, HostForwards: map[int]int{port: 8080},
+		port, mdir := freePort(t), filepath.Join(dir, fmt.Sprint("boot", boot))
+		os.MkdirAll(mdir, 0o755)
+		m, err := startMachine(t, qemu.Config{Dir: mdir, QMP: true, HostForwards: map[int]int{port: 8080},
 			Drives: []qemu.Drive{{Kind: qemu.NVMe, File: b.Disk, Serial: "HELLO"}}})
 		if err != nil {
 			t.Fatal(err)
@@ -263,6 +264,7 @@ func TestEtcdExample(t *testing.T) {
 	b := buildProduct(t, filepath.Join(repoRoot(t), "examples", "etcd"), filepath.Join(dir, "out"), "-answers", answers)
 	check := etcdCheck(t, dir)
 	target := sparseFile(t, filepath.Join(dir, "nvme.img"), 8<<30)
+	os.MkdirAll(filepath.Join(dir, "install"), 0o755)
 	inst, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "install"), NoReboot: true, Drives: []qemu.Drive{
 		{Kind: qemu.CD, File: b.ISO, ReadOnly: true, BootIndex: 1},
 		{Kind: qemu.NVMe, File: target, Serial: "ETCDNVME01"},
@@ -270,7 +272,7 @@ func TestEtcdExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitEvent(t, inst, "installed", 10*time.Minute)
+	waitEventUnlessError(t, inst, "installed", 10*time.Minute)
 	waitExit(t, inst, 2*time.Minute)
 	vars := inst.Vars
 
@@ -328,4 +330,29 @@ func crashWhileWriting(t *testing.T, m *qemu.Machine, acked string, check func(i
 	case <-time.After(time.Minute):
 		t.Fatal("the writer did not stop within a minute of the kill")
 	}
+}
+
+// waitEventUnlessError waits for the named event and fails at once,
+// with the error's code and message, if an error event comes first.
+func waitEventUnlessError(t *testing.T, m *qemu.Machine, name string, timeout time.Duration) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	failed := make(chan map[string]any, 1)
+	go func() {
+		if ev, _, err := m.WaitEvent(ctx, "error", 0); err == nil {
+			failed <- ev
+			cancel()
+		}
+	}()
+	ev, _, err := m.WaitEvent(ctx, name, 0)
+	if err != nil {
+		select {
+		case e := <-failed:
+			t.Fatalf("error event %v: %v before %q\nserial log %s", e["code"], e["message"], name, m.LogPath)
+		default:
+		}
+		t.Fatalf("%v\nserial log %s, last lines:\n%s", err, m.LogPath, m.Tail(40))
+	}
+	return ev
 }

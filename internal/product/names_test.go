@@ -2,7 +2,6 @@ package product
 
 import (
 	"io/fs"
-	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -69,25 +68,6 @@ func TestSignals(t *testing.T) {
 	for _, bad := range []string{"SIGSTOP", "SIGSEGV", "TERM", "sigterm", ""} {
 		if _, err := ParseSignal(bad); err == nil {
 			t.Errorf("ParseSignal(%q) succeeded", bad)
-		}
-	}
-}
-
-func TestNearest(t *testing.T) {
-	known := []string{"services", "settings", "files", "data-dirs", "network"}
-	for _, tc := range []struct {
-		s    string
-		want []string
-	}{
-		{"servces", []string{"services"}},
-		{"setings", []string{"settings"}},
-		{"file", []string{"files"}},
-		{"datadirs", []string{"data-dirs"}},
-		{"zzzzzz", nil},
-		{"settngs", []string{"settings"}},
-	} {
-		if got := nearest(tc.s, known); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("nearest(%q) = %q, want %q", tc.s, got, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/productspec"
 	"gopkg.in/yaml.v3"
 )
 
@@ -275,7 +276,7 @@ func (d *serviceDecoder) env(v val) error {
 	}
 	for i := 0; i+1 < len(v.Content); i += 2 {
 		k, ev := v.Content[i], val{v.Content[i+1], join(v.field, v.Content[i].Value)}
-		if !isEnvName(k.Value) {
+		if !productspec.IsEnvName(k.Value) {
 			return at(k, ev.field, "%q is not an environment variable name: want letters, digits and '_', not starting with a digit", k.Value)
 		}
 		t, err := d.template(ev)
@@ -285,18 +286,6 @@ func (d *serviceDecoder) env(v val) error {
 		d.s.Env = append(d.s.Env, EnvVar{k.Value, t})
 	}
 	return nil
-}
-
-func isEnvName(s string) bool {
-	if s == "" || s[0] >= '0' && s[0] <= '9' {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 func (d *serviceDecoder) user(v val) error {

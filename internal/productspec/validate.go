@@ -213,7 +213,7 @@ func (c serviceCheck) program() {
 	for i, e := range s.Env {
 		field := fmt.Sprintf("env[%d]", i)
 		switch {
-		case !isEnvName(e.Name):
+		case !IsEnvName(e.Name):
 			c.add(field+".name", "%q is not a variable name ([A-Za-z_][A-Za-z0-9_]*)", e.Name)
 		case strings.HasPrefix(e.Name, "PLINTH_"):
 			c.add(field+".name", "%s: PLINTH_ variables are set by the supervisor", e.Name)
@@ -465,7 +465,9 @@ func checkAccountName(s string) string {
 	return ""
 }
 
-func isEnvName(s string) bool {
+// IsEnvName reports whether s may name an environment variable:
+// [A-Za-z_][A-Za-z0-9_]*.
+func IsEnvName(s string) bool {
 	if s == "" || s[0] >= '0' && s[0] <= '9' {
 		return false
 	}
