@@ -192,8 +192,8 @@ func TestReadyLine(t *testing.T) {
 		ips  []string
 		want string
 	}{
-		{[]string{"10.0.2.15", "192.0.2.1"}, "Plinth 1.0.0 ready — http://10.0.2.15/status"},
-		{[]string{"2001:db8::1"}, "Plinth 1.0.0 ready — http://[2001:db8::1]/status"},
+		{[]string{"10.0.2.15", "192.0.2.1"}, "Plinth 1.0.0 ready at 10.0.2.15, 192.0.2.1"},
+		{[]string{"2001:db8::1"}, "Plinth 1.0.0 ready at 2001:db8::1"},
 		{nil, "Plinth 1.0.0 ready — " + readyFallback},
 	}
 	for _, tt := range tests {

@@ -90,11 +90,7 @@ func readyLine(product, version string, ips []string) string {
 	if len(ips) == 0 {
 		return fmt.Sprintf("%s %s ready — %s", product, version, readyFallback)
 	}
-	host := ips[0]
-	if a, err := netip.ParseAddr(host); err == nil && a.Is6() {
-		host = "[" + host + "]"
-	}
-	return fmt.Sprintf("%s %s ready — http://%s/status", product, version, host)
+	return fmt.Sprintf("%s %s ready at %s", product, version, strings.Join(ips, ", "))
 }
 
 // degradedLine is the console line for people.
