@@ -280,7 +280,7 @@ func TestEtcdExample(t *testing.T) {
 	if out, err := check(port, "members"); err != nil || !strings.Contains(out, `"node-a"`) {
 		t.Errorf("member list: %s, %v; want the member named by the setting, node-a", out, err)
 	}
-	out, err := check(port, "put", "-n", "1000")
+	out, err := check(port, "-n", "1000", "put")
 	if err != nil {
 		t.Fatalf("put 1000 keys: %v\n%s", err, out)
 	}
@@ -288,19 +288,19 @@ func TestEtcdExample(t *testing.T) {
 	powerOff(t, m)
 
 	m, port = bootEtcd(t, dir, "boot2", vars, target)
-	if out, err := check(port, "get", "-n", "1000"); err != nil {
+	if out, err := check(port, "-n", "1000", "get"); err != nil {
 		t.Fatalf("after power-off: %v\n%s", err, out)
 	}
 	acked := filepath.Join(dir, "acked.txt")
 	crashWhileWriting(t, m, acked, check, port)
 
 	m, port = bootEtcd(t, dir, "boot3", vars, target)
-	if out, err := check(port, "verify", "-acked", acked); err != nil {
+	if out, err := check(port, "-acked", acked, "verify"); err != nil {
 		t.Fatalf("after the crash: %v\n%s", err, out)
 	} else {
 		t.Logf("after the crash: %s", out)
 	}
-	if out, err := check(port, "get", "-n", "1000"); err != nil {
+	if out, err := check(port, "-n", "1000", "get"); err != nil {
 		t.Errorf("the first 1,000 keys after the crash: %v\n%s", err, out)
 	}
 	powerOff(t, m)
@@ -313,7 +313,7 @@ func crashWhileWriting(t *testing.T, m *qemu.Machine, acked string, check func(i
 	t.Helper()
 	done := make(chan string, 1)
 	go func() {
-		out, err := check(port, "stream", "-acked", acked)
+		out, err := check(port, "-acked", acked, "stream")
 		done <- fmt.Sprintf("%s (%v)", out, err)
 	}()
 	deadline := time.Now().Add(3 * time.Minute)
@@ -321,7 +321,11 @@ func crashWhileWriting(t *testing.T, m *qemu.Machine, acked string, check func(i
 		if b, _ := os.ReadFile(acked); strings.Count(string(b), "\n") >= 200 {
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case out := <-done:
+			t.Fatalf("the writer stopped before the kill: %s", out)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	m.Stop() // SIGKILL: the guest gets no chance to flush or unmount
 	select {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 )
@@ -30,6 +31,11 @@ func (p *Product) Check(dir string) error {
 		case s.Program.Kind == GoPackage && s.Program.IsLocal():
 			errs = append(errs, p.checkAt(fmt.Sprintf("services[%d].go", i), dir, s.Program.Path, checkPackageDir))
 		}
+	}
+	if k := p.SecureBoot.Keys; k != "" && !path.IsAbs(k) {
+		errs = append(errs, p.checkAt("secure-boot.keys", dir, k, checkDir))
+	} else if k != "" {
+		errs = append(errs, p.checkAt("secure-boot.keys", "/", k, checkDir))
 	}
 	for i, f := range p.Files {
 		errs = append(errs, p.checkAt(fmt.Sprintf("files[%d].from", i), dir, f.From, checkRegular))

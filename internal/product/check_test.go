@@ -197,3 +197,28 @@ func TestCheckErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSecureBootKeys(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "keys"), 0o700)
+	for _, tc := range []struct {
+		yaml, keys, err string
+	}{
+		{"secure-boot:\n  keys: keys\n", "keys", ""},
+		{"secure-boot:\n  keys: " + dir + "/keys\n", dir + "/keys", ""},
+		{"secure-boot:\n  keys: nope\n", "", `field "secure-boot.keys": nope does not exist`},
+		{"secure-boot: {}\n", "", `"secure-boot.keys"`},
+		{"secure-boot:\n  keys: k\n  shim: yes\n", "", "unknown key"},
+	} {
+		p, err := Parse([]byte("product: {name: A}\n" + tc.yaml))
+		if err == nil {
+			err = p.Check(dir)
+		}
+		switch {
+		case tc.err == "" && (err != nil || p.SecureBoot.Keys != tc.keys):
+			t.Errorf("%q: keys %q, %v; want %q", tc.yaml, p.SecureBoot.Keys, err, tc.keys)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.err)
+		}
+	}
+}

@@ -92,6 +92,10 @@
 //	    disk: largest             #   (package answers); with them every install is unattended
 //	network:                      # the installed appliance's network unless the install answers
 //	  mode: dhcp                  #   give one: install.yaml's network: keys and rules
+//	secure-boot:                  # sign the images for UEFI Secure Boot (see README)
+//	  keys: /secure/acme-keys     # required: directory of PK, KEK, db certificates and private
+//	                              #   keys; absolute or relative to this file (keep it out of
+//	                              #   the repository); mkiso -secureboot-keys wins
 //
 // Unknown keys, duplicate keys, anchors and aliases, explicit tags,
 // merge keys, several YAML documents, empty values and values of the

@@ -40,6 +40,7 @@ var sections = []struct {
 	{"data-dirs", (*parser).dataDirs},
 	{"installer", (*parser).installer},
 	{"network", (*parser).network},
+	{"secure-boot", (*parser).secureBoot},
 }
 
 // Parse reads and validates a plinth.yaml. It looks at nothing but data
@@ -302,4 +303,34 @@ func reservedFor(p string) string {
 		}
 	}
 	return ""
+}
+
+// secureBoot reads secure-boot:.
+func (ps *parser) secureBoot(v val) error {
+	f, err := v.fields("keys")
+	if err != nil {
+		return err
+	}
+	kv, ok := f.get("keys")
+	if !ok {
+		return f.missing("keys", "the directory of PK, KEK and db keys (mkiso -new-secureboot-keys DIR makes one)")
+	}
+	if ps.p.SecureBoot.Keys, err = keysPath(kv); err != nil {
+		return err
+	}
+	ps.p.lines[kv.field] = position{kv.Line, kv.Column}
+	return nil
+}
+
+// keysPath reads the key directory: relative to plinth.yaml, or
+// absolute, since private keys belong outside the repository.
+func keysPath(v val) (string, error) {
+	s, err := v.text()
+	if err != nil {
+		return "", err
+	}
+	if path.IsAbs(s) {
+		return path.Clean(s), nil
+	}
+	return repoPath(v)
 }

@@ -32,6 +32,8 @@ type Product struct {
 	// Network is the installed appliance's network unless the install
 	// answers give another.
 	Network answers.Network
+	// SecureBoot holds what signing needs; zero: images are not signed.
+	SecureBoot SecureBoot
 
 	// lines maps the fields Check reports on (product.brand,
 	// services[i].file and .go, files[i].from) to their position.
@@ -254,6 +256,14 @@ type Installer struct {
 	// of its own (comments kept), for the installer to read.
 	Answers     *answers.Answers
 	AnswersYAML []byte
+}
+
+// SecureBoot is secure-boot:.
+type SecureBoot struct {
+	// Keys is the directory of the PK, KEK and db certificates and
+	// private keys (package sbkeys): absolute, or slash-separated and
+	// relative to plinth.yaml's directory.
+	Keys string
 }
 
 // ParseError is every error Parse returns, and every error Check joins.

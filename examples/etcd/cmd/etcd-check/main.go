@@ -2,12 +2,14 @@
 // the example's end-to-end test runs it on the host against the
 // appliance's client port.
 //
-//	etcd-check -endpoint 127.0.0.1:2379 put -n 1000      write k/0000..k/0999
-//	etcd-check -endpoint 127.0.0.1:2379 get -n 1000      read them back, exactly
-//	etcd-check -endpoint 127.0.0.1:2379 stream -acked F  write s/<n> until killed,
+//	etcd-check -endpoint 127.0.0.1:2379 -n 1000 put      write k/0000..k/0999
+//	etcd-check -endpoint 127.0.0.1:2379 -n 1000 get      read them back, exactly
+//	etcd-check -endpoint 127.0.0.1:2379 -acked F stream  write s/<n> until etcd stops answering,
 //	                                                     appending each acknowledged key to F
-//	etcd-check -endpoint 127.0.0.1:2379 verify -acked F  every key in F is present
+//	etcd-check -endpoint 127.0.0.1:2379 -acked F verify  every key in F is present
 //	etcd-check -endpoint 127.0.0.1:2379 members          print the member names
+//
+// Flags come before the command.
 //
 // Each command prints one JSON line with what it did and exits non-zero
 // when etcd does not hold what it should.
@@ -31,6 +33,9 @@ func main() {
 	n := flag.Int("n", 1000, "put, get: number of keys")
 	acked := flag.String("acked", "", "stream, verify: file of acknowledged keys")
 	flag.Parse()
+	if flag.NArg() != 1 {
+		fail("want one command after the flags: put, get, stream, verify or members")
+	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{*endpoint}, DialTimeout: 10 * time.Second})
 	if err != nil {
 		fail("connect: %v", err)
