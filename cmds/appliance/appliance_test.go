@@ -262,8 +262,11 @@ func fakeMachine(t *testing.T, espFiles map[string]string, product string) machi
 	root := t.TempDir()
 	p := paths{Root: root, Sys: s.Sys, Dev: s.Dev, Etc: filepath.Join(root, "etc"), Tmp: filepath.Join(root, "tmp"), Efivars: filepath.Join(root, "efivars"),
 		ESP: filepath.Join(root, "boot/efi"), Data: filepath.Join(root, "data"), Release: filepath.Join(root, "release.json"),
-		Product: filepath.Join(root, "etc/plinth/product.json")}
+		Product: filepath.Join(root, "etc/plinth/product.json"), Lockdown: filepath.Join(root, "lockdown")}
 	os.MkdirAll(p.Efivars, 0o755)
+	os.WriteFile(p.Lockdown, []byte("none [integrity] confidentiality\n"), 0o644)
+	os.WriteFile(filepath.Join(p.Efivars, "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"), []byte{6, 0, 0, 0, 1}, 0o644)
+	os.WriteFile(filepath.Join(p.Efivars, "SetupMode-8be4df61-93ca-11d2-aa0d-00e098032b8c"), []byte{6, 0, 0, 0, 0}, 0o644)
 	os.MkdirAll(filepath.Dir(p.Product), 0o755)
 	os.MkdirAll(p.Tmp, 0o755)
 	if product != "" {
@@ -378,7 +381,8 @@ func TestBoot(t *testing.T) {
 	testdisk.RequireRoot(t, "give the data directories their owners")
 	m := bootMachine(t, filepath.Join(t.TempDir(), "sick"))
 	ev := waitEvent(t, m.out, "runtime-ready")
-	for k, want := range map[string]any{"product": "Plinth", "version": "1.0.0", "data": m.a.paths.Data, "dataPartUUID": dataUUID, "bootCurrent": "0003", "hostname": "plinth-3f2a9c"} {
+	for k, want := range map[string]any{"product": "Plinth", "version": "1.0.0", "data": m.a.paths.Data, "dataPartUUID": dataUUID, "bootCurrent": "0003", "hostname": "plinth-3f2a9c",
+		"secureBoot": true, "setupMode": false, "lockdown": "integrity"} {
 		if ev[k] != want {
 			t.Errorf("runtime-ready %s = %v, want %v", k, ev[k], want)
 		}

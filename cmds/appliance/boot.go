@@ -12,6 +12,7 @@ import (
 	"github.com/plinth-os/plinth/internal/esp"
 	"github.com/plinth-os/plinth/internal/netup"
 	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/secureboot"
 	"github.com/plinth-os/plinth/internal/supervise"
 )
 
@@ -29,6 +30,9 @@ type booted struct {
 	esp  esp.Result
 	data datapart.Result
 	vars efivar.Store
+	// secure is the Secure Boot state and lockdown mode, read once at
+	// boot: neither changes while the system runs.
+	secure secureboot.Status
 }
 
 // boot runs the start-up steps; a failure stops it.
@@ -39,6 +43,8 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	} else {
 		a.say("Warning: no EFI variables (%v)", err)
 	}
+	b.secure = a.secureBoot(b.vars)
+	a.say("Secure Boot: %s", secureBootText(b.secure))
 	var f *failure
 	if b.esp, b.cfg, f = a.loadConfig(ctx, b.vars); f != nil {
 		return f
@@ -84,6 +90,25 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	sup.Start()
 	go a.announce(context.Background(), watch, b, net)
 	return nil
+}
+
+// secureBoot reads the Secure Boot state and the lockdown mode; what
+// cannot be read is said and left out (reported as off).
+func (a *appliance) secureBoot(vars efivar.Store) secureboot.Status {
+	st, err := secureboot.Read(vars, a.paths.Lockdown)
+	if err != nil {
+		a.say("Warning: Secure Boot state: %v", err)
+	}
+	return st
+}
+
+// secureBootText is the state in a few words: "on, lockdown integrity".
+func secureBootText(st secureboot.Status) string {
+	s := st.Summary()
+	if st.Lockdown != "" {
+		s += ", lockdown " + st.Lockdown
+	}
+	return s
 }
 
 // loadConfig mounts the ESP and reads the config.

@@ -19,6 +19,7 @@ var notLinked = map[string]string{
 	"internal/gptdev":      "writes partition tables",
 	"internal/ext4/mkext4": "formats ext4",
 	"internal/vfat":        "formats FAT",
+	"internal/sbenroll":    "enrolls Secure Boot keys",
 }
 
 // TestLinksNoDiskWriters lists the appliance's dependencies with the go

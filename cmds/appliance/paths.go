@@ -7,6 +7,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/secureboot"
 )
 
 // paths are where the supervisor looks; tests use temporary directories.
@@ -15,6 +16,7 @@ type paths struct {
 	Sys, Dev, Etc string
 	Tmp           string // a tmpfs for everyone
 	Efivars       string // efivarfs
+	Lockdown      string // the kernel's lockdown mode (securityfs)
 	ESP           string // ESP mount point
 	Data          string // data partition mount point
 	Release       string // release.json in the runtime image
@@ -24,16 +26,17 @@ type paths struct {
 // systemPaths are the target's paths.
 func systemPaths() paths {
 	return paths{
-		Root:    "/",
-		Sys:     "/sys",
-		Dev:     "/dev",
-		Etc:     "/etc",
-		Tmp:     "/tmp",
-		Efivars: "/sys/firmware/efi/efivars",
-		ESP:     "/boot/efi",
-		Data:    "/data",
-		Release: "/etc/plinth/release.json",
-		Product: productspec.Path,
+		Root:     "/",
+		Sys:      "/sys",
+		Dev:      "/dev",
+		Etc:      "/etc",
+		Tmp:      "/tmp",
+		Efivars:  "/sys/firmware/efi/efivars",
+		Lockdown: secureboot.LockdownPath,
+		ESP:      "/boot/efi",
+		Data:     "/data",
+		Release:  "/etc/plinth/release.json",
+		Product:  productspec.Path,
 	}
 }
 

@@ -73,6 +73,9 @@ func readyEvent(b booted, addrs []netip.Prefix, services []supervise.Status) eve
 		BootCurrent:  bootCurrent(b.vars),
 		Addresses:    ips,
 		Services:     svcs,
+		SecureBoot:   b.secure.SecureBoot,
+		SetupMode:    b.secure.SetupMode,
+		Lockdown:     b.secure.Lockdown,
 	}
 }
 

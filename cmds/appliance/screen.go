@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/display"
+	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/gfx"
 	"github.com/plinth-os/plinth/internal/kmsg"
+	"github.com/plinth-os/plinth/internal/secureboot"
 	"github.com/plinth-os/plinth/internal/servicestate"
 	"golang.org/x/sys/unix"
 )
@@ -71,8 +73,14 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 	}
 	var recent []string
 	var shown gfx.Status
+	var vars efivar.Store
+	if _, err := os.Stat(a.paths.Efivars); err == nil {
+		vars = efivar.NewEfivarfs(a.paths.Efivars)
+	}
+	secure := a.secureBoot(vars) // fixed for the boot
 	for {
 		st := a.status(rel, s)
+		st.SecureBoot, st.SecureBootOn = secureBootText(secure), secure.SecureBoot
 		if st.Message == "" && len(recent) > 0 {
 			st.Message = "Kernel errors:\n" + strings.Join(recent, "\n")
 		}
@@ -87,7 +95,7 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 		}
 		if !reflect.DeepEqual(st, shown) {
 			shown = st
-			a.events.Emit(statusEvent(st))
+			a.events.Emit(statusEvent(st, secure))
 		}
 		select {
 		case <-ctx.Done():
@@ -128,9 +136,11 @@ func (a *appliance) status(rel release, s *statusScreen) gfx.Status {
 	return st
 }
 
-// statusEvent is the screen event of the status screen st.
-func statusEvent(st gfx.Status) event.Screen {
-	ev := &event.StatusScreen{Addresses: st.Addresses, Services: len(st.Services), Health: []event.ServiceHealthStatus{}}
+// statusEvent is the screen event of the status screen st, which shows
+// the Secure Boot state secure.
+func statusEvent(st gfx.Status, secure secureboot.Status) event.Screen {
+	ev := &event.StatusScreen{Addresses: st.Addresses, Services: len(st.Services), Health: []event.ServiceHealthStatus{},
+		SecureBoot: secure.SecureBoot, SetupMode: secure.SetupMode, Lockdown: secure.Lockdown}
 	for _, s := range st.Services {
 		h := event.ServiceHealthStatus{Name: s.Name, Health: servicestate.Health(s.Health)}
 		if h.Health != servicestate.HealthHealthy {

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/gfx"
+	"github.com/plinth-os/plinth/internal/secureboot"
 )
 
 // The failure text made for the console becomes plain lines for the
@@ -31,11 +33,13 @@ func TestStatusEvent(t *testing.T) {
 		{Name: "db", State: "running", Health: "healthy", Reason: "GET /health: 200"},
 		{Name: "web", State: "backoff", Health: "unhealthy", Reason: "exit status 2; restarting in 1s"},
 	}}
-	line, err := event.Format(statusEvent(st))
+	secure := secureboot.Status{UEFI: true, SecureBootState: efivar.SecureBootState{Supported: true, SecureBoot: true}, Lockdown: "integrity"}
+	line, err := event.Format(statusEvent(st, secure))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"event":"screen","screen":"status","addresses":["10.0.2.15/24 (eth0)"],"services":2,"health":[{"name":"db","health":"healthy"},{"name":"web","health":"unhealthy","reason":"exit status 2; restarting in 1s"}]}`
+	want := `{"event":"screen","screen":"status","addresses":["10.0.2.15/24 (eth0)"],"services":2,"health":[{"name":"db","health":"healthy"},{"name":"web","health":"unhealthy","reason":"exit status 2; restarting in 1s"}],` +
+		`"secureBoot":true,"setupMode":false,"lockdown":"integrity"}`
 	if got := strings.TrimPrefix(strings.TrimSpace(string(line)), event.Prefix); got != want {
 		t.Errorf("event =\n%s\nwant\n%s", got, want)
 	}

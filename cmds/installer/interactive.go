@@ -15,6 +15,8 @@ import (
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/kmsg"
 	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/sbenroll"
+	"github.com/plinth-os/plinth/internal/secureboot"
 	"github.com/plinth-os/plinth/internal/sysinfo"
 	"github.com/plinth-os/plinth/internal/tui"
 	"github.com/plinth-os/plinth/internal/wizard"
@@ -115,7 +117,7 @@ func (a *app) startWizard() *wizard.Wizard {
 		a.reportError(err)
 	}
 	m := wizard.Machine{Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, CPUModel: info.CPUModel, Memory: info.MemoryBytes,
-		Settings: a.settings}
+		Settings: a.settings, SecureBoot: a.secureBoot()}
 	if err := installplan.CheckMachine(facts, a.env.Req); err != nil {
 		m.Problems = append(m.Problems, err.Error())
 	}
@@ -126,8 +128,43 @@ func (a *app) startWizard() *wizard.Wizard {
 	a.events.Emit(event.Ready{
 		Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, Memory: info.MemoryBytes,
 		Disks: disksOf(cands), Candidates: candidateEvents(cands), Uptime: uptimeSeconds(), Screen: wz.Screen(),
+		SecureBoot: m.SecureBoot.Status.SecureBoot, SetupMode: m.SecureBoot.Status.SetupMode, SecureBootKeys: m.SecureBoot.Keys,
 	})
 	return wz
+}
+
+// secureBoot is what the wizard shows and offers about Secure Boot.
+func (a *app) secureBoot() wizard.SecureBoot {
+	st, err := secureboot.Read(a.roots.Vars, secureboot.LockdownPath)
+	if err != nil {
+		a.journal.Logf("secure boot: %v", err)
+	}
+	return wizard.SecureBoot{Status: st, Keys: a.sbKeys != nil, Offer: enrollOffer(a.roots.Vars, a.sbKeys)}
+}
+
+// enrollOffer is what enrolling the image's keys would do, or nil when
+// they cannot be enrolled here (not in Setup Mode, no keys, no UEFI).
+func enrollOffer(vars efivar.Store, keys *sbenroll.Keys) *wizard.EnrollOffer {
+	fw := sbenroll.ReadFirmware(vars, keys)
+	decide := func(microsoft bool) sbenroll.Decision {
+		d, _ := sbenroll.Decide(sbenroll.Request{Policy: answers.SecureBootEnrollIfSetupMode, Microsoft: microsoft, Firmware: fw, Keys: keys})
+		return d // enroll-if-setup-mode refuses nothing
+	}
+	with, without := decide(true), decide(false)
+	if !with.Enroll || !without.Enroll {
+		return nil
+	}
+	return &wizard.EnrollOffer{WithMicrosoft: with, WithoutMicrosoft: without}
+}
+
+// secureBootAnswers are the answers' Secure Boot keys for the choice
+// made on the secure-boot screen.
+func secureBootAnswers(ans *answers.Answers, o wizard.Options) {
+	ans.SecureBoot = answers.SecureBootOff
+	if o.EnrollKeys {
+		ans.SecureBoot = answers.SecureBootEnrollIfSetupMode
+	}
+	ans.OmitMicrosoftKeys = !o.MicrosoftKeys
 }
 
 // show draws the wizard's screen and emits its screen event if it
@@ -153,11 +190,13 @@ func (a *app) show(wz *wizard.Wizard, scr *tui.Screen, last event.Screen) event.
 func (a *app) finished(wz *wizard.Wizard, d installDone) {
 	if d.err != nil {
 		a.reportError(d.err)
-		wz.Finished(wizard.Result{}, &wizard.Failure{Code: errorCode(d.err), Message: d.err.Error(), Wrote: install.Wrote(d.err)})
+		wz.Finished(wizard.Result{}, &wizard.Failure{Code: errorCode(d.err), Message: d.err.Error(), Wrote: install.Wrote(d.err),
+			Installed: install.Installed(d.err)})
 		return
 	}
 	a.installed(d.res, "")
-	wz.Finished(wizard.Result{Disk: d.res.Disk.Describe(), BootEntry: efivar.BootOptionName(d.res.BootEntry), Duration: d.res.Duration}, nil)
+	wz.Finished(wizard.Result{Disk: d.res.Disk.Describe(), BootEntry: efivar.BootOptionName(d.res.BootEntry), Duration: d.res.Duration,
+		SecureBootEnrolled: d.res.SecureBootEnrolled}, nil)
 }
 
 // logsExported reports the outcome of Export logs.
@@ -178,6 +217,7 @@ func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progre
 	}
 	ans := answers.Default()
 	ans.Hostname, ans.DataSize = act.Options.Hostname, act.Options.DataSize
+	secureBootAnswers(&ans, act.Options)
 	env := a.env
 	env.Progress = func(p install.Progress) {
 		select {

@@ -13,6 +13,13 @@
 // prints the plan an unattended install would carry out as JSON and
 // writes nothing.
 //
+// An image built with Secure Boot keys holds them in sbenroll.KeyDir.
+// Unattended, the answers' secure-boot: policy decides whether they are
+// enrolled (and a require the firmware cannot meet is refused before any
+// disk is touched); interactively, the secure-boot screen offers it when
+// the firmware is in Setup Mode. Either way the keys are enrolled after
+// the disk is installed and verified.
+//
 // The product's per-machine settings are declared in the product file
 // mkiso puts at /etc/plinth/product.json (productspec.Path); an image
 // without one is of a product without settings. Unattended, the
@@ -37,6 +44,7 @@ import (
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/wizard"
 	"golang.org/x/sys/unix"
@@ -99,12 +107,13 @@ type roots struct {
 	Manifest       string
 	RuntimeUKI     string
 	Product        string       // the product file (productspec), for its settings
+	SecureBootKeys string       // the Secure Boot key directory (sbenroll.KeyDir)
 	Vars           efivar.Store // nil: not booted through UEFI
 }
 
 func defaultRoots() roots {
 	r := roots{Sys: "/sys", Dev: "/dev", Proc: "/proc", Answers: install.AnswersPath,
-		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath, Product: productspec.Path}
+		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath, Product: productspec.Path, SecureBootKeys: sbenroll.KeyDir}
 	if vars, err := efivar.OpenEfivarfs(); err == nil {
 		r.Vars = vars
 	}
@@ -124,6 +133,7 @@ type app struct {
 	manifest     install.Manifest
 	uki          []byte
 	settings     []setting.Decl // the product's, from its product file
+	sbKeys       *sbenroll.Keys // the image's Secure Boot keys; nil: unsigned
 	payloadErr   error
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
@@ -134,7 +144,7 @@ func (a *app) installEnv() install.Env {
 	rand.Read(seed)
 	return install.Env{
 		SysRoot: a.roots.Sys, DevRoot: a.roots.Dev, ProcRoot: a.roots.Proc, Vars: a.roots.Vars, Events: a.events,
-		Log: a.journal.Logf, Req: a.manifest.Requirements(), Seed: seed,
+		Log: a.journal.Logf, Req: a.manifest.Requirements(), Seed: seed, SecureBootKeys: a.sbKeys,
 	}
 }
 
@@ -152,6 +162,21 @@ func (a *app) loadPayload() {
 	if a.payloadErr == nil {
 		a.payloadErr = err
 	}
+	keys, err := readSecureBootKeys(a.roots.SecureBootKeys)
+	a.sbKeys = keys
+	if a.payloadErr == nil {
+		a.payloadErr = err
+	}
+}
+
+// readSecureBootKeys reads the image's Secure Boot keys: nil for an
+// unsigned image; keys that do not fit together are a damaged medium.
+func readSecureBootKeys(dir string) (*sbenroll.Keys, error) {
+	keys, err := sbenroll.LoadKeys(dir)
+	if err != nil {
+		return nil, &install.Error{Code: sbenroll.Code(err), Err: err}
+	}
+	return keys, nil
 }
 
 // readSettings reads the product's settings from the product file mkiso

@@ -75,7 +75,11 @@ func makePlan(r roots, file string) (*installplan.Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: r.Vars, Req: m.Requirements()}
+	keys, err := readSecureBootKeys(r.SecureBootKeys)
+	if err != nil {
+		return nil, err
+	}
+	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: r.Vars, Req: m.Requirements(), SecureBootKeys: keys}
 	if src.Disk != "" {
 		env.Exclude = map[string]string{src.Disk: "holds the answers volume"}
 	}

@@ -29,7 +29,8 @@ func planSystem(t *testing.T, extra ...partfindtest.Disk) (roots, partfindtest.S
 	m := filepath.Join(dir, "manifest.json")
 	os.WriteFile(m, []byte(`{"product":"Plinth","version":"1.2.3","runtimeUKISHA256":"00","runtimeUKISize":6000000}`), 0o644)
 	return roots{Sys: sys.Sys, Dev: sys.Dev, Proc: filepath.Join(dir, "proc"), Answers: filepath.Join(dir, "none.yaml"),
-		Manifest: m, RuntimeUKI: filepath.Join(dir, "runtime.efi"), Product: filepath.Join(dir, "product.json")}, sys
+		Manifest: m, RuntimeUKI: filepath.Join(dir, "runtime.efi"), Product: filepath.Join(dir, "product.json"),
+		SecureBootKeys: filepath.Join(dir, "secureboot")}, sys
 }
 
 func writeAnswers(t *testing.T, yaml string) string {

@@ -138,7 +138,7 @@ func (a *app) installed(res *install.Result, after string) {
 // interactive installer then starts on its failure screen.
 func (a *app) unattendedFailed(err error) {
 	a.reportError(err)
-	a.startFailure = &wizard.Failure{Code: errorCode(err), Message: err.Error(), Wrote: install.Wrote(err)}
+	a.startFailure = &wizard.Failure{Code: errorCode(err), Message: err.Error(), Wrote: install.Wrote(err), Installed: install.Installed(err)}
 }
 
 // reportError emits the error event: code and message, plus line and

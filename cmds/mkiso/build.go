@@ -20,6 +20,7 @@ import (
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/sparse"
 	"github.com/plinth-os/plinth/internal/vfat"
 	"github.com/plinth-os/plinth/iso"
@@ -122,14 +123,15 @@ type isoBuild struct {
 	installerBB     []byte
 	installerInitrd []byte
 	installerEFI    []byte
-	espImage        []byte // FAT image holding installerEFI as the removable-media loader
+	espImage        []byte            // FAT image holding installerEFI as the removable-media loader
+	keyFiles        map[string][]byte // Secure Boot enrollment files by name; nil without keys
 }
 
 // steps is the build, in order: kernels, brand, the runtime image (and a
 // disk with it installed), then the installer image around it, the ISO and
 // the checksums.
 func (b *isoBuild) steps() []step {
-	steps := []step{{"", b.readStub}, {"", b.findCacheDir}}
+	steps := []step{{"", b.readStub}, {"", b.findCacheDir}, {"secure boot keys", b.prepareKeys}}
 	for _, kind := range kernelconfig.Kinds {
 		steps = append(steps, step{"kernel " + kind, func(ctx context.Context) (string, error) { return b.kernel(ctx, kind) }})
 	}
@@ -237,7 +239,7 @@ func (b *isoBuild) compileInstaller(ctx context.Context) (string, error) {
 // packInstaller builds the installer's initramfs, which carries the
 // runtime UKI and its manifest.
 func (b *isoBuild) packInstaller(context.Context) (string, error) {
-	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI, b.spec)
+	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI, b.spec, b.keyFilesAt(sbenroll.KeyDir))
 	if err != nil {
 		return "", err
 	}
@@ -253,6 +255,9 @@ func (b *isoBuild) packInstaller(context.Context) (string, error) {
 
 func (b *isoBuild) assembleInstaller(context.Context) (string, error) {
 	efi, err := installerUKI(b.cfg, b.parts, b.kernels["installer"], b.releases["installer"], b.installerInitrd).Build(b.stub)
+	if err == nil {
+		efi, err = b.sign(efi)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -260,13 +265,16 @@ func (b *isoBuild) assembleInstaller(context.Context) (string, error) {
 		return "", err
 	}
 	b.installerEFI = efi
-	return fmt.Sprintf("%s -> %s", mib(len(efi)), b.cfg.UKIPath), nil
+	return fmt.Sprintf("%s, %s -> %s", mib(len(efi)), b.signedWord(), b.cfg.UKIPath), nil
 }
 
 // formatESP makes the FAT image that El Torito and the ISO's GPT point
 // firmware at, holding the installer UKI as the removable-media loader.
 func (b *isoBuild) formatESP(context.Context) (string, error) {
 	espTree := fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": &fstest.MapFile{Data: b.installerEFI, Mode: 0o644, ModTime: b.cfg.Epoch}}
+	for name, data := range b.keyFiles { // for firmware menus that enroll from a file
+		espTree["keys/"+name] = &fstest.MapFile{Data: data, Mode: 0o644, ModTime: b.cfg.Epoch}
+	}
 	fatOpts := vfat.Options{Label: "PLINTH_EFI", ModTime: b.cfg.Epoch, Source: espTree}
 	size, err := vfat.MinSize(espTree, fatOpts)
 	if err != nil {
@@ -284,7 +292,7 @@ func (b *isoBuild) writeISO(context.Context) (string, error) {
 	isoSize, err := iso.Write(b.cfg.ISOPath, iso.Options{
 		VolumeID:     b.cfg.VolumeID,
 		EFIBootImage: b.espImage,
-		Files:        map[string][]byte{"/plinth/release.json": releaseJSON(b.cfg), "/plinth/manifest.json": b.manifest},
+		Files:        merged(map[string][]byte{"/plinth/release.json": releaseJSON(b.cfg), "/plinth/manifest.json": b.manifest}, b.keyFilesAt("/keys")),
 		ModTime:      b.cfg.Epoch,
 		Joliet:       true,
 	})

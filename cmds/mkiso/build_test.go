@@ -82,6 +82,7 @@ func TestBuildSteps(t *testing.T) {
 	t.Logf("build log:\n%s", log)
 
 	wantSteps := []struct{ name, output string }{
+		{"secure boot keys", "not signing: no Secure Boot keys"},
 		{"kernel installer", "6.1.0-installer, prebuilt"},
 		{"kernel runtime", "6.1.0-runtime, prebuilt"},
 		{"brand", `"Plinth", splash `},

@@ -73,6 +73,12 @@ func releaseJSON(cfg config) []byte {
 	return rel
 }
 
+// merged is merge for sets whose paths cannot collide.
+func merged(sets ...map[string][]byte) map[string][]byte {
+	out, _ := merge(sets...)
+	return out
+}
+
 // merge returns one map with the files of all sets; a path in two sets is
 // a bug in mkiso.
 func merge(sets ...map[string][]byte) (map[string][]byte, error) {
@@ -90,12 +96,12 @@ func merge(sets ...map[string][]byte) (map[string][]byte, error) {
 
 // installerInitramfs describes the installer's initramfs: the runtime UKI
 // and its manifest, the answers if any, the release and the brand.
-func installerInitramfs(cfg config, bb []byte, parts brandParts, manifest, runtimeUKI, spec []byte) (initramfs.Image, error) {
+func installerInitramfs(cfg config, bb []byte, parts brandParts, manifest, runtimeUKI, spec []byte, keys map[string][]byte) (initramfs.Image, error) {
 	own := map[string][]byte{install.ManifestPath: manifest, install.RuntimeUKIPath: runtimeUKI, releasePath: releaseJSON(cfg), productspec.Path: spec}
 	if cfg.Answers != nil {
 		own[install.AnswersPath] = cfg.Answers
 	}
-	files, err := merge(own, parts.Files)
+	files, err := merge(own, parts.Files, keys)
 	if err != nil {
 		return initramfs.Image{}, err
 	}

@@ -186,7 +186,7 @@ func TestImagesCarryBrand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	installerInit, err := installerInitramfs(cfg, bb, parts, manifest, runtimeEFI, specJSON)
+	installerInit, err := installerInitramfs(cfg, bb, parts, manifest, runtimeEFI, specJSON, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/product"
+	"github.com/plinth-os/plinth/internal/sbkeys"
 	"github.com/plinth-os/plinth/internal/setting"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
 	"github.com/plinth-os/plinth/uki"
@@ -68,6 +69,11 @@ type config struct {
 	payloads       []payload
 	// payloadsFromFlag: -payload replaced plinth.yaml's services.
 	payloadsFromFlag bool
+	// Keys sign every EFI binary and are enrolled by the installer; nil:
+	// the images are not signed.
+	Keys *sbkeys.Set
+	// NewKeysDir: generate a key set there and build nothing.
+	NewKeysDir string
 }
 
 const defaultStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
@@ -84,6 +90,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if cfg.NewKeysDir != "" {
+		if err := newKeys(cfg.NewKeysDir, cfg.Product, os.Stdout); err != nil {
+			fmt.Fprintf(log, "mkiso: %v\n", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := build(ctx, cfg, log); err != nil {
 		fmt.Fprintf(log, "mkiso: %v\n", err)
 		os.Exit(1)
@@ -115,6 +128,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		resolveInputs,
 		resolveBrand,
 		resolveSourceTree,
+		resolveKeys,
 	} {
 		if err := resolve(&cfg, raw); err != nil {
 			return cfg, err
@@ -127,7 +141,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // they go into config.
 type rawFlags struct {
 	epoch, diskSize, answersFile, brandDir string
-	configFile                             string
+	configFile, keysDir                    string
 	payloads                               multiFlag
 }
 
@@ -153,6 +167,8 @@ func defineFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 	fs.StringVar(&raw.answersFile, "answers", "", "embed this install.yaml: the installer then installs unattended (see README)")
 	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
 	fs.StringVar(&raw.configFile, "config", "", "the product file, `plinth.yaml` (see README): services, settings, files, brand, version; a flag that describes the product (-"+strings.Join(productFlags, ", -")+") wins over its field")
+	fs.StringVar(&raw.keysDir, "secureboot-keys", "", "sign the images for UEFI Secure Boot with the PK, KEK and db keys in this `directory` (see README); wins over plinth.yaml's secure-boot: keys")
+	fs.StringVar(&cfg.NewKeysDir, "new-secureboot-keys", "", "write a fresh Secure Boot key set (PK, KEK, db) to this `directory` and exit")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 }
 

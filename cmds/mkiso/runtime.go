@@ -207,6 +207,9 @@ func (b *isoBuild) packRuntime(context.Context) (string, error) {
 
 func (b *isoBuild) assembleRuntime(context.Context) (string, error) {
 	efi, err := runtimeUKI(b.cfg, b.parts, b.kernels["runtime"], b.releases["runtime"], b.runtimeInitrd).Build(b.stub)
+	if err == nil {
+		efi, err = b.sign(efi)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -214,7 +217,7 @@ func (b *isoBuild) assembleRuntime(context.Context) (string, error) {
 		return "", err
 	}
 	b.runtimeEFI = efi
-	return fmt.Sprintf("%s -> %s", mib(len(efi)), b.cfg.RuntimeUKIPath), nil
+	return fmt.Sprintf("%s, %s -> %s", mib(len(efi)), b.signedWord(), b.cfg.RuntimeUKIPath), nil
 }
 
 // baseConfig is the installed config before a disk gives it identity.

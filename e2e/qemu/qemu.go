@@ -5,6 +5,7 @@ package qemu
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,12 @@ import (
 const (
 	OVMFCode = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 	OVMFVars = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+	// OVMFCodeSecureBoot verifies what it starts when Secure Boot is on;
+	// it needs SMM (Config.SecureBoot sets the machine up for it).
+	OVMFCodeSecureBoot = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+	// OVMFVarsMicrosoft holds Microsoft's KEK and db with Secure Boot on,
+	// as most PCs ship; OVMFVars is empty: Setup Mode.
+	OVMFVarsMicrosoft = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd"
 )
 
 // KVMEnv, set to 1, makes machines use KVM (GitHub Actions); TCG otherwise.
@@ -68,7 +75,12 @@ type Config struct {
 	// HostForwards maps host loopback ports to guest TCP ports through
 	// user-mode networking on a virtio NIC; nil means no network at all.
 	HostForwards map[int]int
-	QMP          bool     // open a QMP socket in Dir (for system_powerdown)
+	QMP          bool // open a QMP socket in Dir (for system_powerdown)
+	// SecureBoot runs the Secure Boot firmware (OVMFCodeSecureBoot, SMM).
+	SecureBoot bool
+	// VarsTemplate is the VARS file a fresh copy is made of when Vars is
+	// empty (default OVMFVars).
+	VarsTemplate string
 	Extra        []string // more QEMU arguments
 }
 
@@ -105,13 +117,22 @@ func Args(cfg Config, vars string) ([]string, error) {
 	if os.Getenv(KVMEnv) == "1" {
 		accel = "kvm"
 	}
+	machine, code := "q35", OVMFCode
+	if cfg.SecureBoot {
+		machine, code = "q35,smm=on", OVMFCodeSecureBoot
+	}
 	args := []string{
-		"-machine", "q35", "-accel", accel, "-m", fmt.Sprint(mem), "-smp", fmt.Sprint(cpus),
-		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode,
+		"-machine", machine, "-accel", accel, "-m", fmt.Sprint(mem), "-smp", fmt.Sprint(cpus),
+		"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
 		"-display", "none", "-serial", "stdio", "-monitor", "none",
 	}
 	args = append(args, "-nic", nic(cfg.HostForwards))
+	if cfg.SecureBoot {
+		// Only SMM code may write the variable store: what makes the
+		// authenticated variables (PK, KEK, db) trustworthy.
+		args = append(args, "-global", "driver=cfi.pflash01,property=secure,value=on")
+	}
 	if cfg.QMP {
 		args = append(args, "-qmp", "unix:"+filepath.Join(cfg.Dir, "qmp.sock")+",server=on,wait=off")
 	}
@@ -214,7 +235,7 @@ func Start(cfg Config) (*Machine, error) {
 	if vars == "" {
 		// A fresh VARS per machine: OVMF remembers boot entries in it.
 		vars = filepath.Join(cfg.Dir, "OVMF_VARS.fd")
-		data, err := os.ReadFile(OVMFVars)
+		data, err := os.ReadFile(cmp.Or(cfg.VarsTemplate, OVMFVars))
 		if err != nil {
 			return nil, fmt.Errorf("qemu: %w", err)
 		}

@@ -20,11 +20,34 @@
 //	  gateway: 192.0.2.1     # static only, optional, inside the address's subnet
 //	  dns: [192.0.2.53]      # static only, optional; also a block list "- 192.0.2.53"
 //	after: reboot            # reboot | poweroff (default reboot)
+//	secure-boot: off         # off | enroll-if-setup-mode | require (default off); see below
+//	microsoft-keys: true     # with enrollment: Microsoft's CAs go into KEK and db too
+//	                         #   (default true)
 //	settings:                # optional; values of the product's per-machine settings
 //	  port: 2379             #   int: a whole number, unquoted
 //	  cluster: prod          #   string: any single value
 //	  debug: false           #   bool: true or false, unquoted
 //	  peers: [db-2, db-3]    #   list: a flow or block list of single values
+//
+// # Secure Boot
+//
+// An installer image built with Secure Boot keys can enroll them: after
+// the disk is installed and verified, db and KEK are appended to and PK
+// is written last, which ends the firmware's Setup Mode.
+//
+//   - off: keys are never enrolled.
+//   - enroll-if-setup-mode: they are enrolled if the firmware is in Setup
+//     Mode and the image holds keys; otherwise the install goes on without
+//     enrolling, and says so.
+//   - require: the installed system must be verified by the firmware: the
+//     install is refused before any disk is touched unless Secure Boot is
+//     on and db already holds the image's db certificate, or the firmware
+//     is in Setup Mode and the image holds keys (then they are enrolled).
+//
+// microsoft-keys: false leaves Microsoft's KEK and UEFI CAs out of what is
+// enrolled. Only do that for machines known to need none of them: graphics
+// and network cards whose option ROMs Microsoft signed no longer start,
+// and the machine may show no picture.
 //
 // # Why it is this strict
 //
@@ -76,6 +99,13 @@ const (
 	AfterPoweroff = "poweroff"
 )
 
+// Secure Boot policies, the values of secure-boot:.
+const (
+	SecureBootOff               = "off"
+	SecureBootEnrollIfSetupMode = "enroll-if-setup-mode"
+	SecureBootRequire           = "require"
+)
+
 // Network modes.
 const (
 	NetDHCP   = "dhcp"
@@ -108,9 +138,29 @@ type Answers struct {
 	// settings, in file order; CheckSettings reads them as the product
 	// declares them.
 	Settings []Setting `json:"settings,omitempty"`
+	// SecureBoot is the secure-boot: policy; "" is SecureBootOff (see
+	// SecureBootPolicy).
+	SecureBoot string `json:"secureBoot,omitempty"`
+	// OmitMicrosoftKeys is microsoft-keys: false. It is kept inverted so
+	// that the zero Answers, like the file without the key, enrolls
+	// Microsoft's CAs: leaving them out is what can leave a machine
+	// without a picture.
+	OmitMicrosoftKeys bool `json:"omitMicrosoftKeys,omitempty"`
 
 	settingsLine int // of the settings: key, for a setting it lacks
 }
+
+// SecureBootPolicy is the secure-boot: policy in effect: SecureBootOff
+// when the file does not say.
+func (a *Answers) SecureBootPolicy() string {
+	if a.SecureBoot == "" {
+		return SecureBootOff
+	}
+	return a.SecureBoot
+}
+
+// MicrosoftKeys reports whether Microsoft's CAs are enrolled with ours.
+func (a *Answers) MicrosoftKeys() bool { return !a.OmitMicrosoftKeys }
 
 // Selector says which disk to install to.
 type Selector struct {
@@ -229,8 +279,14 @@ func (a *Answers) set(k, v node) error {
 	case "settings":
 		a.Settings, err = settingsOf(v)
 		a.settingsLine = k.line
+	case "secure-boot":
+		a.SecureBoot, err = secureBoot(v)
+	case "microsoft-keys":
+		var include bool
+		include, err = boolean(v, "microsoft-keys")
+		a.OmitMicrosoftKeys = !include
 	default:
-		return fieldErr(k, k.value, "unknown key (known: disk, wipe, data-size, hostname, network, after, settings)")
+		return fieldErr(k, k.value, "unknown key (known: disk, wipe, data-size, hostname, network, after, settings, secure-boot, microsoft-keys)")
 	}
 	return err
 }
@@ -255,6 +311,18 @@ func after(v node) (string, error) {
 		return "", fieldErr(v, "after", "want reboot or poweroff, got %q", s)
 	}
 	return s, nil
+}
+
+func secureBoot(v node) (string, error) {
+	s, err := str(v, "secure-boot")
+	if err != nil {
+		return "", err
+	}
+	switch s {
+	case SecureBootOff, SecureBootEnrollIfSetupMode, SecureBootRequire:
+		return s, nil
+	}
+	return "", fieldErr(v, "secure-boot", "want off, enroll-if-setup-mode or require, got %q", s)
 }
 
 func asField(err error, v node, field string) error {

@@ -44,6 +44,11 @@ after: poweroff
 		{"data-size", "disk: largest\ndata-size: 20GiB\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 20 << 30, After: "reboot"}},
 		{"data-size short unit", "disk: largest\ndata-size: 2T # binary\n", Answers{Disk: Selector{Kind: "largest"}, DataSize: 2 << 40, After: "reboot"}},
 		{"data-size rest", "disk: largest\ndata-size: \"rest\"\n", Answers{Disk: Selector{Kind: "largest"}, After: "reboot"}},
+		{"secure-boot require", "disk: largest\nsecure-boot: require\n", Answers{Disk: Selector{Kind: "largest"}, After: "reboot", SecureBoot: "require"}},
+		{"secure-boot quoted", "disk: largest\nsecure-boot: \"enroll-if-setup-mode\"\nmicrosoft-keys: true\n",
+			Answers{Disk: Selector{Kind: "largest"}, After: "reboot", SecureBoot: "enroll-if-setup-mode"}},
+		{"secure-boot off, no Microsoft keys", "disk: largest\nsecure-boot: off\nmicrosoft-keys: false\n",
+			Answers{Disk: Selector{Kind: "largest"}, After: "reboot", SecureBoot: "off", OmitMicrosoftKeys: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,7 +74,14 @@ func TestParseBad(t *testing.T) {
 		{"wipe yes please", "disk: largest\n\nwipe: yes please\n", 3, "wipe", `install.yaml:3: field "wipe": want true or false, got "yes please"`},
 		{"wipe quoted", "disk: largest\nwipe: \"true\"\n", 2, "wipe", "want true or false"},
 		{"wipe yes", "disk: largest\nwipe: yes\n", 2, "wipe", "want true or false"},
-		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: disk, wipe, data-size, hostname, network, after, settings)"},
+		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: disk, wipe, data-size, hostname, network, after, settings, secure-boot, microsoft-keys)"},
+		{"secure-boot unknown", "disk: largest\nsecure-boot: on\n", 2, "secure-boot", `want off, enroll-if-setup-mode or require, got "on"`},
+		{"secure-boot bool", "disk: largest\nsecure-boot: true\n", 2, "secure-boot", "want off, enroll-if-setup-mode or require"},
+		{"secure-boot empty", "disk: largest\nsecure-boot:\n", 2, "secure-boot", "empty value"},
+		{"secure-boot list", "disk: largest\nsecure-boot: [require]\n", 2, "secure-boot", "got a list"},
+		{"secure-boot case", "disk: largest\nsecure-boot: Require\n", 2, "secure-boot", `got "Require"`},
+		{"microsoft-keys yes", "disk: largest\nmicrosoft-keys: yes\n", 2, "microsoft-keys", "want true or false"},
+		{"microsoft-keys quoted", "disk: largest\nmicrosoft-keys: \"false\"\n", 2, "microsoft-keys", "want true or false"},
 		{"data-size bare number", "disk: largest\ndata-size: 20\n", 2, "data-size", `install.yaml:2: field "data-size": "20" has no unit: write 20GiB or 20MiB`},
 		{"data-size decimal unit", "disk: largest\ndata-size: 20GB\n", 2, "data-size", "GB is a decimal unit"},
 		{"data-size zero", "disk: largest\n\ndata-size: 0G\n", 3, "data-size", "is zero"},
@@ -288,5 +300,35 @@ func TestNetworkConfig(t *testing.T) {
 	}
 	if dhcp := (Network{}).Config(); dhcp.Mode != "dhcp" || dhcp.Address != "" {
 		t.Errorf("default = %+v", dhcp)
+	}
+}
+
+func TestSecureBootDefaults(t *testing.T) {
+	tests := []struct {
+		yaml      string
+		policy    string
+		microsoft bool
+	}{
+		{"disk: largest\n", SecureBootOff, true},
+		{"disk: largest\nsecure-boot: enroll-if-setup-mode\n", SecureBootEnrollIfSetupMode, true},
+		{"disk: largest\nsecure-boot: require\nmicrosoft-keys: false\n", SecureBootRequire, false},
+		{"disk: largest\nmicrosoft-keys: FALSE\n", SecureBootOff, false},
+	}
+	for _, tt := range tests {
+		a, err := Parse([]byte(tt.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.SecureBootPolicy() != tt.policy || a.MicrosoftKeys() != tt.microsoft {
+			t.Errorf("%q: policy %q, Microsoft keys %v; want %q, %v", tt.yaml, a.SecureBootPolicy(), a.MicrosoftKeys(), tt.policy, tt.microsoft)
+		}
+	}
+	// The zero Answers, as code builds them, enrolls nothing and would
+	// include Microsoft's CAs.
+	if z := (&Answers{}); z.SecureBootPolicy() != SecureBootOff || !z.MicrosoftKeys() {
+		t.Errorf("zero answers: %q, %v", z.SecureBootPolicy(), z.MicrosoftKeys())
+	}
+	if d := Default(); d.SecureBootPolicy() != SecureBootOff || !d.MicrosoftKeys() {
+		t.Errorf("defaults: %q, %v", d.SecureBootPolicy(), d.MicrosoftKeys())
 	}
 }

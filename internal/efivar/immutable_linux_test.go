@@ -82,3 +82,28 @@ func TestImmutableVariable(t *testing.T) {
 		t.Errorf("file still there: %v", err)
 	}
 }
+
+// TestImmutableKeyDatabase appends to a db whose file is immutable, as
+// efivarfs makes PK, KEK and db: the flag is cleared for the write and
+// set again afterwards.
+func TestImmutableKeyDatabase(t *testing.T) {
+	dir := t.TempDir()
+	s := NewEfivarfs(dir)
+	first := mustList(t, SignatureList{Type: CertX509, Signatures: []SignatureData{{Owner: testOwner, Data: []byte("one")}}})
+	second := mustList(t, SignatureList{Type: CertX509, Signatures: []SignatureData{{Owner: testOwner, Data: []byte("two")}}})
+	if err := s.SetAuthenticated("db", ImageSecurityDatabase, AttrsAuthenticatedAppend, authBlob(first)); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "db-"+ImageSecurityDatabase.String())
+	chattr(t, p, true)
+	t.Cleanup(func() { chattr(t, p, false) })
+	if err := s.SetAuthenticated("db", ImageSecurityDatabase, AttrsAuthenticatedAppend, authBlob(second)); err != nil {
+		t.Fatalf("append to immutable db: %v", err)
+	}
+	if _, data, _ := s.Get("db", ImageSecurityDatabase); !bytes.Equal(data, append(first, second...)) {
+		t.Errorf("db = % x", data)
+	}
+	if !isImmutable(t, p) {
+		t.Error("immutable flag not restored after SetAuthenticated")
+	}
+}

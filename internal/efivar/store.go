@@ -62,7 +62,7 @@ func checkSet(name string, vendor guid.GUID, attrs uint32, data []byte) error {
 		return fmt.Errorf("efivar: set %s: invalid attributes %#x", name, attrs)
 	}
 	if attrs&AttrAppendWrite != 0 {
-		return fmt.Errorf("efivar: set %s: append writes are not supported", name)
+		return fmt.Errorf("efivar: set %s: append writes are for authenticated variables (SetAuthenticated)", name)
 	}
 	if err := validateVariable(name, vendor, data); err != nil {
 		return fmt.Errorf("efivar: set %s: %w", name, err)

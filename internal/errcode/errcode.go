@@ -45,6 +45,13 @@ const (
 	DiskChanged Code = "disk-changed"
 	// DiskOpen: the target disk could not be opened for writing.
 	DiskOpen Code = "disk-open"
+	// SecureBootRequired: the answers say secure-boot: require, and the
+	// firmware would not verify the installed system: Secure Boot is not
+	// on with the product's certificate in db, and the keys cannot be
+	// enrolled (not in Setup Mode, or the image has no keys).
+	SecureBootRequired Code = "secure-boot-required"
+	// SecureBootKeys: the installer image's Secure Boot keys are incomplete or malformed.
+	SecureBootKeys Code = "secure-boot-keys"
 )
 
 // Installer: failures after the target disk was written to (the error
@@ -56,6 +63,13 @@ const (
 	BootEntry Code = "boot-entry"
 	// Verify: reading back what was written found a difference.
 	Verify Code = "verify"
+	// SecureBootNotSetupMode: the firmware is not in Setup Mode, or
+	// refused a key as if it were not (the disk is installed; the keys are
+	// not, or not all).
+	SecureBootNotSetupMode Code = "secure-boot-not-setup-mode"
+	// SecureBootEnroll: enrolling the Secure Boot keys failed otherwise, or
+	// reading them back found them missing (the disk is installed).
+	SecureBootEnroll Code = "secure-boot-enroll"
 	// ExportLogs: the logs could not be written to a USB stick.
 	ExportLogs Code = "export-logs"
 )
@@ -93,8 +107,8 @@ func All() []Code {
 	return []Code{
 		AnswersInvalid, NoDisk, DiskAmbiguous, DiskIneligible, DiskTooSmall, DiskHasData,
 		MachineTooSmall, DataSizeInvalid, Internal, PayloadMissing, PayloadCorrupt, Sysinfo,
-		Discover, DiskChanged, DiskOpen,
-		InstallWrite, BootEntry, Verify, ExportLogs,
+		Discover, DiskChanged, DiskOpen, SecureBootRequired, SecureBootKeys,
+		InstallWrite, BootEntry, Verify, SecureBootNotSetupMode, SecureBootEnroll, ExportLogs,
 		ESPNotFound, ConfigMissing, ConfigInvalid, DataPartitionMissing, DataPartitionAmbiguous,
 		DataPartitionUnusable, DataPartitionMount, Services, ServiceFailing,
 		E2ESteps,

@@ -43,7 +43,7 @@ func TestFormat(t *testing.T) {
 			`{"event":"error","code":"answers-invalid","message":"m","line":0,"field":""}`},
 		{Network{Interface: "eth0", Mode: "dhcp", Address: "10.0.2.15/24", Lease: &Lease{}},
 			`{"event":"network","interface":"eth0","mode":"dhcp","address":"10.0.2.15/24","leaseTime":0}`},
-		{Screen{Screen: "status", StatusScreen: &StatusScreen{}}, `{"event":"screen","screen":"status","addresses":null,"services":0,"health":null}`},
+		{Screen{Screen: "status", StatusScreen: &StatusScreen{}}, `{"event":"screen","screen":"status","addresses":null,"services":0,"health":null,"secureBoot":false,"setupMode":false,"lockdown":""}`},
 	}
 	for _, tt := range tests {
 		b, err := Format(tt.ev)
@@ -91,7 +91,12 @@ func TestValidate(t *testing.T) {
 		{`@plinth {"event":"screen","screen":"disks","disks":[{"shortId":"a","name":"vda","serial":"","eligible":true,"hasData":false,"selected":true}]}`, ""},
 		{`@plinth {"event":"runtime-ready","product":"P","version":"1","hostname":"h","machineID":"m","data":"/data",` +
 			`"dataPartUUID":"0fc63daf-8483-4772-8e79-3d69d8477de4","espPartUUID":"c12a7328-f81f-11d2-ba4b-00a0c93ec93b",` +
-			`"bootCurrent":"0003","addresses":["10.0.2.15"],"services":[{"name":"demo","state":"running","health":"healthy","pid":7,"restarts":0}]}`, ""},
+			`"bootCurrent":"0003","addresses":["10.0.2.15"],"services":[{"name":"demo","state":"running","health":"healthy","pid":7,"restarts":0}],` +
+			`"secureBoot":true,"setupMode":false,"lockdown":"integrity"}`, ""},
+		{`@plinth {"event":"screen","screen":"secure-boot","writes":["db","KEK","PK"],"microsoftKeys":true,"enroll":false}`, ""},
+		{`@plinth {"event":"progress","step":"secure-boot","percent":95,"seconds":30}`, ""},
+		{`@plinth {"event":"error","code":"secure-boot-not-setup-mode","message":"m"}`, ""},
+		{`@plinth {"event":"screen","screen":"secure-boot","writes":["db","KEK","PK"]}`, `member "microsoftKeys" missing`},
 		{`@plinth {"event":"runtime-degraded","product":"P","version":"1","services":[{"name":"db","health":"unhealthy","reason":"GET /health: 503"}]}`, ""},
 		{`@plinth {"event":"service-health","service":"db","health":"starting","previous":"unhealthy","reason":"exit status 1; restarting in 1s"}`, ""},
 		{`@plinth {"event":"service-health","service":"db","health":"running","previous":"starting","reason":""}`, `unknown health "running"`},

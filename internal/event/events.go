@@ -59,6 +59,12 @@ type Ready struct {
 	Uptime float64 `json:"uptime"`
 	// Screen is the screen shown first, as the screen event names it.
 	Screen string `json:"screen"`
+	// SecureBoot says whether the firmware verified this boot (Secure Boot on); false without UEFI.
+	SecureBoot bool `json:"secureBoot"`
+	// SetupMode says whether the firmware is in Setup Mode: it has no platform key, so keys can be enrolled.
+	SetupMode bool `json:"setupMode"`
+	// SecureBootKeys says whether the installer image holds Secure Boot keys that it can enroll.
+	SecureBootKeys bool `json:"secureBootKeys"`
 }
 
 // Candidate is a disk and whether the installer may install to it.
@@ -116,13 +122,14 @@ func (Ready) EventName() Name { return NameReady }
 // status screen changes, so that automation can follow and drive them.
 // The fields besides screen, note and exported depend on the screen.
 type Screen struct {
-	// Screen is the screen: welcome, disks, advanced, confirm, progress, done or failed in the installer; status on the appliance.
+	// Screen is the screen: welcome, secure-boot, disks, advanced, confirm, progress, done or failed in the installer; status on the appliance.
 	Screen string `json:"screen"`
 	// Note is a line under the screen about what just went wrong (a refused key, a kernel error).
 	Note string `json:"note,omitempty"`
 	// Exported is where the logs were written by Export logs.
 	Exported string `json:"exported,omitempty"`
 	*DisksScreen
+	*SecureBootScreen
 	*ConfirmScreen
 	*AdvancedScreen
 	*FailedScreen
@@ -151,6 +158,16 @@ type ScreenDisk struct {
 	Selected bool `json:"selected"`
 }
 
+// SecureBootScreen is present on the secure-boot screen (key enrollment).
+type SecureBootScreen struct {
+	// Writes are the variables the enrollment would write, in order: db, KEK, PK. The screen is shown when the firmware is in Setup Mode and the image holds keys.
+	Writes []string `json:"writes"`
+	// MicrosoftKeys says whether Microsoft's CAs are enrolled with the product's keys (m toggles it).
+	MicrosoftKeys bool `json:"microsoftKeys"`
+	// Enroll says whether enrolling is chosen so far (from an earlier visit); the screen's menu confirms it.
+	Enroll bool `json:"enroll"`
+}
+
 // ConfirmScreen is present on the confirm screen.
 type ConfirmScreen struct {
 	// ShortID is the id to type to confirm.
@@ -161,6 +178,8 @@ type ConfirmScreen struct {
 	HasData bool `json:"hasData"`
 	// Typed is how many characters have been typed (not what: enough to follow typing).
 	Typed int `json:"typed"`
+	// EnrollKeys says whether the install enrolls the Secure Boot keys after the disk is verified.
+	EnrollKeys bool `json:"enrollKeys"`
 }
 
 // AdvancedScreen is present on the advanced (options) screen.
@@ -207,6 +226,12 @@ type StatusScreen struct {
 	Services int `json:"services"`
 	// Health is each service listed with its health, as the screen shows it.
 	Health []ServiceHealthStatus `json:"health"`
+	// SecureBoot says whether the firmware verified this boot (Secure Boot on).
+	SecureBoot bool `json:"secureBoot"`
+	// SetupMode says whether the firmware is in Setup Mode (no platform key enrolled).
+	SetupMode bool `json:"setupMode"`
+	// Lockdown is the kernel's lockdown mode (none, integrity or confidentiality); "" without the lockdown LSM.
+	Lockdown string `json:"lockdown"`
 }
 
 func (Screen) EventName() Name { return NameScreen }
@@ -326,6 +351,12 @@ type RuntimeReady struct {
 	Addresses []string `json:"addresses"`
 	// Services are the services, their state and health.
 	Services []ServiceStatus `json:"services"`
+	// SecureBoot says whether the firmware verified this boot (Secure Boot on); false without UEFI variables.
+	SecureBoot bool `json:"secureBoot"`
+	// SetupMode says whether the firmware is in Setup Mode: no platform key, nothing is verified.
+	SetupMode bool `json:"setupMode"`
+	// Lockdown is the kernel's lockdown mode (none, integrity or confidentiality); "" without the lockdown LSM.
+	Lockdown string `json:"lockdown"`
 }
 
 // ServiceStatus is one service in the runtime-ready event.

@@ -17,7 +17,10 @@ import (
 
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/disk"
+	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/sbenroll"
+	"github.com/plinth-os/plinth/internal/secureboot"
 	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 )
@@ -151,8 +154,9 @@ func status() Status {
 			{Name: "metrics", State: StateRestarting, Restarts: 4, Since: 12 * time.Second},
 			{Name: "backup", State: StateFailed, Restarts: 7, Since: 5 * time.Minute},
 		},
-		Uptime:  3*time.Hour + 14*time.Minute,
-		Message: "Web interface: https://192.168.1.20/",
+		Uptime:     3*time.Hour + 14*time.Minute,
+		Message:    "Web interface: https://192.168.1.20/",
+		SecureBoot: "on, lockdown integrity", SecureBootOn: true,
 	}
 }
 
@@ -404,6 +408,22 @@ func TestNoOverflow(t *testing.T) {
 	}
 }
 
+// enrollOffer is what enrolling a product's keys would do, with the
+// certificate names Microsoft's CAs have.
+func enrollOffer() *wizard.EnrollOffer {
+	writes := func(ms bool) []sbenroll.Write {
+		db, kek := []string{"Acme Appliance Secure Boot db 2025"}, []string{"Acme Appliance Secure Boot KEK 2025"}
+		if ms {
+			db = append(db, "Microsoft Windows Production PCA 2011", "Microsoft Corporation UEFI CA 2011", "Windows UEFI CA 2023", "Microsoft UEFI CA 2023")
+			kek = append(kek, "Microsoft Corporation KEK CA 2011", "Microsoft Corporation KEK 2K CA 2023")
+		}
+		return []sbenroll.Write{{Variable: "db", Append: true, Certificates: db}, {Variable: "KEK", Append: true, Certificates: kek},
+			{Variable: "PK", Certificates: []string{"Acme Appliance Secure Boot PK 2025"}}}
+	}
+	return &wizard.EnrollOffer{WithMicrosoft: sbenroll.Decision{Enroll: true, MicrosoftKeys: true, Writes: writes(true)},
+		WithoutMicrosoft: sbenroll.Decision{Enroll: true, Writes: writes(false)}}
+}
+
 // TestRealWizardViews drives the real wizard through every screen and
 // checks that what it shows fits, down to 640x480.
 func TestRealWizardViews(t *testing.T) {
@@ -471,7 +491,32 @@ func TestRealWizardViews(t *testing.T) {
 	w.Exported("", errors.New("no FAT-formatted USB stick found; insert one and try again"))
 	snap(w) // failed
 
-	for _, screen := range []string{wizard.ScreenWelcome, wizard.ScreenDisks, wizard.ScreenAdvanced, wizard.ScreenConfirm,
+	// Secure Boot: the welcome line, the offer with and without
+	// Microsoft's CAs (the longest certificate names there are), the
+	// confirmation, the outcomes.
+	sbMachine := machine
+	sbMachine.SecureBoot = wizard.SecureBoot{Keys: true, Offer: enrollOffer(),
+		Status: secureboot.Status{UEFI: true, SecureBootState: efivar.SecureBootState{Supported: true, SetupMode: true}, Lockdown: "integrity"}}
+	w = wizard.New(sbMachine, cands, nil)
+	snap(w)
+	w.Key(key{Kind: wizard.KeyEnter})
+	snap(w) // secure-boot
+	w.Key(key{Kind: wizard.KeyRune, Rune: 'm'})
+	snap(w)
+	w.Key(key{Kind: wizard.KeyRune, Rune: 'm'})
+	w.Key(key{Kind: wizard.KeyRune, Rune: 'e'})
+	w.Key(key{Kind: wizard.KeyDown})
+	w.Key(key{Kind: wizard.KeyEnter})
+	typeText(w, "23456x")
+	snap(w) // confirm, with the enrollment
+	w.Key(key{Kind: wizard.KeyEnter})
+	w.Finished(wizard.Result{Disk: cands[1].Describe(), BootEntry: "Boot0003", Duration: 102 * time.Second, SecureBootEnrolled: true}, nil)
+	snap(w)
+	w.Finished(wizard.Result{}, &wizard.Failure{Code: "secure-boot-not-setup-mode", Wrote: true, Installed: true,
+		Message: "install: the disk is installed and verified, but the Secure Boot keys were not enrolled: sbenroll: the firmware refused KEK from KEK-microsoft.auth (permission denied): it behaves as if it were not in Setup Mode, whatever SetupMode says; db had been appended to already (harmless: nothing was removed). To enroll the keys: enter the firmware setup, Secure Boot → reset to Setup Mode / clear keys, then boot the installer again"})
+	snap(w)
+
+	for _, screen := range []string{wizard.ScreenWelcome, wizard.ScreenSecureBoot, wizard.ScreenDisks, wizard.ScreenAdvanced, wizard.ScreenConfirm,
 		wizard.ScreenProgress, wizard.ScreenDone, wizard.ScreenFailed} {
 		if !seen[screen] {
 			t.Errorf("never reached %s", screen)

@@ -18,6 +18,13 @@ type Status struct {
 	Services                   []ServiceStatus
 	Uptime                     time.Duration
 	Message                    string // one line for the operator, e.g. what is wrong
+	// SecureBoot is a few words on Secure Boot and the kernel's
+	// lockdown, e.g. "on, lockdown integrity", shown under the
+	// addresses; "" leaves the line out. SecureBootOn colours it: the
+	// good colour when the firmware verified the boot, the warning one
+	// when not.
+	SecureBoot   string
+	SecureBootOn bool
 }
 
 // ServiceStatus is one payload service.
@@ -183,6 +190,15 @@ func (r *Renderer) layoutStatus(s Status, size image.Point) *layout {
 		svcCol.Min.X = mid + m.u(2)
 	}
 	end := r.layoutAddresses(l, m, s.Addresses, addrCol)
+	if s.SecureBoot != "" {
+		c := p.warn
+		if s.SecureBootOn {
+			c = p.good
+		}
+		end += m.u(0.5)
+		l.place("secure boot", "Secure Boot "+clean(s.SecureBoot), label, c, image.Rect(addrCol.Min.X, end, addrCol.Max.X, end+m.u(1.4)), alignLeft)
+		end += m.u(1.4)
+	}
 	if !wide {
 		svcCol.Min.Y = end + m.u(1)
 	}

@@ -70,3 +70,41 @@ func TestStatusHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusSecureBoot: the Secure Boot line is drawn under the
+// addresses in the good colour when on, the warning colour when off,
+// and not at all without one; it fits down to 640x480.
+func TestStatusSecureBoot(t *testing.T) {
+	r := newRenderer(t, darkBrand())
+	tests := []struct {
+		text string
+		on   bool
+		want color.RGBA
+	}{
+		{"on, lockdown integrity", true, r.pal.good},
+		{"off, Setup Mode, lockdown integrity", false, r.pal.warn},
+		{"", false, color.RGBA{}},
+	}
+	for _, tt := range tests {
+		s := status()
+		s.SecureBoot, s.SecureBootOn = tt.text, tt.on
+		for _, size := range []image.Point{{640, 480}, sizeSmall, sizeLarge} {
+			l := r.layoutStatus(s, size)
+			if o := l.overflows(); len(o) > 0 {
+				t.Errorf("%q %v overflows:\n%s", tt.text, size, strings.Join(o, "\n"))
+			}
+			var found *item
+			for i, it := range l.items {
+				if it.kind == kindText && strings.HasPrefix(it.text, "Secure Boot") {
+					found = &l.items[i]
+				}
+			}
+			switch {
+			case tt.text == "" && found != nil:
+				t.Errorf("%v: a Secure Boot line without one: %q", size, found.text)
+			case tt.text != "" && (found == nil || found.text != "Secure Boot "+tt.text || found.col != tt.want):
+				t.Errorf("%q %v: drawn %+v, want it in %v", tt.text, size, found, tt.want)
+			}
+		}
+	}
+}

@@ -13,6 +13,10 @@ type Error struct {
 	Code  errcode.Code
 	Err   error
 	Wrote bool // the target disk had been written to
+	// Installed: the disk was installed and verified before the failure
+	// (only the Secure Boot enrollment, which comes last, failed), so it
+	// boots.
+	Installed bool
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
@@ -44,6 +48,13 @@ func Code(err error) errcode.Code {
 		return e.Code
 	}
 	return installplan.Code(err)
+}
+
+// Installed reports whether err happened after the disk was installed
+// and verified: only the Secure Boot keys are missing.
+func Installed(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Installed
 }
 
 // Wrote reports whether err happened after the target disk was written to.

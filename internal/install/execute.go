@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/plinth-os/plinth/internal/gptdev"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/step"
 	"golang.org/x/sys/unix"
 )
@@ -56,9 +58,34 @@ func execute(env Env, plan *installplan.Plan, uki []byte, start time.Time) (*Res
 	if err := x.verify(num); err != nil {
 		return nil, written(err)
 	}
+	if err := x.enroll(); err != nil {
+		return nil, err
+	}
 	ours, _ := ourEntries(env.Vars, plan.BootEntry.Label)
 	x.progress(step.Done)
-	return &Result{Plan: plan, BootEntry: num, OurEntries: ours, Duration: time.Since(start), BytesOnDisk: x.out.n}, nil
+	return &Result{Plan: plan, BootEntry: num, OurEntries: ours, Duration: time.Since(start), BytesOnDisk: x.out.n,
+		SecureBootEnrolled: plan.SecureBoot.Enroll}, nil
+}
+
+// enroll enrolls the Secure Boot keys if the plan says so: last, after
+// the disk was verified, so that a failed install leaves the firmware as
+// it was. Its failure leaves an installed disk, which the error says.
+func (x *execution) enroll() error {
+	d := x.plan.SecureBoot
+	if !d.Enroll {
+		return nil
+	}
+	x.progress(step.SecureBoot)
+	vars, ok := x.env.Vars.(efivar.AuthStore)
+	if !ok {
+		return &Error{Code: errcode.Internal, Wrote: true, Installed: true,
+			Err: fmt.Errorf("install: the disk is installed and verified, but the variable store %T cannot write Secure Boot keys", x.env.Vars)}
+	}
+	if err := sbenroll.Enroll(vars, x.env.SecureBootKeys, d, x.env.log); err != nil {
+		return &Error{Code: sbenroll.Code(err), Wrote: true, Installed: true,
+			Err: fmt.Errorf("install: the disk is installed and verified, but the Secure Boot keys were not enrolled: %w", err)}
+	}
+	return nil
 }
 
 // espFiles gathers the bytes of each file the plan puts on the ESP, by

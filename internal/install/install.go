@@ -3,16 +3,21 @@
 // user chose) while refusing the boot medium, mounted disks, small
 // disks and (without wipe: true or the typed id) disks holding data,
 // checks the payload against the manifest before writing anything,
-// plans the install (internal/installplan) and then executes exactly
-// that plan: the GPT and filesystems it lists (internal/provision), the
-// files it lists on the ESP, its UEFI boot entry (replacing earlier
-// ones of ours), and a read-back of all of it against the plan.
+// decides what to do about Secure Boot (internal/sbenroll: a
+// secure-boot: require install the firmware would not verify is refused
+// here, before any disk is looked at), plans the install
+// (internal/installplan) and then executes exactly that plan: the GPT
+// and filesystems it lists (internal/provision), the files it lists on
+// the ESP, its UEFI boot entry (replacing earlier ones of ours), a
+// read-back of all of it against the plan, and only then, if the plan
+// says so, the enrollment of the image's Secure Boot keys.
 package install
 
 import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
@@ -22,6 +27,7 @@ import (
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/setting"
 	"github.com/plinth-os/plinth/internal/step"
 	"github.com/plinth-os/plinth/internal/sysinfo"
@@ -73,6 +79,10 @@ type Env struct {
 	// Exclude names disks that are never candidates besides the boot
 	// medium (the answers volume's disk).
 	Exclude map[string]string // kernel name -> reason
+	// SecureBootKeys are the installer image's Secure Boot keys
+	// (sbenroll.LoadKeys); nil for an unsigned image. Enrolling them
+	// writes through Vars, which must then be an efivar.AuthStore.
+	SecureBootKeys *sbenroll.Keys
 }
 
 // Request is one install: what to install, with which answers, and
@@ -105,6 +115,8 @@ type Result struct {
 	Disk        disk.Disk
 	Duration    time.Duration
 	BytesOnDisk int64
+	// SecureBootEnrolled: the image's keys were enrolled (db, KEK, PK).
+	SecureBootEnrolled bool
 }
 
 // CheckPayload compares the runtime UKI with the manifest: a damaged
@@ -120,7 +132,8 @@ func CheckPayload(m Manifest, uki []byte) error {
 // Run installs unattended: the disk is the one req.Answers.Disk
 // selects, a disk holding data is only overwritten with
 // req.Answers.Wipe, and the settings are the answers' (a bad one is
-// refused as an *answers.ParseError before any disk is looked at).
+// refused as an *answers.ParseError before any disk is looked at, as is
+// a secure-boot: require the firmware would not meet).
 func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
 		return nil, err
@@ -130,6 +143,9 @@ func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 		return nil, err
 	}
 	req.Settings = settings
+	if _, err := SecureBoot(env, req.Answers); err != nil {
+		return nil, err
+	}
 	env.progress(Progress{Step: step.Discover})
 	c, err := selectTarget(env, req.Answers)
 	if err != nil {
@@ -149,6 +165,9 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
 		return nil, err
 	}
+	if _, err := SecureBoot(env, req.Answers); err != nil {
+		return nil, err
+	}
 	c, err := rediscover(env, req.Target)
 	if err != nil {
 		return nil, err
@@ -164,6 +183,7 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	if env.Events != nil {
 		env.Events.Emit(event.Plan{Plan: plan})
 	}
+	env.log("secure boot: %s", plan.SecureBoot.Note)
 	res, err := execute(env, plan, req.UKI, start)
 	if err != nil {
 		return nil, err
@@ -179,6 +199,10 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 // plan is the same for the same disk, machine and answers.
 func Plan(env Env, c installplan.Candidate, req Request) (*installplan.Plan, error) {
 	info, _ := sysinfo.Read(env.ProcRoot, env.SysRoot) // no SMBIOS UUID: the identity rests on the disk
+	sb, err := SecureBoot(env, req.Answers)
+	if err != nil {
+		return nil, err
+	}
 	m := req.Manifest
 	return installplan.MakePlan(installplan.Request{
 		Target: c, Answers: req.Answers,
@@ -187,5 +211,25 @@ func Plan(env Env, c installplan.Candidate, req Request) (*installplan.Plan, err
 		ProductUUID:  info.ProductUUID,
 		Seed:         append(append([]byte(nil), env.Seed...), c.Disk.Serial...),
 		SettingDecls: req.SettingDecls, Settings: req.Settings,
+		SecureBoot: sb,
 	})
+}
+
+// SecureBoot decides what the install does about Secure Boot on this
+// machine with these answers (nil: the defaults, secure-boot: off). A
+// refusal is an *Error with code secure-boot-required, before anything
+// is written.
+func SecureBoot(env Env, a *answers.Answers) (sbenroll.Decision, error) {
+	if a == nil {
+		d := answers.Default()
+		a = &d
+	}
+	d, err := sbenroll.Decide(sbenroll.Request{
+		Policy: a.SecureBootPolicy(), Microsoft: a.MicrosoftKeys(),
+		Firmware: sbenroll.ReadFirmware(env.Vars, env.SecureBootKeys), Keys: env.SecureBootKeys,
+	})
+	if err != nil {
+		return d, &Error{Code: sbenroll.Code(err), Err: fmt.Errorf("install: %w", err)}
+	}
+	return d, nil
 }

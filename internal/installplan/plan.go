@@ -17,6 +17,7 @@ import (
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/setting"
 )
 
@@ -36,6 +37,10 @@ type Plan struct {
 	Config     PlanConfig    `json:"config"`
 	After      string        `json:"after"` // reboot or poweroff
 	Overwrite  PlanOverwrite `json:"overwrite"`
+	// SecureBoot is what the install does about Secure Boot: whether it
+	// enrolls the installer image's keys after the disk is verified, with
+	// which writes, and why (internal/sbenroll).
+	SecureBoot sbenroll.Decision `json:"secureBoot"`
 	// Installed is the configuration written to the ESP: the ESPFiles
 	// entry from FromConfig is its appconfig.Marshal encoding, whose
 	// size and SHA-256 the plan shows.
@@ -143,6 +148,10 @@ type Request struct {
 	// ProductUUID is the machine's SMBIOS UUID: with the disk it makes
 	// the derived hostname and machine ID.
 	ProductUUID string
+	// SecureBoot is the Secure Boot decision for this machine
+	// (sbenroll.Decide, from Answers' secure-boot policy, the firmware and
+	// the image's keys); zero is secure-boot: off.
+	SecureBoot sbenroll.Decision
 	// Seed makes the GPT GUIDs: the installer passes random bytes, tests
 	// and "installer --plan" a fixed seed. The same request gives the
 	// same plan.
@@ -181,6 +190,10 @@ func MakePlan(r Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	sb, err := r.secureBoot()
+	if err != nil {
+		return nil, err
+	}
 	c := r.Target
 	return &Plan{
 		Product: r.Product,
@@ -193,12 +206,13 @@ func MakePlan(r Request) (*Plan, error) {
 			part(l, l.ESP, provision.VFAT, disklayout.ESPLabel),
 			part(l, l.Data, provision.Ext4, disklayout.DataName),
 		},
-		ESPFiles:  files,
-		BootEntry: boot,
-		Config:    configSummary(r.Answers, cfg),
-		After:     cmp.Or(r.Answers.After, answers.AfterReboot),
-		Overwrite: PlanOverwrite{HasData: c.HasData, Partitions: c.Disk.Partitions, Signatures: c.Signatures},
-		Installed: cfg,
+		ESPFiles:   files,
+		BootEntry:  boot,
+		Config:     configSummary(r.Answers, cfg),
+		After:      cmp.Or(r.Answers.After, answers.AfterReboot),
+		Overwrite:  PlanOverwrite{HasData: c.HasData, Partitions: c.Disk.Partitions, Signatures: c.Signatures},
+		SecureBoot: sb,
+		Installed:  cfg,
 	}, nil
 }
 
@@ -222,6 +236,21 @@ func (r Request) check() error {
 		return errorf(errcode.DataSizeInvalid, "installplan: negative data partition size %d", r.Answers.DataSize)
 	}
 	return nil
+}
+
+// secureBoot is the request's Secure Boot decision, which must be one for
+// the answers' policy: a plan never enrolls keys the answers did not ask
+// for.
+func (r Request) secureBoot() (sbenroll.Decision, error) {
+	d := r.SecureBoot
+	if d.Policy == "" {
+		off, err := sbenroll.Decide(sbenroll.Request{Policy: answers.SecureBootOff})
+		return off, err
+	}
+	if want := r.Answers.SecureBootPolicy(); d.Policy != want {
+		return d, errorf(errcode.Internal, "installplan: Secure Boot decided for secure-boot: %s, the answers say %s", d.Policy, want)
+	}
+	return d, nil
 }
 
 // layout places the partitions on the disk.

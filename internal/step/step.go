@@ -23,6 +23,7 @@ const (
 	Sync       Name = "sync"        // the disk's caches are flushed
 	BootEntry  Name = "boot-entry"  // the UEFI Boot#### entry is created and put first
 	Verify     Name = "verify"      // everything written is read back and compared
+	SecureBoot Name = "secure-boot" // Secure Boot keys are enrolled: db, KEK, then PK (only when the plan says so)
 	Done       Name = "done"        // the install has finished
 )
 
@@ -47,6 +48,7 @@ func All() []Step {
 		{Sync, "Flushing to disk", 74, 74},
 		{BootEntry, "Creating the boot entry", 80, 80},
 		{Verify, "Verifying what was written", 90, 90},
+		{SecureBoot, "Enrolling the Secure Boot keys", 95, 95},
 		{Done, "Done", 100, 100},
 	}
 }

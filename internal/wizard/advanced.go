@@ -116,7 +116,9 @@ func (w *Wizard) saveAdvanced() {
 // field i, or is "".
 func (w *Wizard) parseAdvanced() (Options, []string) {
 	errs := make([]string, len(w.edit))
-	opts := Options{Settings: make(map[string]setting.Value, len(w.machine.Settings))}
+	// The Secure Boot choice is the secure-boot screen's; keep it.
+	opts := Options{Settings: make(map[string]setting.Value, len(w.machine.Settings)),
+		EnrollKeys: w.opts.EnrollKeys, MicrosoftKeys: w.opts.MicrosoftKeys}
 	opts.DataSize, errs[fieldDataSize] = w.parseDataSize(string(w.edit[fieldDataSize]))
 	opts.Hostname, errs[fieldHostname] = parseHostname(string(w.edit[fieldHostname]))
 	for i, d := range w.machine.Settings {

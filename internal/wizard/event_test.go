@@ -40,7 +40,7 @@ func TestScreenEvents(t *testing.T) {
 				`{"shortId":"rt0042","name":"vda","serial":"VIRT0042","eligible":true,"hasData":false,"selected":false}]}`},
 		{"no disks", func(w *Wizard) { press(w, "\n"); w.SetDisks(nil) }, `{"event":"screen","screen":"disks","disks":null}`},
 		{"confirm an empty disk", func(w *Wizard) { press(w, "\n3\nrt") },
-			`{"event":"screen","screen":"confirm","shortId":"rt0042","disk":"vda","hasData":false,"typed":2}`},
+			`{"event":"screen","screen":"confirm","shortId":"rt0042","disk":"vda","hasData":false,"typed":2,"enrollKeys":false}`},
 		{"advanced", func(w *Wizard) { press(w, "\nadb") },
 			`{"event":"screen","screen":"advanced","dataSize":"db","hostname":"","field":0}`},
 		{"failed", func(w *Wizard) {

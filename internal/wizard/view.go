@@ -16,6 +16,8 @@ func (w *Wizard) View() view.View {
 	switch w.screen {
 	case ScreenWelcome:
 		w.welcomeView(&v)
+	case ScreenSecureBoot:
+		w.secureBootView(&v)
 	case ScreenDisks:
 		w.disksView(&v)
 	case ScreenAdvanced:
@@ -46,7 +48,8 @@ func (w *Wizard) welcomeView(v *view.View) {
 			eligible++
 		}
 	}
-	v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Disks   %d found, %d can be installed to", len(w.cands), eligible)})
+	v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Disks   %d found, %d can be installed to", len(w.cands), eligible)},
+		view.Line{Text: w.secureBootLine()})
 	for _, p := range w.machine.Problems {
 		v.Body = append(v.Body, view.Line{Text: "Not enough: " + p, Style: view.Warn})
 	}
@@ -98,6 +101,9 @@ func (w *Wizard) confirmView(v *view.View) {
 	if s := w.settingsSummary(); s != "" {
 		v.Body = append(v.Body, view.Line{Text: s})
 	}
+	if s := w.confirmSecureBootLine(); s != "" {
+		v.Body = append(v.Body, view.Line{Text: s})
+	}
 	v.Body = append(v.Body,
 		view.Line{},
 		view.Line{Text: fmt.Sprintf("To go ahead, type the disk's id %s (or its serial) and press Enter.", c.ShortID), Style: view.Strong})
@@ -127,8 +133,11 @@ func (w *Wizard) doneView(v *view.View) {
 	v.Heading = "Installed"
 	v.Body = append(v.Body,
 		view.Line{Text: fmt.Sprintf("%s %s is installed on %s.", w.machine.Product, w.machine.Version, w.result.Disk), Style: view.Good},
-		view.Line{Text: fmt.Sprintf("Boot entry %s, took %s.", w.result.BootEntry, w.result.Duration.Round(100*1e6))},
-		view.Line{Text: "Remove the installer medium."})
+		view.Line{Text: fmt.Sprintf("Boot entry %s, took %s.", w.result.BootEntry, w.result.Duration.Round(100*1e6))})
+	if w.result.SecureBootEnrolled {
+		v.Body = append(v.Body, view.Line{Text: "Secure Boot keys enrolled (db, KEK, PK): the firmware has left Setup Mode.", Style: view.Good})
+	}
+	v.Body = append(v.Body, view.Line{Text: "Remove the installer medium."})
 	if w.count > 0 {
 		v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Rebooting in %d s (press any key to stay).", w.count)})
 	}
@@ -144,7 +153,9 @@ func (w *Wizard) failedView(v *view.View) {
 		v.Body = append(v.Body, view.Line{Text: "Code: " + string(f.Code), Style: view.Dim})
 	}
 	if w.target != nil {
-		if f.Wrote {
+		if f.Installed {
+			v.Body = append(v.Body, view.Line{Text: "The disk " + w.target.Describe() + " is installed and verified; only the Secure Boot keys are not enrolled."})
+		} else if f.Wrote {
 			v.Body = append(v.Body, view.Line{Text: "The disk " + w.target.Describe() + " was partly written; it does not boot as it is."})
 		} else {
 			v.Body = append(v.Body, view.Line{Text: "Nothing was written to " + w.target.Describe() + "."})
@@ -168,7 +179,9 @@ func (w *Wizard) Event() event.Screen {
 		}
 	case ScreenConfirm:
 		ev.ConfirmScreen = &event.ConfirmScreen{ShortID: w.target.ShortID, Disk: w.target.Disk.Name, HasData: w.target.HasData,
-			Typed: len(w.input)} // how much, not what: enough to follow typing
+			Typed: len(w.input), EnrollKeys: w.opts.EnrollKeys} // how much, not what: enough to follow typing
+	case ScreenSecureBoot:
+		ev.SecureBootScreen = w.secureBootEvent()
 	case ScreenAdvanced:
 		ev.AdvancedScreen = w.advancedEvent()
 	case ScreenFailed:

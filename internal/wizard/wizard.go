@@ -1,8 +1,10 @@
 // Package wizard is the installer's interactive flow as a state machine:
-// welcome and hardware summary, disk choice, advanced options (data
-// partition size, hostname and the product's per-machine settings), typed
-// confirmation, progress, finish, and the failure screen with Retry /
-// Back / Export logs / Power off.
+// welcome and hardware summary (Secure Boot included), the offer to
+// enroll the image's Secure Boot keys (only in Setup Mode with keys in
+// the image), disk choice, advanced options (data partition size,
+// hostname and the product's per-machine settings), typed confirmation,
+// progress, finish, and the failure screen with Retry / Back / Export
+// logs / Power off.
 //
 // It does no I/O. The installer feeds it keys and install progress and
 // carries out the Actions it returns; a renderer (text on the consoles,
@@ -27,13 +29,14 @@ import (
 
 // Screens, as the "screen" event names them.
 const (
-	ScreenWelcome  = "welcome"
-	ScreenDisks    = "disks"
-	ScreenAdvanced = "advanced"
-	ScreenConfirm  = "confirm"
-	ScreenProgress = "progress"
-	ScreenDone     = "done"
-	ScreenFailed   = "failed"
+	ScreenWelcome    = "welcome"
+	ScreenSecureBoot = "secure-boot"
+	ScreenDisks      = "disks"
+	ScreenAdvanced   = "advanced"
+	ScreenConfirm    = "confirm"
+	ScreenProgress   = "progress"
+	ScreenDone       = "done"
+	ScreenFailed     = "failed"
 )
 
 // DoneCountdown is how long the finish screen waits before rebooting.
@@ -74,6 +77,9 @@ type Machine struct {
 	// Settings are the product's per-machine settings, which the
 	// advanced screen lets the user set.
 	Settings []setting.Decl
+	// SecureBoot is the firmware's Secure Boot state and whether the
+	// image's keys can be enrolled.
+	SecureBoot SecureBoot
 }
 
 // Options are the advanced knobs.
@@ -85,6 +91,10 @@ type Options struct {
 	// others. A setting without default has no value until it is given
 	// one, and the install does not start without it.
 	Settings map[string]setting.Value
+	// EnrollKeys: the image's Secure Boot keys are enrolled after the
+	// install (chosen on the secure-boot screen), MicrosoftKeys with
+	// Microsoft's CAs (the default).
+	EnrollKeys, MicrosoftKeys bool
 }
 
 // Progress is the install's state, as the installer reports it.
@@ -100,6 +110,8 @@ type Result struct {
 	Disk      string // described for people
 	BootEntry string // Boot####
 	Duration  time.Duration
+	// SecureBootEnrolled: the Secure Boot keys were enrolled.
+	SecureBootEnrolled bool
 }
 
 // Failure is why an install stopped.
@@ -107,6 +119,9 @@ type Failure struct {
 	Code    errcode.Code
 	Message string
 	Wrote   bool // the disk was written to before the failure
+	// Installed: the disk was installed and verified before the failure
+	// (only the Secure Boot enrollment failed).
+	Installed bool
 }
 
 // Action is something the installer must do for the wizard.
@@ -173,6 +188,7 @@ type Wizard struct {
 // effect.
 func New(m Machine, cands []installplan.Candidate, maxData MaxDataSize) *Wizard {
 	w := &Wizard{machine: m, cands: cands, maxData: maxData, screen: ScreenWelcome}
+	w.opts.MicrosoftKeys = true
 	w.opts.Settings = make(map[string]setting.Value, len(m.Settings))
 	for _, d := range m.Settings {
 		if d.Default != nil {
@@ -244,6 +260,10 @@ func (w *Wizard) Key(k Key) Action {
 					w.note = "This machine does not meet the minimums: " + strings.Join(w.machine.Problems, "; ")
 					return nil
 				}
+				if w.machine.SecureBoot.Offer != nil {
+					w.goTo(ScreenSecureBoot)
+					return nil
+				}
 				w.goTo(ScreenDisks)
 				return Rescan{}
 			case 1:
@@ -251,6 +271,8 @@ func (w *Wizard) Key(k Key) Action {
 			}
 			return Reboot{}
 		})
+	case ScreenSecureBoot:
+		return w.secureBootKey(k)
 	case ScreenDisks:
 		return w.disksKey(k)
 	case ScreenAdvanced:

@@ -131,7 +131,7 @@ func TestStartInstallCarriesChoice(t *testing.T) {
 		t.Fatalf("action %#v, want StartInstall (screen %s, note %q)", a, w.Screen(), w.note)
 	}
 	if s.Target.Disk.Name != "vda" || s.Typed != "rt0042" ||
-		!reflect.DeepEqual(s.Options, Options{Hostname: "db-01", DataSize: 5 << 30, Settings: map[string]setting.Value{}}) {
+		!reflect.DeepEqual(s.Options, Options{Hostname: "db-01", DataSize: 5 << 30, Settings: map[string]setting.Value{}, MicrosoftKeys: true}) {
 		t.Errorf("got %+v", s)
 	}
 }
