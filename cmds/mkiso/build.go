@@ -142,6 +142,7 @@ func (b *isoBuild) steps() []step {
 		step{"runtime busybox binary", b.compileRuntime},
 		step{"runtime initramfs", b.packRuntime},
 		step{"runtime UKI", b.assembleRuntime},
+		step{"update bundle", b.writeBundle},
 	)
 	if b.cfg.DiskPath != "" {
 		steps = append(steps, step{"disk image", b.writeDiskImage})
@@ -310,7 +311,7 @@ func (b *isoBuild) writeVersion(context.Context) (string, error) {
 
 func (b *isoBuild) writeChecksums(context.Context) (string, error) {
 	sums := filepath.Join(filepath.Dir(b.cfg.ISOPath), "SHA256SUMS")
-	outputs := []string{b.cfg.ISOPath, b.cfg.UKIPath, b.cfg.RuntimeUKIPath}
+	outputs := append([]string{b.cfg.ISOPath, b.cfg.UKIPath, b.cfg.RuntimeUKIPath}, b.bundleOutputs()...)
 	if b.cfg.DiskPath != "" {
 		outputs = append(outputs, b.cfg.DiskPath)
 	}

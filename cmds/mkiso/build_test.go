@@ -91,6 +91,7 @@ func TestBuildSteps(t *testing.T) {
 		{"runtime busybox binary", "cached, commands: init appliance plinth-demo"},
 		{"runtime initramfs", "zstd, 0 static payload(s)"},
 		{"runtime UKI", "-> " + filepath.Join(dir, "plinth-runtime.efi")},
+		{"update bundle", "no update bundle"},
 		{"disk image", "770.0 MiB sparse"},
 		{"installer busybox binary", "cached, commands: init installer gptpart mkfs-vfat mkfs-ext4 efibootmgr"},
 		{"initramfs", "zstd (runtime UKI, manifest inside)"},

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/authenticode"
+	"github.com/plinth-os/plinth/internal/bundle"
 	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/sbkeys"
 	"github.com/plinth-os/plinth/internal/testdisk"
@@ -78,6 +79,7 @@ func TestSignedBuild(t *testing.T) {
 			t.Errorf("the installer's %s/%s differs from out/keys/%s", sbenroll.KeyDir, name, name)
 		}
 	}
+	checkBundle(t, dir, set)
 	noPrivateKey(t, dir, set)
 	again := signedBuild(t, keys, cache)
 	for _, name := range []string{"plinth-installer.efi", "plinth-runtime.efi", "plinth-installer.iso", "keys/db.auth", "keys/PK.auth"} {
@@ -186,3 +188,34 @@ func TestRequireNeedsKeys(t *testing.T) {
 		t.Errorf("require without keys: %v", err)
 	}
 }
+
+// checkBundle opens the build's update bundle trusting the db
+// certificate: it holds the runtime UKI, byte for byte.
+func checkBundle(t *testing.T, dir string, set *sbkeys.Set) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, bundle.FileName("Plinth", "1.2.3")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := bundle.Open(f, []*x509.Certificate{set.DB.Cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := r.Manifest(); m.Product != "Plinth" || m.Version != "1.2.3" {
+		t.Errorf("bundle manifest %+v", m)
+	}
+	var got bytes.Buffer
+	err = r.Extract(func(p bundle.PartInfo) (io.WriteCloser, error) { return nopCloser{&got}, nil })
+	if want, _ := os.ReadFile(filepath.Join(dir, "plinth-runtime.efi")); err != nil || !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("bundle's runtime UKI: %d bytes, %v; want the %d of plinth-runtime.efi", got.Len(), err, len(want))
+	}
+	sums, _ := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if !bytes.Contains(sums, []byte(bundle.FileName("Plinth", "1.2.3"))) {
+		t.Errorf("SHA256SUMS lacks the bundle:\n%s", sums)
+	}
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
