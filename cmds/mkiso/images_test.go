@@ -16,7 +16,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/productspec"
@@ -222,20 +221,7 @@ func TestImagesCarryBrand(t *testing.T) {
 			if !strings.Contains(string(secs[".osrel"]), tc.osrel) {
 				t.Errorf(".osrel lacks %s:\n%s", tc.osrel, secs[".osrel"])
 			}
-			recs, err := initramfs.Read(secs[".initrd"])
-			if err != nil {
-				t.Fatal(err)
-			}
-			files := map[string][]byte{}
-			for _, r := range recs {
-				if r.ReaderAt != nil && r.FileSize > 0 {
-					data := make([]byte, r.FileSize)
-					if _, err := r.ReadAt(data, 0); err != nil && err != io.EOF {
-						t.Fatal(err)
-					}
-					files["/"+strings.TrimPrefix(r.Name, "/")] = data
-				}
-			}
+			files := initrdOf(t, secs[".initrd"])
 			for _, p := range append(tc.extras, releasePath) {
 				if files[p] == nil {
 					t.Errorf("initramfs lacks %s", p)

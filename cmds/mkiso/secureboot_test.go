@@ -152,7 +152,13 @@ func initrdFiles(t *testing.T, efi string) map[string][]byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := initramfs.Read(secs[".initrd"])
+	return initrdOf(t, secs[".initrd"])
+}
+
+// initrdOf returns the files of a compressed initramfs by path.
+func initrdOf(t *testing.T, initrd []byte) map[string][]byte {
+	t.Helper()
+	recs, err := initramfs.Read(initrd)
 	if err != nil {
 		t.Fatal(err)
 	}
