@@ -6,29 +6,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/pkcs7sign"
 )
 
-// Variable attributes of authenticated writes (UEFI 2.10 section 8.2.1).
-const (
-	AttrTimeBasedAuthenticatedWriteAccess uint32 = 0x00000020
-	// AttrsAuthenticated is what PK, KEK and db are written with.
-	AttrsAuthenticated = efivar.AttrsNVBSRT | AttrTimeBasedAuthenticatedWriteAccess
-)
-
-// GUIDs of UEFI 2.10: EFI_IMAGE_SECURITY_DATABASE_GUID (section 32.6.1),
-// the vendor of db and dbx; EFI_CERT_X509_GUID (section 32.4.1), the type
-// of a signature list of DER certificates; EFI_CERT_TYPE_PKCS7_GUID
-// (section 32.2.4), the type of the signature in EFI_VARIABLE_AUTHENTICATION_2.
-var (
-	ImageSecurityDatabase = guid.MustParse("d719b2cb-3d3a-4596-a3bc-dad00e67656f")
-	certX509              = guid.MustParse("a5c059a1-94e4-4aa7-87b5-ab155c2bf072")
-	certTypePKCS7         = guid.MustParse("4aafd29d-68df-49ee-8aa9-347d375665a7")
-)
+// The GUIDs and attributes of Secure Boot variables (EFI_IMAGE_SECURITY_
+// DATABASE_GUID, EFI_CERT_X509_GUID, EFI_CERT_TYPE_PKCS7_GUID,
+// TIME_BASED_AUTHENTICATED_WRITE_ACCESS) are package efivar's, which
+// reads and writes the variables these updates are for.
 
 // WIN_CERTIFICATE_UEFI_GUID (UEFI 2.10 section 32.2.4).
 const (
@@ -36,7 +23,6 @@ const (
 	winCertTypeGUID = 0x0EF1 // WIN_CERT_TYPE_EFI_GUID
 	winCertUEFIGUID = 8 + guid.Size
 	efiTimeSize     = 16
-	sigListHeader   = guid.Size + 12 // SignatureType, SignatureListSize, SignatureHeaderSize, SignatureSize
 )
 
 // Variable is a Secure Boot variable and how it is written.
@@ -55,7 +41,7 @@ func PK() Variable { return Variable{Name: "PK", Vendor: efivar.GlobalVariable} 
 func KEK() Variable { return Variable{Name: "KEK", Vendor: efivar.GlobalVariable} }
 
 // DB is the allowed signature database, db (replaced on write; see Appending).
-func DB() Variable { return Variable{Name: "db", Vendor: ImageSecurityDatabase} }
+func DB() Variable { return Variable{Name: "db", Vendor: efivar.ImageSecurityDatabase} }
 
 // Appending returns v written as an append.
 func (v Variable) Appending() Variable { v.Append = true; return v }
@@ -63,9 +49,9 @@ func (v Variable) Appending() Variable { v.Append = true; return v }
 // Attributes returns the attributes the write is made, and signed, with.
 func (v Variable) Attributes() uint32 {
 	if v.Append {
-		return AttrsAuthenticated | efivar.AttrAppendWrite
+		return efivar.AttrsAuthenticatedAppend
 	}
-	return AttrsAuthenticated
+	return efivar.AttrsAuthenticated
 }
 
 // CertList returns one EFI_SIGNATURE_LIST of type EFI_CERT_X509_GUID per
@@ -74,16 +60,12 @@ func (v Variable) Attributes() uint32 {
 func CertList(owner guid.GUID, certs ...*x509.Certificate) []byte {
 	var b []byte
 	for _, c := range certs {
-		// EFI_SIGNATURE_LIST: SignatureType, SignatureListSize,
-		// SignatureHeaderSize (none for X.509), SignatureSize, then one
-		// EFI_SIGNATURE_DATA: SignatureOwner, SignatureData.
-		sigSize := guid.Size + len(c.Raw)
-		b = appendMixed(b, certX509)
-		b = binary.LittleEndian.AppendUint32(b, uint32(sigListHeader+sigSize))
-		b = binary.LittleEndian.AppendUint32(b, 0)
-		b = binary.LittleEndian.AppendUint32(b, uint32(sigSize))
-		b = appendMixed(b, owner)
-		b = append(b, c.Raw...)
+		l, err := efivar.EncodeSignatureList(efivar.SignatureList{Type: efivar.CertX509,
+			Signatures: []efivar.SignatureData{{Owner: owner, Data: c.Raw}}})
+		if err != nil {
+			panic(err) // a list of one signature always encodes
+		}
+		b = append(b, l...)
 	}
 	return b
 }
@@ -98,9 +80,12 @@ func appendMixed(b []byte, g guid.GUID) []byte {
 // followed by data, the content of an .auth file. ts is taken in UTC at
 // seconds precision; its year must be within 1900 to 9999.
 func SignedUpdate(v Variable, data []byte, ts time.Time, key crypto.Signer, cert *x509.Certificate) ([]byte, error) {
-	name, err := ucs2(v.Name)
+	if v.Name == "" {
+		return nil, fmt.Errorf("efiauth: bad variable name %q", v.Name)
+	}
+	name, err := efivar.VariableName(v.Name)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("efiauth: variable name %q is not UCS-2 without NUL: %w", v.Name, err)
 	}
 	stamp, err := efiTime(ts)
 	if err != nil {
@@ -118,8 +103,8 @@ func SignedUpdate(v Variable, data []byte, ts time.Time, key crypto.Signer, cert
 	out = binary.LittleEndian.AppendUint32(out, uint32(winCertUEFIGUID+len(sig)))
 	out = binary.LittleEndian.AppendUint16(out, winCertRevision)
 	out = binary.LittleEndian.AppendUint16(out, winCertTypeGUID)
-	out = appendMixed(out, certTypePKCS7) // AuthInfo.CertType
-	out = append(out, sig...)             // AuthInfo.CertData
+	out = appendMixed(out, efivar.CertTypePKCS7) // AuthInfo.CertType
+	out = append(out, sig...)                    // AuthInfo.CertData
 	return append(out, data...), nil
 }
 
@@ -133,20 +118,4 @@ func efiTime(t time.Time) ([]byte, error) {
 	b := binary.LittleEndian.AppendUint16(make([]byte, 0, efiTimeSize), uint16(t.Year()))
 	b = append(b, byte(t.Month()), byte(t.Day()), byte(t.Hour()), byte(t.Minute()), byte(t.Second()))
 	return append(b, make([]byte, efiTimeSize-len(b))...), nil // Pad1, Nanosecond, TimeZone, Daylight, Pad2
-}
-
-// ucs2 encodes a variable name as little-endian UCS-2 without a NUL, as
-// it is signed.
-func ucs2(s string) ([]byte, error) {
-	if s == "" || !utf8.ValidString(s) {
-		return nil, fmt.Errorf("efiauth: bad variable name %q", s)
-	}
-	var b []byte
-	for _, r := range s {
-		if r == 0 || r > 0xffff || r >= 0xd800 && r <= 0xdfff {
-			return nil, fmt.Errorf("efiauth: variable name %q is not UCS-2 without NUL", s)
-		}
-		b = binary.LittleEndian.AppendUint16(b, uint16(r))
-	}
-	return b, nil
 }

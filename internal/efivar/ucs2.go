@@ -53,3 +53,23 @@ func decodeUCS2(b []byte) (s string, n int, found bool) {
 	}
 	return string(buf), n, false
 }
+
+// VariableName encodes a variable's name as authenticated writes sign it
+// (UEFI 2.10 section 8.2.2): little-endian UCS-2 without the NUL.
+func VariableName(name string) ([]byte, error) {
+	if name == "" {
+		return nil, fmt.Errorf("empty variable name")
+	}
+	b, err := appendUCS2(nil, name)
+	if err != nil {
+		return nil, fmt.Errorf("variable name: %w", err)
+	}
+	return b[:len(b)-2], nil
+}
+
+// DecodeUCS2 decodes little-endian UCS-2 up to the first NUL or the end
+// of b (a CHAR16 string such as a variable's name or value).
+func DecodeUCS2(b []byte) string {
+	s, _, _ := decodeUCS2(b)
+	return s
+}

@@ -15,8 +15,8 @@ package ovmfvars
 import (
 	"encoding/binary"
 	"fmt"
-	"unicode/utf16"
 
+	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/guid"
 )
 
@@ -120,22 +120,9 @@ func readVariable(store []byte, off, hdrSize int) (v Variable, next int, live bo
 	if nameSize < 0 || dataSize < 0 || end > len(store) || end < nameOff {
 		return v, 0, false, fmt.Errorf("ovmfvars: variable at store offset %#x (name %d bytes, data %d bytes) runs past the store", off, nameSize, dataSize)
 	}
-	v.Name = utf16String(store[nameOff:dataOff])
+	v.Name = efivar.DecodeUCS2(store[nameOff:dataOff])
 	v.Data = store[dataOff:end]
 	return v, (end + 3) &^ 3, state == varAdded || state == varAddedInTransition, nil
-}
-
-// utf16String decodes a NUL-terminated UCS-2 name.
-func utf16String(b []byte) string {
-	u := make([]uint16, 0, len(b)/2)
-	for i := 0; i+1 < len(b); i += 2 {
-		c := binary.LittleEndian.Uint16(b[i:])
-		if c == 0 {
-			break
-		}
-		u = append(u, c)
-	}
-	return string(utf16.Decode(u))
 }
 
 // Lookup returns the one live variable with this name and vendor GUID.
