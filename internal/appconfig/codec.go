@@ -2,11 +2,11 @@ package appconfig
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/plinth-os/plinth/internal/strictjson"
 )
 
 // MaxSize bounds the file: a config is a few hundred bytes, and a huge
@@ -22,14 +22,9 @@ func Parse(b []byte) (*Config, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, fmt.Errorf("appconfig: file is empty")
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var c Config
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("appconfig: %s", describeJSONError(b, err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("appconfig: unexpected data after the JSON object (at %s)", position(b, dec.InputOffset()))
+	if err := strictjson.Decode(b, &c); err != nil {
+		return nil, fmt.Errorf("appconfig: %w", err)
 	}
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -63,43 +58,9 @@ func Marshal(c *Config) ([]byte, error) {
 	}
 	cp := *c
 	cp.OldServices = nil
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(&cp); err != nil { // Encode adds the trailing newline
+	b, err := strictjson.Encode(&cp)
+	if err != nil {
 		return nil, fmt.Errorf("appconfig: encode: %w", err)
 	}
-	return buf.Bytes(), nil
-}
-
-// describeJSONError turns decoder errors into messages with a line and
-// column, which is what a person fixing the file by hand needs.
-func describeJSONError(b []byte, err error) string {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Sprintf("not valid JSON at %s: %v", position(b, se.Offset), se)
-	case errors.As(err, &te):
-		return fmt.Sprintf("field %q at %s: got JSON %s, want %s", te.Field, position(b, te.Offset), te.Value, te.Type)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return "file ends in the middle of the JSON object (truncated?)"
-	}
-	return err.Error() // e.g. `json: unknown field "x"`, or a Duration's own message
-}
-
-func position(b []byte, off int64) string {
-	if off > int64(len(b)) {
-		off = int64(len(b))
-	}
-	line, col := 1, 1
-	for _, c := range b[:off] {
-		if c == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d, column %d", line, col)
+	return b, nil
 }

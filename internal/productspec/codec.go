@@ -1,12 +1,10 @@
 package productspec
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
+
+	"github.com/plinth-os/plinth/internal/strictjson"
 )
 
 // MaxSize bounds the file: a spec is a few kilobytes.
@@ -19,14 +17,9 @@ func Parse(b []byte) (*Spec, error) {
 	if len(b) > MaxSize {
 		return nil, fmt.Errorf("productspec: %d bytes, more than the %d allowed", len(b), MaxSize)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var s Spec
-	if err := dec.Decode(&s); err != nil {
+	if err := strictjson.Decode(b, &s); err != nil {
 		return nil, fmt.Errorf("productspec: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("productspec: unexpected data after the JSON object")
 	}
 	if s.Schema != SchemaVersion {
 		return nil, fmt.Errorf("productspec: schema %d, this build reads %d", s.Schema, SchemaVersion)
@@ -57,14 +50,11 @@ func Marshal(s *Spec) ([]byte, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s); err != nil {
+	b, err := strictjson.Encode(s)
+	if err != nil {
 		return nil, fmt.Errorf("productspec: encode: %w", err)
 	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // Validate checks everything the appliance relies on and returns a
