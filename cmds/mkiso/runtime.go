@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -103,20 +104,13 @@ func checkStatic(file string) error {
 }
 
 // checkStaticBytes is checkStatic for a binary in memory, named name in
-// errors.
+// errors; what makes a binary fit is package product's rule.
 func checkStaticBytes(name string, bin []byte) error {
-	f, err := elf.NewFile(bytes.NewReader(bin))
-	if err != nil {
-		return fmt.Errorf("payload %s is not an ELF binary: %w", name, err)
+	if !bytes.HasPrefix(bin, []byte(elf.ELFMAG)) {
+		return fmt.Errorf("payload %s is not an ELF binary", name)
 	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("payload %s is dynamically linked: build it static (CGO_ENABLED=0 for Go)", name)
-		}
-	}
-	if f.Machine != elf.EM_X86_64 {
-		return fmt.Errorf("payload %s is for %v, not x86-64", name, f.Machine)
+	if msg := product.StaticELFProblem(bytes.NewReader(bin), "payload "+name); msg != "" {
+		return errors.New(msg)
 	}
 	return nil
 }

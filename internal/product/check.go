@@ -117,28 +117,40 @@ func checkStaticELF(path, rel string) string {
 	if msg := checkMagic(path, rel); msg != "" {
 		return msg
 	}
-	f, err := elf.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Sprintf("%s is a damaged ELF file: %v", rel, err)
+		return fmt.Sprintf("%s: %v", rel, err)
 	}
 	defer f.Close()
+	return StaticELFProblem(f, rel)
+}
+
+// StaticELFProblem returns why the ELF file r, called name in the
+// message, is not a static x86-64 Linux executable, or "". The runtime
+// image has no dynamic loader: mkiso checks the binaries it builds with
+// it too.
+func StaticELFProblem(r io.ReaderAt, name string) string {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return fmt.Sprintf("%s is a damaged ELF file: %v", name, err)
+	}
 	switch {
 	case f.Machine != elf.EM_X86_64 || f.Class != elf.ELFCLASS64:
-		return fmt.Sprintf("%s is built for %s (%s), not x86-64: build it for amd64 (GOARCH=amd64)", rel, f.Machine, f.Class)
+		return fmt.Sprintf("%s is built for %s (%s), not x86-64: build it for amd64 (GOARCH=amd64)", name, f.Machine, f.Class)
 	case f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN:
-		return fmt.Sprintf("%s is not an executable but an ELF of type %s", rel, f.Type)
+		return fmt.Sprintf("%s is not an executable but an ELF of type %s", name, f.Type)
 	}
 	for _, prog := range f.Progs {
 		if prog.Type == elf.PT_INTERP {
-			return fmt.Sprintf("%s is dynamically linked (interpreter %s): %s", rel, interpreter(prog), staticHint)
+			return fmt.Sprintf("%s is dynamically linked (interpreter %s): %s", name, interpreter(prog), staticHint)
 		}
 	}
 	libs, err := f.ImportedLibraries()
 	switch {
 	case err != nil:
-		return fmt.Sprintf("%s: reading its dynamic section: %v", rel, err)
+		return fmt.Sprintf("%s: reading its dynamic section: %v", name, err)
 	case len(libs) > 0:
-		return fmt.Sprintf("%s needs shared libraries (%s): %s", rel, strings.Join(libs, ", "), staticHint)
+		return fmt.Sprintf("%s needs shared libraries (%s): %s", name, strings.Join(libs, ", "), staticHint)
 	}
 	return ""
 }
