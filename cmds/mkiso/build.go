@@ -290,10 +290,14 @@ func (b *isoBuild) formatESP(context.Context) (string, error) {
 }
 
 func (b *isoBuild) writeISO(context.Context) (string, error) {
+	files, err := merge(map[string][]byte{"/plinth/release.json": releaseJSON(b.cfg), "/plinth/manifest.json": b.manifest}, b.keyFilesAt("/keys"))
+	if err != nil {
+		return "", err
+	}
 	isoSize, err := iso.Write(b.cfg.ISOPath, iso.Options{
 		VolumeID:     b.cfg.VolumeID,
 		EFIBootImage: b.espImage,
-		Files:        merged(map[string][]byte{"/plinth/release.json": releaseJSON(b.cfg), "/plinth/manifest.json": b.manifest}, b.keyFilesAt("/keys")),
+		Files:        files,
 		ModTime:      b.cfg.Epoch,
 		Joliet:       true,
 	})

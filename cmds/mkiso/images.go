@@ -73,12 +73,6 @@ func releaseJSON(cfg config) []byte {
 	return rel
 }
 
-// merged is merge for sets whose paths cannot collide.
-func merged(sets ...map[string][]byte) map[string][]byte {
-	out, _ := merge(sets...)
-	return out
-}
-
 // merge returns one map with the files of all sets; a path in two sets is
 // a bug in mkiso.
 func merge(sets ...map[string][]byte) (map[string][]byte, error) {
