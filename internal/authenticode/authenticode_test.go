@@ -2,15 +2,12 @@ package authenticode
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"debug/pe"
 	"encoding/binary"
 	"encoding/pem"
 	"errors"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +16,7 @@ import (
 
 	goauth "github.com/foxboron/go-uefi/authenticode"
 
+	"github.com/plinth-os/plinth/internal/testcert"
 	"github.com/plinth-os/plinth/internal/testdisk"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -38,26 +36,9 @@ type keyPair struct {
 // Boot db key's, valid around signingTime and today.
 func newKeyPair(t *testing.T, cn string) *keyPair {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    signingTime.AddDate(-1, 0, 0),
-		NotAfter:     time.Now().AddDate(10, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testcert.Must(t, cn, testcert.Options{NotBefore: signingTime.AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(10, 0, 0),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning}})
+	key, cert, der := p.Key, p.Cert, p.Cert.Raw
 	path := filepath.Join(t.TempDir(), cn+".pem")
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
 		t.Fatal(err)

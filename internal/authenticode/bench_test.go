@@ -2,14 +2,11 @@ package authenticode
 
 import (
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/testcert"
 	"github.com/plinth-os/plinth/uki"
 )
 
@@ -27,20 +24,8 @@ func BenchmarkSignUKI(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		b.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench db"},
-		NotBefore: signingTime.AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(1, 0, 0)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := testcert.Must(b, "bench db", testcert.Options{NotBefore: signingTime.AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(1, 0, 0)})
+	key, cert := p.Key, p.Cert
 	b.SetBytes(int64(len(img)))
 	for b.Loop() {
 		signed, err := Sign(img, key, cert, signingTime)

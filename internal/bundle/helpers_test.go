@@ -2,22 +2,19 @@ package bundle
 
 import (
 	"bytes"
-	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
 	"io"
-	"math/big"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/pkcs7sign"
+	"github.com/plinth-os/plinth/internal/testcert"
 )
 
 var testBuilt = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -45,33 +42,15 @@ func key(name string) *keyPair { return testKeys()[name] }
 // 2020 to 2100 so that openssl accepts it today; self-signed when parent
 // is nil.
 func newKeyPair(cn string, parent *keyPair) *keyPair {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		panic(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:              time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	issuer, signer := tmpl, crypto.Signer(k)
+	o := testcert.Options{NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), CA: true}
 	if parent != nil {
-		issuer, signer = parent.cert, parent.key
+		o.Parent = &testcert.Pair{Key: parent.key, Cert: parent.cert}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &k.PublicKey, signer)
+	p, err := testcert.New(cn, o)
 	if err != nil {
 		panic(err)
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		panic(err)
-	}
-	return &keyPair{k, cert}
+	return &keyPair{p.Key, p.Cert}
 }
 
 func trusted(names ...string) []*x509.Certificate {

@@ -3,14 +3,11 @@ package efiauth
 import (
 	"bytes"
 	"crypto"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,6 +20,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/pkcs7sign"
+	"github.com/plinth-os/plinth/internal/testcert"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -39,25 +37,9 @@ type testKey struct {
 
 func newKey(t *testing.T, cn string) *testKey {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn, Organization: []string{strings.Repeat("x", len(cn))}},
-		NotBefore:    timestamp.AddDate(-1, 0, 0),
-		NotAfter:     timestamp.AddDate(20, 0, 0),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := testcert.Must(t, cn, testcert.Options{Organization: []string{strings.Repeat("x", len(cn))},
+		NotBefore: timestamp.AddDate(-1, 0, 0), NotAfter: timestamp.AddDate(20, 0, 0)})
+	key, cert, der := p.Key, p.Cert, p.Cert.Raw
 	dir := t.TempDir()
 	k := &testKey{KeyPair{key, cert}, filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")}
 	writeFile(t, k.certPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))

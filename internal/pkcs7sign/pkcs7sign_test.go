@@ -9,14 +9,13 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/asn1"
-	"math/big"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/foxboron/go-uefi/pkcs7"
+	"github.com/plinth-os/plinth/internal/testcert"
 )
 
 var testTime = time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC)
@@ -30,32 +29,12 @@ type keyPair struct {
 // parent is nil, else issued by parent.
 func newKeyPair(t *testing.T, cn string, parent *keyPair) *keyPair {
 	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: cn},
-		NotBefore:             testTime.Add(-time.Hour),
-		NotAfter:              testTime.Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	issuer, signer := tmpl, crypto.Signer(key)
+	o := testcert.Options{NotBefore: testTime.Add(-time.Hour), NotAfter: testTime.Add(24 * time.Hour), CA: true}
 	if parent != nil {
-		issuer, signer = parent.cert, parent.key
+		o.Parent = &testcert.Pair{Key: parent.key, Cert: parent.cert}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &keyPair{key, cert}
+	p := testcert.Must(t, cn, o)
+	return &keyPair{p.Key, p.Cert}
 }
 
 func typedContent(t *testing.T) Content {
