@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"debug/pe"
 	"os"
 	"os/exec"
@@ -178,25 +179,28 @@ func refused(t *testing.T, dir, vars, name string, efi []byte) {
 	t.Helper()
 	mdir := filepath.Join(dir, name)
 	os.MkdirAll(mdir, 0o755)
-	varsCopy := filepath.Join(mdir, "vars.fd")
-	os.WriteFile(varsCopy, must(os.ReadFile(vars)), 0o644)
 	img := fatVolume(t, mdir, "BOOT", map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi})
-	m, err := startMachine(t, qemu.Config{Dir: mdir, SecureBoot: true, Vars: varsCopy,
-		Drives: []qemu.Drive{{Kind: qemu.Virtio, File: img, BootIndex: 1}}})
+	refusedBoot(t, dir, name, vars, qemu.Drive{Kind: qemu.Virtio, File: img, BootIndex: 1})
+}
+
+// refusedBoot boots drive alone on the Secure Boot firmware with a copy
+// of vars (it stays as it is): OVMF must say Access Denied and nothing of ours may run.
+func refusedBoot(t *testing.T, dir, name, vars string, drive qemu.Drive) {
+	t.Helper()
+	mdir := filepath.Join(dir, name)
+	os.MkdirAll(mdir, 0o755)
+	m, err := startMachine(t, qemu.Config{Dir: mdir, SecureBoot: true, VarsTemplate: vars, Drives: []qemu.Drive{drive}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Stop()
-	deadline := time.Now().Add(3 * time.Minute)
-	for time.Now().Before(deadline) && !strings.Contains(m.Tail(200), "Access Denied") {
-		time.Sleep(time.Second)
-	}
-	log := string(must(os.ReadFile(m.LogPath)))
-	if !strings.Contains(log, "Access Denied") {
-		t.Errorf("%s UKI: OVMF did not say Access Denied\n%s", name, m.Tail(20))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := m.WaitOutput(ctx, "Access Denied", 0); err != nil {
+		t.Errorf("%s: OVMF did not say Access Denied: %v\n%s", name, err, m.Tail(20))
 	}
 	if len(m.Events()) > 0 {
-		t.Errorf("%s UKI ran: events %v", name, m.Events())
+		t.Errorf("%s ran: events %v", name, m.Events())
 	}
 }
 

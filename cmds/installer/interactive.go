@@ -225,8 +225,9 @@ func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progre
 		default: // the screen is behind; the next update will do
 		}
 	}
-	res, err := install.Install(context.Background(), env, install.Request{Answers: &ans, Manifest: a.manifest, UKI: a.uki,
-		Target: act.Target, Typed: act.Typed, SettingDecls: a.settings, Settings: act.Options.Settings})
+	req := a.payload
+	req.Answers, req.Target, req.Typed, req.SettingDecls, req.Settings = &ans, act.Target, act.Typed, a.settings, act.Options.Settings
+	res, err := install.Install(context.Background(), env, req)
 	done <- installDone{res, err}
 }
 

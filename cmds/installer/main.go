@@ -106,6 +106,8 @@ type roots struct {
 	Answers        string // embedded install.yaml
 	Manifest       string
 	RuntimeUKI     string
+	Shim           string // shim and MokManager, when the manifest names them
+	MokManager     string
 	Product        string       // the product file (productspec), for its settings
 	SecureBootKeys string       // the Secure Boot key directory (sbenroll.KeyDir)
 	Vars           efivar.Store // nil: not booted through UEFI
@@ -113,7 +115,8 @@ type roots struct {
 
 func defaultRoots() roots {
 	r := roots{Sys: "/sys", Dev: "/dev", Proc: "/proc", Answers: install.AnswersPath,
-		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath, Product: productspec.Path, SecureBootKeys: sbenroll.KeyDir}
+		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath, Shim: install.ShimPath, MokManager: install.MokManagerPath,
+		Product: productspec.Path, SecureBootKeys: sbenroll.KeyDir}
 	if vars, err := efivar.OpenEfivarfs(); err == nil {
 		r.Vars = vars
 	}
@@ -131,9 +134,9 @@ type app struct {
 	env     install.Env
 
 	manifest     install.Manifest
-	uki          []byte
-	settings     []setting.Decl // the product's, from its product file
-	sbKeys       *sbenroll.Keys // the image's Secure Boot keys; nil: unsigned
+	payload      install.Request // the runtime UKI and shim chain the manifest describes
+	settings     []setting.Decl  // the product's, from its product file
+	sbKeys       *sbenroll.Keys  // the image's Secure Boot keys; nil: unsigned
 	payloadErr   error
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
@@ -152,10 +155,10 @@ func (a *app) installEnv() install.Env {
 // settings of the image; a problem is kept and reported when an install
 // starts.
 func (a *app) loadPayload() {
-	m, uki, err := readPayload(a.roots)
-	a.manifest, a.uki, a.payloadErr = m, uki, err
+	m, p, err := readPayload(a.roots)
+	a.manifest, a.payload, a.payloadErr = m, p, err
 	if err == nil {
-		a.payloadErr = install.CheckPayload(m, uki)
+		a.payloadErr = install.CheckPayload(m, p.UKI)
 	}
 	decls, err := readSettings(a.roots.Product)
 	a.settings = decls
@@ -193,16 +196,28 @@ func readSettings(path string) ([]setting.Decl, error) {
 	return spec.Settings, nil
 }
 
-func readPayload(r roots) (install.Manifest, []byte, error) {
+// readPayload reads the manifest and what it describes: the runtime UKI
+// and, for an image built with the shim chain, shim and MokManager.
+func readPayload(r roots) (install.Manifest, install.Request, error) {
+	p := install.Request{}
 	m, err := readManifest(r)
 	if err != nil {
-		return m, nil, err
+		return m, p, err
 	}
-	uki, err := os.ReadFile(r.RuntimeUKI)
+	p.Manifest = m
+	if p.UKI, err = os.ReadFile(r.RuntimeUKI); err != nil {
+		return m, p, &install.Error{Code: errcode.PayloadMissing, Err: fmt.Errorf("installer image has no runtime image: %w", err)}
+	}
+	if m.Shim == nil {
+		return m, p, nil
+	}
+	if p.Shim, err = os.ReadFile(r.Shim); err == nil {
+		p.MokManager, err = os.ReadFile(r.MokManager)
+	}
 	if err != nil {
-		return m, nil, &install.Error{Code: errcode.PayloadMissing, Err: fmt.Errorf("installer image has no runtime image: %w", err)}
+		return m, p, &install.Error{Code: errcode.PayloadMissing, Err: fmt.Errorf("installer image names shim but lacks it: %w", err)}
 	}
-	return m, uki, nil
+	return m, p, nil
 }
 
 func readManifest(r roots) (install.Manifest, error) {

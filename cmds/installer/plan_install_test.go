@@ -46,14 +46,14 @@ func TestPlanIsWhatInstallRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	m, payload, err := readPayload(r)
-	if err != nil || !bytes.Equal(payload, uki) {
+	if err != nil || !bytes.Equal(payload.UKI, uki) {
 		t.Fatalf("payload: %v", err)
 	}
 	var events bytes.Buffer
 	vars := efivar.NewMemStore()
 	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: vars, Events: event.New(&events),
 		Req: installplan.DefaultRequirements(), Log: t.Logf} // no Seed: the fixed one --plan uses
-	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload, SettingDecls: decls})
+	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload.UKI, SettingDecls: decls})
 	if err != nil {
 		t.Fatalf("install: %v (code %s)\nevents:\n%s", err, install.Code(err), events.String())
 	}

@@ -47,7 +47,7 @@ func TestInstallEnrollsKeys(t *testing.T) {
 
 	ans, _ := answers.Parse([]byte(yaml))
 	m, payload, err := readPayload(r)
-	if err != nil || !bytes.Equal(payload, uki) {
+	if err != nil || !bytes.Equal(payload.UKI, uki) {
 		t.Fatal(err)
 	}
 	keys, err := readSecureBootKeys(r.SecureBootKeys)
@@ -57,7 +57,7 @@ func TestInstallEnrollsKeys(t *testing.T) {
 	var events bytes.Buffer
 	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: fw, Events: event.New(&events),
 		Req: installplan.DefaultRequirements(), Log: t.Logf, SecureBootKeys: keys}
-	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload})
+	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload.UKI})
 	if err != nil {
 		t.Fatalf("install: %v\n%s", err, events.String())
 	}
@@ -181,7 +181,7 @@ func TestInstallEnrollRefused(t *testing.T) {
 	m, payload, _ := readPayload(r)
 	keys, _ := readSecureBootKeys(r.SecureBootKeys)
 	env := install.Env{SysRoot: r.Sys, DevRoot: r.Dev, ProcRoot: r.Proc, Vars: fw, Req: installplan.DefaultRequirements(), Log: t.Logf, SecureBootKeys: keys}
-	_, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload})
+	_, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: m, UKI: payload.UKI})
 	if install.Code(err) != errcode.SecureBootNotSetupMode || !install.Installed(err) || !install.Wrote(err) {
 		t.Fatalf("err = %v (code %s, installed %v)", err, install.Code(err), install.Installed(err))
 	}

@@ -104,7 +104,9 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 	}
 	// Run refuses settings the product does not declare, or of the wrong
 	// type, before it looks at any disk.
-	res, err := install.Run(context.Background(), env, install.Request{Answers: ans, Manifest: a.manifest, UKI: a.uki, SettingDecls: a.settings})
+	req := a.payload
+	req.Answers, req.SettingDecls = ans, a.settings
+	res, err := install.Run(context.Background(), env, req)
 	if err != nil {
 		a.unattendedFailed(err)
 		return

@@ -18,6 +18,7 @@ import (
 	"github.com/plinth-os/plinth/initramfs"
 	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/sbenroll"
@@ -74,11 +75,19 @@ func installManifest(cfg config, runtimeUKI []byte) ([]byte, error) {
 		Config:    baseConfig(cfg),
 		MinMemory: cfg.MinMemory, MinDisk: cfg.MinDisk,
 	}
+	if cfg.Shim != nil {
+		m.Shim, m.MokManager = binaryOf(cfg.Shim.Shim), binaryOf(cfg.Shim.MokManager)
+	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return append(b, '\n'), nil
+}
+
+func binaryOf(b []byte) *install.Binary {
+	sum := sha256.Sum256(b)
+	return &install.Binary{Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 func cachedWord(cached bool) string {
@@ -240,7 +249,11 @@ func (b *isoBuild) compileInstaller(ctx context.Context) (string, error) {
 // packInstaller builds the installer's initramfs, which carries the
 // runtime UKI and its manifest.
 func (b *isoBuild) packInstaller(context.Context) (string, error) {
-	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI, b.spec, b.keyFilesAt(sbenroll.KeyDir))
+	extra := b.keyFilesAt(sbenroll.KeyDir)
+	if b.cfg.Shim != nil {
+		extra[install.ShimPath], extra[install.MokManagerPath] = b.cfg.Shim.Shim, b.cfg.Shim.MokManager
+	}
+	im, err := installerInitramfs(b.cfg, b.installerBB, b.parts, b.manifest, b.runtimeEFI, b.spec, extra)
 	if err != nil {
 		return "", err
 	}
@@ -272,9 +285,16 @@ func (b *isoBuild) assembleInstaller(context.Context) (string, error) {
 // formatESP makes the FAT image that El Torito and the ISO's GPT point
 // firmware at, holding the installer UKI as the removable-media loader.
 func (b *isoBuild) formatESP(context.Context) (string, error) {
-	espTree := fstest.MapFS{"EFI/BOOT/BOOTX64.EFI": &fstest.MapFile{Data: b.installerEFI, Mode: 0o644, ModTime: b.cfg.Epoch}}
+	files := map[string][]byte{disklayout.FallbackPath: b.installerEFI}
+	if b.cfg.Shim != nil {
+		files = b.shimESPFiles()
+	}
 	for name, data := range b.keyFiles { // for firmware menus that enroll from a file
-		espTree["keys/"+name] = &fstest.MapFile{Data: data, Mode: 0o644, ModTime: b.cfg.Epoch}
+		files["keys/"+name] = data
+	}
+	espTree := fstest.MapFS{}
+	for name, data := range files {
+		espTree[name] = &fstest.MapFile{Data: data, Mode: 0o644, ModTime: b.cfg.Epoch}
 	}
 	fatOpts := vfat.Options{Label: "PLINTH_EFI", ModTime: b.cfg.Epoch, Source: espTree}
 	size, err := vfat.MinSize(espTree, fatOpts)

@@ -72,6 +72,9 @@ type config struct {
 	// Keys sign every EFI binary and are enrolled by the installer; nil:
 	// the images are not signed.
 	Keys *sbkeys.Set
+	// Shim, when set, puts Microsoft-signed shim in front of the UKIs on
+	// the media and on installed disks (-shim).
+	Shim *shimChain
 	// NewKeysDir: generate a key set there and build nothing.
 	NewKeysDir string
 }
@@ -129,6 +132,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		resolveBrand,
 		resolveSourceTree,
 		resolveKeys,
+		resolveShim,
 	} {
 		if err := resolve(&cfg, raw); err != nil {
 			return cfg, err
@@ -141,7 +145,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 // they go into config.
 type rawFlags struct {
 	epoch, diskSize, answersFile, brandDir string
-	configFile, keysDir                    string
+	configFile, keysDir, shimDir           string
+	shim                                   bool
 	payloads                               multiFlag
 }
 
@@ -168,6 +173,8 @@ func defineFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
 	fs.StringVar(&raw.configFile, "config", "", "the product file, `plinth.yaml` (see README): services, settings, files, brand, version; a flag that describes the product (-"+strings.Join(productFlags, ", -")+") wins over its field")
 	fs.StringVar(&raw.keysDir, "secureboot-keys", "", "sign the images for UEFI Secure Boot with the PK, KEK and db keys in this `directory` (see README); wins over plinth.yaml's secure-boot: keys")
+	fs.BoolVar(&raw.shim, "shim", false, "boot the media and installed disks through Microsoft-signed shim and MokManager, for machines whose firmware trusts only Microsoft (needs -secureboot-keys; see README); plinth.yaml: secure-boot: shim: true")
+	fs.StringVar(&raw.shimDir, "shim-dir", defaultShimDir, "`directory` holding shimx64.efi and mmx64.efi (or their .signed names) for -shim")
 	fs.StringVar(&cfg.NewKeysDir, "new-secureboot-keys", "", "write a fresh Secure Boot key set (PK, KEK, db) to this `directory` and exit")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 }

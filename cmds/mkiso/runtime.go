@@ -250,7 +250,11 @@ func writeDisk(cfg config, runtimeUKI []byte) (string, error) {
 		f.Close()
 		return "", fmt.Errorf("disk image: %w", err)
 	}
-	err = provision.Write(f, l, provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch})
+	content := provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch}
+	if cfg.Shim != nil {
+		content.Shim, content.MokManager = cfg.Shim.Shim, cfg.Shim.MokManager
+	}
+	err = provision.Write(f, l, content)
 	if err == nil {
 		err = f.Sync()
 	}

@@ -24,13 +24,13 @@ import (
 
 // signedBuild builds with stand-in kernels and busybox binaries and the
 // key set in keys, into a new directory.
-func signedBuild(t *testing.T, keys, cache string) string {
+func signedBuild(t *testing.T, keys, cache string, extra ...string) string {
 	t.Helper()
 	dir := t.TempDir()
-	cfg, err := parseFlags([]string{
+	cfg, err := parseFlags(append([]string{
 		"-o", filepath.Join(dir, "plinth-installer.iso"), "-kernel", standInKernel(t, "6.1.0-installer"), "-runtime-kernel", standInKernel(t, "6.1.0-runtime"),
 		"-cache-dir", cache, "-version", "1.2.3", "-secureboot-keys", keys,
-	}, io.Discard)
+	}, extra...), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

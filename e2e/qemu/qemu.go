@@ -4,7 +4,7 @@
 package qemu
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -95,6 +95,7 @@ type Machine struct {
 
 	mu     sync.Mutex
 	lines  []string
+	output []byte // everything the serial console printed
 	events []map[string]any
 	// invalid are the event lines that are not as internal/event
 	// defines them (CheckEvents).
@@ -272,20 +273,66 @@ func Start(cfg Config) (*Machine, error) {
 }
 
 func (m *Machine) read(out io.Reader, logFile *os.File) {
-	r := bufio.NewReaderSize(out, 1<<16)
+	buf := make([]byte, 1<<16)
+	var partial []byte
 	for {
-		line, err := r.ReadString('\n')
-		if line != "" {
-			logFile.WriteString(line)
-			m.addLine(line)
+		n, err := out.Read(buf)
+		if n > 0 {
+			logFile.Write(buf[:n])
+			m.addOutput(buf[:n])
+			partial = append(partial, buf[:n]...)
+			for {
+				i := bytes.IndexByte(partial, '\n')
+				if i < 0 {
+					break
+				}
+				m.addLine(string(partial[:i+1]))
+				partial = partial[i+1:]
+			}
 		}
 		if err != nil {
 			break
 		}
 	}
+	if len(partial) > 0 {
+		m.addLine(string(partial))
+	}
 	m.err = m.cmd.Wait()
 	logFile.Close()
 	close(m.exited)
+}
+
+// addOutput keeps the raw console output: firmware menus draw their
+// screens with cursor movements and no newlines (WaitOutput).
+func (m *Machine) addOutput(b []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.output = append(m.output, b...)
+	close(m.notify)
+	m.notify = make(chan struct{})
+}
+
+// WaitOutput waits until the raw console output after byte offset from
+// holds s, and returns the offset just past it.
+func (m *Machine) WaitOutput(ctx context.Context, s string, from int) (int, error) {
+	for {
+		m.mu.Lock()
+		if from <= len(m.output) {
+			if i := bytes.Index(m.output[from:], []byte(s)); i >= 0 {
+				m.mu.Unlock()
+				return from + i + len(s), nil
+			}
+		}
+		notify := m.notify
+		m.mu.Unlock()
+		select {
+		case <-notify:
+		case <-m.exited:
+			return 0, fmt.Errorf("qemu exited (%v) before the console showed %q", m.err, s)
+		case <-ctx.Done():
+			return 0, fmt.Errorf("the console did not show %q: %w", s, ctx.Err())
+		}
+	}
 }
 
 // addLine records one line of the serial console, and the event in it

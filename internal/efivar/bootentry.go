@@ -216,6 +216,14 @@ func EnsureBootEntry(s Store, label string, dp DevicePath) (uint16, error) {
 	if err != nil {
 		return 0, err
 	}
+	return EnsureBootOption(s, o)
+}
+
+// EnsureBootOption is EnsureBootEntry for a whole load option, such as
+// one whose optional data names shim's second stage: entries are matched
+// by o's label and loader file, and a match is rewritten to o.
+func EnsureBootOption(s Store, o *LoadOption) (uint16, error) {
+	label, dp := o.Description, o.Path()
 	data, err := EncodeLoadOption(o)
 	if err != nil {
 		return 0, err

@@ -415,3 +415,35 @@ func TestSetBootEntryActiveMasksAttributes(t *testing.T) {
 		t.Errorf("attrs %#x data[0] %#x err %v", attrs, data[0], err)
 	}
 }
+
+// EnsureBootOption rewrites the entry when only its optional data (shim's
+// second stage) changes, and leaves it alone when nothing does.
+func TestEnsureBootOptionOptionalData(t *testing.T) {
+	s := &logStore{Store: NewMemStore()}
+	firmwareEntries(t, s)
+	o, err := NewBootOption("Plinth", diskPath(t, uuidA, "/EFI/plinth/shimx64.efi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.OptionalData, _ = EncodeUCS2(`\EFI\plinth\a.efi`)
+	n, err := EnsureBootOption(s, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.log = nil
+	o.OptionalData, _ = EncodeUCS2(`\EFI\plinth\b.efi`)
+	if m, err := EnsureBootOption(s, o); err != nil || m != n {
+		t.Fatalf("second stage changed: Boot%04X, %v; want Boot%04X rewritten", m, err, n)
+	}
+	if want := []string{fmt.Sprintf("set Boot%04X", n)}; !reflect.DeepEqual(s.log, want) {
+		t.Errorf("writes %q, want %q", s.log, want)
+	}
+	got, _ := ReadBootEntry(s, n)
+	if DecodeUCS2(got.OptionalData) != `\EFI\plinth\b.efi` {
+		t.Errorf("optional data %q", got.OptionalData)
+	}
+	s.log = nil
+	if _, err := EnsureBootOption(s, o); err != nil || len(s.log) != 0 {
+		t.Errorf("unchanged option: %v, writes %q", err, s.log)
+	}
+}

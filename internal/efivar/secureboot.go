@@ -13,6 +13,8 @@ var (
 	// ImageSecurityDatabase is EFI_IMAGE_SECURITY_DATABASE_GUID, the
 	// vendor GUID of db and dbx.
 	ImageSecurityDatabase = guid.MustParse("d719b2cb-3d3a-4596-a3bc-dad00e67656f")
+	// ShimLock is SHIM_LOCK_GUID, the vendor GUID of shim's variables.
+	ShimLock = guid.MustParse("605dab50-e046-4300-abb6-3dd810dd8b23")
 	// CertX509 is EFI_CERT_X509_GUID: a signature list of DER certificates.
 	CertX509 = guid.MustParse("a5c059a1-94e4-4aa7-87b5-ab155c2bf072")
 	// CertSHA256 is EFI_CERT_SHA256_GUID: a signature list of image digests.
@@ -28,6 +30,11 @@ const (
 	VarKEK = "KEK"
 	VarDB  = "db"
 	VarDBX = "dbx"
+	// VarMokListRT is shim's Machine Owner Key list as the OS sees it:
+	// shim copies the boot-services-only MokList into this volatile,
+	// runtime-readable variable at every boot (shim's MokVars.txt). It
+	// holds signature lists like db.
+	VarMokListRT = "MokListRT"
 )
 
 // Attributes of authenticated variables (UEFI 2.10 section 8.2).
@@ -100,13 +107,16 @@ func readFlag(s Store, name string) (val, found bool, err error) {
 }
 
 // SecureBootVendor returns the vendor GUID of a Secure Boot database:
-// ImageSecurityDatabase for db and dbx, GlobalVariable for PK and KEK.
+// ImageSecurityDatabase for db and dbx, GlobalVariable for PK and KEK,
+// ShimLock for shim's MokListRT.
 func SecureBootVendor(name string) (guid.GUID, error) {
 	switch name {
 	case VarPK, VarKEK:
 		return GlobalVariable, nil
 	case VarDB, VarDBX:
 		return ImageSecurityDatabase, nil
+	case VarMokListRT:
+		return ShimLock, nil
 	}
-	return guid.GUID{}, fmt.Errorf("efivar: %q is not a Secure Boot database (PK, KEK, db, dbx)", name)
+	return guid.GUID{}, fmt.Errorf("efivar: %q is not a Secure Boot database (PK, KEK, db, dbx, MokListRT)", name)
 }

@@ -73,3 +73,14 @@ func DecodeUCS2(b []byte) string {
 	s, _, _ := decodeUCS2(b)
 	return s
 }
+
+// EncodeUCS2 encodes s as a NUL-terminated little-endian CHAR16 string,
+// as a load option's optional data carries a path for the loader it
+// starts (shim reads its second stage from there).
+func EncodeUCS2(s string) ([]byte, error) {
+	b, err := appendUCS2(nil, s)
+	if err != nil {
+		return nil, fmt.Errorf("efivar: %w", err)
+	}
+	return b, nil
+}

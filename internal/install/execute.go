@@ -33,22 +33,26 @@ type execution struct {
 }
 
 // execute carries out plan, and nothing else: these steps, in order.
-// uki is the runtime UKI the plan's ESP files name; start is when the
-// install began, for the elapsed time in progress reports.
-func execute(env Env, plan *installplan.Plan, uki []byte, start time.Time) (*Result, error) {
-	files, err := espFiles(plan, uki)
+// payload holds the bytes of the plan's ESP files by source; start is
+// when the install began, for the elapsed time in progress reports.
+func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]byte, start time.Time) (*Result, error) {
+	files, err := espFiles(plan, payload)
 	if err != nil {
 		return nil, err
 	}
 	x := &execution{env: env, plan: plan, start: start}
-	// Bytes to write: the UKI twice, the config, and the filesystems'
-	// metadata (measured: about 1.3 MiB for the FAT32 ESP, 130 KiB for
-	// an 8 GiB ext4).
-	if err := x.open(2*int64(len(uki)) + 2<<20); err != nil {
+	var fileBytes int64
+	for _, f := range files {
+		fileBytes += int64(len(f))
+	}
+	// Bytes to write: the ESP files, and the filesystems' metadata
+	// (measured: about 1.3 MiB for the FAT32 ESP, 130 KiB for an 8 GiB
+	// ext4).
+	if err := x.open(fileBytes + 2<<20); err != nil {
 		return nil, err
 	}
 	defer x.close()
-	if err := x.write(files, int64(len(uki))); err != nil {
+	if err := x.write(files, fileBytes); err != nil {
 		return nil, written(err)
 	}
 	num, err := x.bootEntry()
@@ -90,14 +94,13 @@ func (x *execution) enroll() error {
 
 // espFiles gathers the bytes of each file the plan puts on the ESP, by
 // its source, and checks them against the plan's size and digest.
-func espFiles(plan *installplan.Plan, uki []byte) (map[string][]byte, error) {
+func espFiles(plan *installplan.Plan, payload map[installplan.Source][]byte) (map[string][]byte, error) {
 	files := map[string][]byte{}
 	for _, f := range plan.ESPFiles {
-		var data []byte
-		switch f.Source {
-		case installplan.FromRuntimeUKI:
-			data = uki
-		case installplan.FromConfig:
+		data := payload[f.Source]
+		switch {
+		case data != nil:
+		case f.Source == installplan.FromConfig:
 			b, err := appconfig.Marshal(plan.Installed)
 			if err != nil {
 				return nil, fail(errcode.Internal, "install: %s: %w", f.Path, err)
@@ -146,7 +149,7 @@ func (x *execution) progress(s step.Name) {
 
 // write lays the plan's partitions, filesystems and ESP files onto the
 // disk (steps format-esp, format-data, partition), then syncs it.
-func (x *execution) write(files map[string][]byte, ukiSize int64) error {
+func (x *execution) write(files map[string][]byte, fileBytes int64) error {
 	d := provision.Disk{
 		Size: x.plan.Disk.Size, SectorSize: x.plan.Disk.SectorSize, GUID: x.plan.Disk.GUID,
 		ModTime:    time.Now(),
@@ -167,7 +170,7 @@ func (x *execution) write(files map[string][]byte, ukiSize int64) error {
 	cw.onWrite = report
 	d.Progress = func(s step.Name) {
 		cur, _ = step.Lookup(s)
-		cw.stepBytes, cw.stepTotal = 0, stepBytes(s, ukiSize)
+		cw.stepBytes, cw.stepTotal = 0, stepBytes(s, fileBytes)
 		report()
 	}
 	err := provision.WriteDisk(cw, d)
@@ -190,7 +193,11 @@ func (x *execution) bootEntry() (uint16, error) {
 		return 0, fail(errcode.BootEntry, "install: no UEFI variables: the machine was not booted in UEFI mode")
 	}
 	b := x.plan.BootEntry
-	num, err := efivar.EnsureBootEntry(x.env.Vars, b.Label, b.DevicePath)
+	o, err := b.Option()
+	if err != nil {
+		return 0, fail(errcode.Internal, "install: boot entry: %w", err)
+	}
+	num, err := efivar.EnsureBootOption(x.env.Vars, o)
 	if err != nil {
 		return 0, fail(errcode.BootEntry, "install: boot entry: %w", err)
 	}

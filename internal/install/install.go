@@ -22,6 +22,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/bootchain"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -37,20 +38,42 @@ import (
 const (
 	ManifestPath   = "/etc/plinth/manifest.json"
 	RuntimeUKIPath = "/etc/plinth/runtime.efi"
+	// ShimPath and MokManagerPath are the shim chain an installer built
+	// with mkiso -shim carries, to install beside the runtime UKI.
+	ShimPath       = "/etc/plinth/shim/" + bootchain.ShimName
+	MokManagerPath = "/etc/plinth/shim/" + bootchain.MokManagerName
 	AnswersPath    = "/etc/plinth/" + answers.FileName
 )
 
 // Manifest describes the payload the installer installs.
 type Manifest struct {
-	Product          string           `json:"product"`
-	Version          string           `json:"version"`
-	RuntimeUKISHA256 string           `json:"runtimeUKISHA256"`
-	RuntimeUKISize   int64            `json:"runtimeUKISize"`
-	Config           appconfig.Config `json:"config"` // installed config before the disk gives it identity
+	Product          string `json:"product"`
+	Version          string `json:"version"`
+	RuntimeUKISHA256 string `json:"runtimeUKISHA256"`
+	RuntimeUKISize   int64  `json:"runtimeUKISize"`
+	// Shim and MokManager describe the shim chain the installer carries
+	// (ShimPath, MokManagerPath); nil: the UKI boots directly.
+	Shim       *Binary          `json:"shim,omitempty"`
+	MokManager *Binary          `json:"mokManager,omitempty"`
+	Config     appconfig.Config `json:"config"` // installed config before the disk gives it identity
 	// MinMemory and MinDisk are the product's minimums in bytes
 	// (plinth.yaml installer:); 0 keeps the installer's own.
 	MinMemory int64 `json:"minMemory,omitempty"`
 	MinDisk   int64 `json:"minDisk,omitempty"`
+}
+
+// Binary is the size and SHA-256 (hex) of an EFI binary the installer
+// carries besides the runtime UKI.
+type Binary struct {
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+func (b *Binary) digest() installplan.Digest {
+	if b == nil {
+		return installplan.Digest{}
+	}
+	return installplan.Digest{Size: b.Size, SHA256: b.SHA256}
 }
 
 // Requirements are the installer's defaults with the product's
@@ -91,6 +114,9 @@ type Request struct {
 	Answers  *answers.Answers
 	Manifest Manifest
 	UKI      []byte // the runtime UKI the manifest describes
+	// Shim and MokManager are the shim chain's binaries the manifest
+	// describes (Manifest.Shim); nil without it.
+	Shim, MokManager []byte
 	// Target is the disk the user chose (Install); Run takes the one
 	// Answers.Disk selects.
 	Target installplan.Candidate
@@ -129,13 +155,40 @@ func CheckPayload(m Manifest, uki []byte) error {
 	return nil
 }
 
+// checkRequest checks the whole payload of req against its manifest:
+// the runtime UKI and, when the manifest names them, shim and MokManager.
+func checkRequest(req Request) error {
+	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
+		return err
+	}
+	for _, b := range []struct {
+		what string
+		want *Binary
+		data []byte
+	}{{"shim", req.Manifest.Shim, req.Shim}, {"MokManager", req.Manifest.MokManager, req.MokManager}} {
+		if b.want == nil {
+			continue
+		}
+		sum := sha256.Sum256(b.data)
+		if hex.EncodeToString(sum[:]) != b.want.SHA256 || int64(len(b.data)) != b.want.Size {
+			return fail(errcode.PayloadCorrupt, "install: the %s on the installer medium does not match its manifest (sha256 %x): the medium is damaged, write it again", b.what, sum)
+		}
+	}
+	return nil
+}
+
+// payload is the bytes of each plan source but the config.
+func (req Request) payload() map[installplan.Source][]byte {
+	return map[installplan.Source][]byte{installplan.FromRuntimeUKI: req.UKI, installplan.FromShim: req.Shim, installplan.FromMokManager: req.MokManager}
+}
+
 // Run installs unattended: the disk is the one req.Answers.Disk
 // selects, a disk holding data is only overwritten with
 // req.Answers.Wipe, and the settings are the answers' (a bad one is
 // refused as an *answers.ParseError before any disk is looked at, as is
 // a secure-boot: require the firmware would not meet).
 func Run(ctx context.Context, env Env, req Request) (*Result, error) {
-	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
+	if err := checkRequest(req); err != nil {
 		return nil, err
 	}
 	settings, err := req.Answers.CheckSettings(req.SettingDecls)
@@ -162,7 +215,7 @@ func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 // plan, and executes it.
 func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	start := time.Now()
-	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
+	if err := checkRequest(req); err != nil {
 		return nil, err
 	}
 	if _, err := SecureBoot(env, req.Answers); err != nil {
@@ -184,7 +237,7 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 		env.Events.Emit(event.Plan{Plan: plan})
 	}
 	env.log("secure boot: %s", plan.SecureBoot.Note)
-	res, err := execute(env, plan, req.UKI, start)
+	res, err := execute(env, plan, req.payload(), start)
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +261,7 @@ func Plan(env Env, c installplan.Candidate, req Request) (*installplan.Plan, err
 		Target: c, Answers: req.Answers,
 		Product: m.Product, Version: m.Version,
 		RuntimeUKISize: m.RuntimeUKISize, RuntimeUKISHA256: m.RuntimeUKISHA256, Config: m.Config,
+		Shim: m.Shim.digest(), MokManager: m.MokManager.digest(),
 		ProductUUID:  info.ProductUUID,
 		Seed:         append(append([]byte(nil), env.Seed...), c.Disk.Serial...),
 		SettingDecls: req.SettingDecls, Settings: req.Settings,

@@ -43,12 +43,12 @@ func stepFrom(s step.Name) int {
 }
 
 // stepBytes is about how much step s writes, for its share of the
-// progress bar: the UKI twice and the FAT metadata on the ESP, the ext4
-// metadata (measured: about 130 KiB for 8 GiB), the GPT.
-func stepBytes(s step.Name, ukiSize int64) int64 {
+// progress bar: the ESP's files (espBytes) and the FAT metadata, the
+// ext4 metadata (measured: about 130 KiB for 8 GiB), the GPT.
+func stepBytes(s step.Name, espBytes int64) int64 {
 	switch s {
 	case step.FormatESP:
-		return 2*ukiSize + 1<<20
+		return espBytes + 1<<20
 	case step.FormatData:
 		return 1 << 20
 	case step.Partition:

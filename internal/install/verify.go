@@ -125,9 +125,16 @@ func (x *execution) verifyBootEntry(num uint16) error {
 	if err != nil {
 		return fail(errcode.Verify, "install: verify: read %s: %w", efivar.BootOptionName(num), err)
 	}
-	want := x.plan.BootEntry.DevicePath
-	if got := opt.Path(); !strings.EqualFold(got.String(), want.String()) {
-		return fail(errcode.Verify, "install: verify: %s is %s, want %s", efivar.BootOptionName(num), got, want)
+	want, err := x.plan.BootEntry.Option()
+	if err != nil {
+		return fail(errcode.Internal, "install: verify: %w", err)
+	}
+	if got := opt.Path(); !strings.EqualFold(got.String(), want.Path().String()) {
+		return fail(errcode.Verify, "install: verify: %s is %s, want %s", efivar.BootOptionName(num), got, want.Path())
+	}
+	if !bytes.Equal(opt.OptionalData, want.OptionalData) {
+		return fail(errcode.Verify, "install: verify: %s starts %q, want %q", efivar.BootOptionName(num),
+			efivar.DecodeUCS2(opt.OptionalData), x.plan.BootEntry.SecondStage)
 	}
 	return nil
 }

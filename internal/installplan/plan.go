@@ -11,6 +11,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/bootchain"
 	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -83,8 +84,10 @@ type Source string
 
 // Sources.
 const (
-	FromRuntimeUKI Source = "runtime-uki" // the runtime UKI the installer's manifest describes
-	FromConfig     Source = "config"      // Plan.Installed, encoded
+	FromRuntimeUKI = Source(bootchain.RuntimeUKI) // the runtime UKI the installer's manifest describes
+	FromShim       = Source(bootchain.Shim)       // the shim the installer carries (mkiso -shim)
+	FromMokManager = Source(bootchain.MokManager) // the MokManager beside it
+	FromConfig     = Source("config")             // Plan.Installed, encoded
 )
 
 // PlanFile is a file written to the ESP.
@@ -105,6 +108,19 @@ type PlanBoot struct {
 	LoaderPath   string            // UEFI form, \EFI\...
 	FallbackPath string            // removable-media copy
 	DevicePath   efivar.DevicePath // HD(n,GPT,...)/File(...)
+	// SecondStage is what shim starts (UEFI form), named in the load
+	// option's optional data; "" when the entry starts the UKI itself.
+	SecondStage string
+}
+
+// Option is the load option the entry is written as.
+func (b PlanBoot) Option() (*efivar.LoadOption, error) {
+	o, err := efivar.NewBootOption(b.Label, b.DevicePath)
+	if err != nil {
+		return nil, err
+	}
+	o.OptionalData, err = bootchain.Entry{SecondStage: b.SecondStage}.OptionalData()
+	return o, err
 }
 
 // PlanConfig summarises the installed configuration as the answers set
@@ -135,7 +151,10 @@ type Request struct {
 	// The release, as the installer medium's manifest describes it.
 	Product, Version string
 	RuntimeUKISize   int64
-	RuntimeUKISHA256 string           // hex; "" leaves the UKI files' digests out of the plan
+	RuntimeUKISHA256 string // hex; "" leaves the UKI files' digests out of the plan
+	// Shim and MokManager are the shim chain's binaries the installer
+	// carries (zero Size: none; the UKI is started directly).
+	Shim, MokManager Digest
 	Config           appconfig.Config // the product's config, before the disk gives it identity
 	// SettingDecls are the product's per-machine settings
 	// (productspec.Spec.Settings) and Settings this machine's values of
@@ -178,7 +197,7 @@ func MakePlan(r Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	boot, err := bootEntry(r.Product, l.ESP)
+	boot, err := bootEntry(r.Product, r.chain(), l.ESP)
 	if err != nil {
 		return nil, err
 	}
@@ -228,10 +247,10 @@ func (r Request) check() error {
 		return errorf(errcode.DiskTooSmall, "installplan: disk %s is too small: Plinth needs at least %d MiB", c.Describe(), disklayout.MinDiskSize>>20)
 	case r.RuntimeUKISize <= 0:
 		return errorf(errcode.Internal, "installplan: runtime UKI size %d", r.RuntimeUKISize)
-	// The UKI is written twice (loader and fallback); leave room for
+	// The chain is written twice (loader and fallback); leave room for
 	// the config and FAT overhead.
-	case 2*r.RuntimeUKISize > disklayout.ESPSize-16<<20:
-		return errorf(errcode.Internal, "installplan: runtime UKI of %d MiB does not fit twice on the %d MiB ESP", r.RuntimeUKISize>>20, disklayout.ESPSize>>20)
+	case 2*(r.RuntimeUKISize+r.Shim.Size+r.MokManager.Size) > disklayout.ESPSize-16<<20:
+		return errorf(errcode.Internal, "installplan: runtime UKI of %d MiB (and shim) does not fit twice on the %d MiB ESP", r.RuntimeUKISize>>20, disklayout.ESPSize>>20)
 	case r.Answers.DataSize < 0:
 		return errorf(errcode.DataSizeInvalid, "installplan: negative data partition size %d", r.Answers.DataSize)
 	}
@@ -271,9 +290,11 @@ func (r Request) layout() (provision.Layout, error) {
 	return l, nil
 }
 
-// bootEntry is the entry that starts the runtime UKI from the ESP.
-func bootEntry(product string, esp gpt.Partition) (PlanBoot, error) {
-	loader := "/" + LoaderPath(product)
+// bootEntry is the entry that starts the runtime UKI from the ESP,
+// directly or through shim.
+func bootEntry(product string, chain bootchain.Chain, esp gpt.Partition) (PlanBoot, error) {
+	e := chain.Entry(LoaderPath(product))
+	loader := "/" + e.Loader
 	hd := efivar.GPTHardDrive(uint32(esp.Number), esp.FirstLBA, esp.Sectors(), esp.GUID)
 	dp, err := efivar.DiskBootPath(hd, loader)
 	if err != nil {
@@ -281,7 +302,7 @@ func bootEntry(product string, esp gpt.Partition) (PlanBoot, error) {
 	}
 	uefiLoader, _ := efivar.NormalizeLoaderPath(loader)
 	fallback, _ := efivar.NormalizeLoaderPath("/" + disklayout.FallbackPath)
-	return PlanBoot{Label: product, LoaderPath: uefiLoader, FallbackPath: fallback, DevicePath: dp}, nil
+	return PlanBoot{Label: product, LoaderPath: uefiLoader, FallbackPath: fallback, DevicePath: dp, SecondStage: e.SecondStage}, nil
 }
 
 // installedConfig is the product's config with the answers' hostname
@@ -311,21 +332,37 @@ func (r Request) installedConfig(l provision.Layout, settings map[string]setting
 	return cfg, nil
 }
 
-// espFiles lists what goes on the ESP: the runtime UKI at the loader
-// path and at the fallback path, and the installed config.
+// espFiles lists what goes on the ESP: the boot chain's files (the
+// runtime UKI at the loader path and at the fallback path, and shim and
+// MokManager with it when the installer carries them), and the
+// installed config.
 func espFiles(r Request, cfg *appconfig.Config) ([]PlanFile, error) {
 	b, err := appconfig.Marshal(cfg)
 	if err != nil {
 		return nil, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
 	}
+	digests := map[bootchain.Binary]Digest{
+		bootchain.RuntimeUKI: {Size: r.RuntimeUKISize, SHA256: r.RuntimeUKISHA256},
+		bootchain.Shim:       r.Shim, bootchain.MokManager: r.MokManager,
+	}
+	var files []PlanFile
+	for _, f := range r.chain().Files(LoaderPath(r.Product)) {
+		d := digests[f.Binary]
+		files = append(files, PlanFile{Path: f.Path, Source: Source(f.Binary), Size: d.Size, SHA256: strings.ToLower(d.SHA256), What: f.What})
+	}
 	sum := sha256.Sum256(b)
-	uki := strings.ToLower(r.RuntimeUKISHA256)
-	return []PlanFile{
-		{Path: LoaderPath(r.Product), Source: FromRuntimeUKI, Size: r.RuntimeUKISize, SHA256: uki, What: "runtime UKI"},
-		{Path: disklayout.FallbackPath, Source: FromRuntimeUKI, Size: r.RuntimeUKISize, SHA256: uki, What: "runtime UKI, removable-media fallback copy"},
-		{Path: appconfig.RelPath, Source: FromConfig, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:]), What: "installed configuration"},
-	}, nil
+	return append(files, PlanFile{Path: appconfig.RelPath, Source: FromConfig, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:]), What: "installed configuration"}), nil
 }
+
+// Digest is the size and SHA-256 (hex) of a binary the installer carries.
+type Digest struct {
+	Size   int64
+	SHA256 string
+}
+
+// chain is how the firmware will reach the runtime UKI: through shim when
+// the installer carries it.
+func (r Request) chain() bootchain.Chain { return bootchain.Chain{Shim: r.Shim.Size > 0} }
 
 func configSummary(a *answers.Answers, cfg *appconfig.Config) PlanConfig {
 	n := cfg.Network

@@ -54,11 +54,12 @@ type bootJSON struct {
 	LoaderPath   string `json:"loaderPath"`
 	FallbackPath string `json:"fallbackPath"`
 	DevicePath   string `json:"devicePath"` // HD(1,GPT,...)/File(...)
+	SecondStage  string `json:"secondStage,omitempty"`
 }
 
 // MarshalJSON writes b with the device path as text.
 func (b PlanBoot) MarshalJSON() ([]byte, error) {
-	return json.Marshal(bootJSON{Label: b.Label, LoaderPath: b.LoaderPath, FallbackPath: b.FallbackPath, DevicePath: b.DevicePath.String()})
+	return json.Marshal(bootJSON{Label: b.Label, LoaderPath: b.LoaderPath, FallbackPath: b.FallbackPath, DevicePath: b.DevicePath.String(), SecondStage: b.SecondStage})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -71,6 +72,6 @@ func (b *PlanBoot) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return fmt.Errorf("installplan: boot entry: %w", err)
 	}
-	*b = PlanBoot{Label: j.Label, LoaderPath: j.LoaderPath, FallbackPath: j.FallbackPath, DevicePath: dp}
+	*b = PlanBoot{Label: j.Label, LoaderPath: j.LoaderPath, FallbackPath: j.FallbackPath, DevicePath: dp, SecondStage: j.SecondStage}
 	return nil
 }

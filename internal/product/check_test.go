@@ -208,14 +208,16 @@ func TestSecureBootKeys(t *testing.T) {
 		{"secure-boot:\n  keys: " + dir + "/keys\n", dir + "/keys", ""},
 		{"secure-boot:\n  keys: nope\n", "", `field "secure-boot.keys": nope does not exist`},
 		{"secure-boot: {}\n", "", `"secure-boot.keys"`},
-		{"secure-boot:\n  keys: k\n  shim: yes\n", "", "unknown key"},
+		{"secure-boot:\n  keys: k\n  shim: yes\n", "", `"secure-boot.shim": want true or false`},
+		{"secure-boot:\n  keys: keys\n  shim: true\n", "keys", ""},
+		{"secure-boot:\n  keys: k\n  mok: true\n", "", "unknown key"},
 	} {
 		p, err := Parse([]byte("product: {name: A}\n" + tc.yaml))
 		if err == nil {
 			err = p.Check(dir)
 		}
 		switch {
-		case tc.err == "" && (err != nil || p.SecureBoot.Keys != tc.keys):
+		case tc.err == "" && (err != nil || p.SecureBoot.Keys != tc.keys || p.SecureBoot.Shim != strings.Contains(tc.yaml, "shim: true")):
 			t.Errorf("%q: keys %q, %v; want %q", tc.yaml, p.SecureBoot.Keys, err, tc.keys)
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("%q: error %v, want %q", tc.yaml, err, tc.err)

@@ -96,6 +96,8 @@
 //	  keys: /secure/acme-keys     # required: directory of PK, KEK, db certificates and private
 //	                              #   keys; absolute or relative to this file (keep it out of
 //	                              #   the repository); mkiso -secureboot-keys wins
+//	  shim: false                 # true: boot through Microsoft-signed shim, for machines
+//	                              #   that trust only Microsoft's CAs (see README); mkiso -shim
 //
 // Unknown keys, duplicate keys, anchors and aliases, explicit tags,
 // merge keys, several YAML documents, empty values and values of the

@@ -307,9 +307,14 @@ func reservedFor(p string) string {
 
 // secureBoot reads secure-boot:.
 func (ps *parser) secureBoot(v val) error {
-	f, err := v.fields("keys")
+	f, err := v.fields("keys", "shim")
 	if err != nil {
 		return err
+	}
+	if sv, ok := f.get("shim"); ok {
+		if ps.p.SecureBoot.Shim, err = sv.boolean(); err != nil {
+			return err
+		}
 	}
 	kv, ok := f.get("keys")
 	if !ok {

@@ -264,6 +264,10 @@ type SecureBoot struct {
 	// private keys (package sbkeys): absolute, or slash-separated and
 	// relative to plinth.yaml's directory.
 	Keys string
+	// Shim makes the media and the installed disk boot through
+	// Microsoft-signed shim, with the product's signed UKI as its second
+	// stage (package bootchain).
+	Shim bool
 }
 
 // ParseError is every error Parse returns, and every error Check joins.

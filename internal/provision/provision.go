@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/bootchain"
 	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/ext4/mkext4"
 	"github.com/plinth-os/plinth/internal/gpt"
@@ -151,8 +152,11 @@ func humanSize(n int64) string {
 type Content struct {
 	RuntimeUKI []byte
 	LoaderPath string // on the ESP, e.g. "EFI/plinth/plinth.efi"
-	Config     *appconfig.Config
-	ModTime    time.Time
+	// Shim and MokManager, when set, make the ESP boot the UKI through
+	// shim (bootchain.Chain).
+	Shim, MokManager []byte
+	Config           *appconfig.Config
+	ModTime          time.Time
 	// WriteTable writes the partition table; nil writes it to w. The
 	// installer passes gptdev.Disk.Commit so the kernel re-reads the table.
 	WriteTable func(*gpt.Table) error
@@ -189,8 +193,9 @@ func Write(w io.WriterAt, l Layout, c Content) error {
 }
 
 // Disk describes what Write lays onto l: the ESP (FAT32) holding the
-// runtime UKI at c.LoaderPath, its fallback copy and the config, and
-// the data partition (ext4).
+// boot chain (the runtime UKI at c.LoaderPath, shim with it when c has
+// it, the fallback copies) and the config, and the data partition
+// (ext4).
 func (l Layout) Disk(c Content) (Disk, error) {
 	if len(c.RuntimeUKI) == 0 || c.Config == nil {
 		return Disk{}, fmt.Errorf("provision: no runtime UKI or config to install")
@@ -206,7 +211,14 @@ func (l Layout) Disk(c Content) (Disk, error) {
 	if !strings.HasPrefix(loader, "EFI/") || loader == disklayout.FallbackPath {
 		return Disk{}, fmt.Errorf("provision: loader path %q must be under EFI/ and not the fallback path", c.LoaderPath)
 	}
-	files := map[string][]byte{loader: c.RuntimeUKI, disklayout.FallbackPath: c.RuntimeUKI, appconfig.RelPath: cfg}
+	files := map[string][]byte{appconfig.RelPath: cfg}
+	bins := map[bootchain.Binary][]byte{bootchain.RuntimeUKI: c.RuntimeUKI, bootchain.Shim: c.Shim, bootchain.MokManager: c.MokManager}
+	for _, f := range (bootchain.Chain{Shim: len(c.Shim) > 0}).Files(loader) {
+		if len(bins[f.Binary]) == 0 {
+			return Disk{}, fmt.Errorf("provision: no %s for %s", f.Binary, f.Path)
+		}
+		files[f.Path] = bins[f.Binary]
+	}
 	return Disk{
 		Size: l.DiskSize, SectorSize: l.SectorSize, GUID: l.DiskGUID,
 		Parts: []Part{

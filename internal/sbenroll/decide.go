@@ -20,6 +20,10 @@ type Firmware struct {
 	State efivar.SecureBootState
 	// DBHasOurs: db holds the image's db certificate (Keys.DB).
 	DBHasOurs bool
+	// MokHasOurs: shim's MOK list (MokListRT) holds it: the machine
+	// booted through shim after the operator enrolled our certificate
+	// with MokManager, and shim verifies what it signs.
+	MokHasOurs bool
 	// Unreadable says why the Secure Boot variables could not be read;
 	// "" when they could.
 	Unreadable string
@@ -47,6 +51,9 @@ func ReadFirmware(vars efivar.Store, keys *Keys) Firmware {
 		return fw
 	}
 	fw.DBHasOurs = containsDER(efivar.X509Certificates(lists), keys.DB.Raw)
+	// MokListRT exists only when shim started us; unreadable means absent.
+	mok, _ := efivar.ReadSignatureLists(vars, efivar.VarMokListRT)
+	fw.MokHasOurs = containsDER(efivar.X509Certificates(mok), keys.DB.Raw)
 	return fw
 }
 
@@ -70,6 +77,8 @@ type Decision struct {
 	Keys bool `json:"keys"`
 	// DBHasOurs says whether db already holds the image's db certificate.
 	DBHasOurs bool `json:"dbHasOurCertificate"`
+	// MokHasOurs says whether shim's MOK list holds it.
+	MokHasOurs bool `json:"mokHasOurCertificate"`
 	// Enroll says whether the keys are enrolled, after the disk is
 	// installed and verified.
 	Enroll bool `json:"enroll"`
@@ -101,7 +110,7 @@ type Write struct {
 func Decide(r Request) (Decision, error) {
 	fw := r.Firmware
 	d := Decision{Policy: r.Policy, SecureBoot: fw.State.SecureBoot, SetupMode: fw.State.SetupMode, Keys: r.Keys != nil,
-		DBHasOurs: fw.DBHasOurs}
+		DBHasOurs: fw.DBHasOurs, MokHasOurs: fw.MokHasOurs}
 	switch r.Policy {
 	case answers.SecureBootOff, "":
 		d.Policy = answers.SecureBootOff
@@ -113,6 +122,10 @@ func Decide(r Request) (Decision, error) {
 	}
 	if r.Policy == answers.SecureBootRequire && r.Keys != nil && fw.Unreadable == "" && fw.State.SecureBoot && fw.DBHasOurs {
 		d.Note = "Secure Boot is on and db already holds " + subject(r.Keys.DB) + ": the firmware verifies the installed system; nothing is enrolled."
+		return d, nil
+	}
+	if r.Keys != nil && fw.Unreadable == "" && fw.State.SecureBoot && !fw.State.SetupMode && fw.MokHasOurs {
+		d.Note = "Secure Boot is on, and shim's MOK list holds " + subject(r.Keys.DB) + ": shim verifies the installed system; nothing is enrolled."
 		return d, nil
 	}
 	if why := cannotEnroll(r); why != "" {
@@ -159,7 +172,7 @@ func bootWarning(r Request) string {
 	if r.Keys == nil {
 		return "Secure Boot is on and this image is not signed: the firmware will refuse to start the installed system; turn Secure Boot off in the firmware setup."
 	}
-	if !fw.DBHasOurs {
+	if !fw.DBHasOurs && !fw.MokHasOurs {
 		return "Secure Boot is on and db does not hold " + subject(r.Keys.DB) + ": the firmware will refuse to start the installed system."
 	}
 	return ""

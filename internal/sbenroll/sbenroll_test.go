@@ -404,3 +404,30 @@ func TestEnrollReadsBack(t *testing.T) {
 		t.Error("Error does not unwrap")
 	}
 }
+
+// Booted through shim with our certificate in its MOK list, every policy
+// installs without enrolling, and the note says shim verifies; without it
+// the User Mode refusal stands.
+func TestDecideShimMOK(t *testing.T) {
+	keys, certs, _ := loadKeys(t)
+	for _, policy := range []string{off, ifSetup, require} {
+		r := sbenroll.Request{Policy: policy, Keys: keys, Firmware: sbenroll.Firmware{UEFI: true, State: userOn, MokHasOurs: true}}
+		d, err := sbenroll.Decide(r)
+		if err != nil || d.Enroll || (policy != off && !strings.Contains(d.Note, "shim verifies")) || strings.Contains(d.Note, "will refuse") {
+			t.Errorf("%s with our certificate in MokListRT: %v, %+v", policy, err, d)
+		}
+	}
+	vars := efivar.NewMemStore()
+	fw := sbenrolltest.NewFirmware(t, vars, 1, 0)
+	list, err := efivar.EncodeSignatureList(efivar.SignatureList{Type: efivar.CertX509,
+		Signatures: []efivar.SignatureData{{Owner: efivar.ShimLock, Data: certs.DB}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vars.Set(efivar.VarMokListRT, efivar.ShimLock, efivar.AttrBootServiceAccess|efivar.AttrRuntimeAccess, list); err != nil {
+		t.Fatal(err)
+	}
+	if got := sbenroll.ReadFirmware(fw, keys); !got.MokHasOurs || got.DBHasOurs {
+		t.Errorf("ReadFirmware with MokListRT = %+v", got)
+	}
+}
