@@ -27,7 +27,7 @@ func planSystem(t *testing.T, extra ...partfindtest.Disk) (roots, partfindtest.S
 	sys := partfindtest.Build(t, disks...)
 	dir := t.TempDir()
 	m := filepath.Join(dir, "manifest.json")
-	os.WriteFile(m, []byte(`{"product":"Plinth","version":"1.2.3","runtimeUKISHA256":"00","runtimeUKISize":6000000}`), 0o644)
+	os.WriteFile(m, []byte(`{"product":"Plinth","version":"1.2.3","runtimeUKISHA256":"0000000000000000000000000000000000000000000000000000000000000000","runtimeUKISize":6000000}`), 0o644)
 	return roots{Sys: sys.Sys, Dev: sys.Dev, Proc: filepath.Join(dir, "proc"), Answers: filepath.Join(dir, "none.yaml"),
 		Manifest: m, RuntimeUKI: filepath.Join(dir, "runtime.efi"), Product: filepath.Join(dir, "product.json"),
 		SecureBootKeys: filepath.Join(dir, "secureboot")}, sys

@@ -51,7 +51,7 @@ func TestInstallShimChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string][]byte{
-		"EFI/plinth/plinth.efi": uki, "EFI/plinth/shimx64.efi": shim, "EFI/plinth/mmx64.efi": mm,
+		"EFI/plinth/slot-a.efi": uki, "EFI/plinth/shimx64.efi": shim, "EFI/plinth/mmx64.efi": mm,
 		"EFI/BOOT/BOOTX64.EFI": shim, "EFI/BOOT/grubx64.efi": uki, "EFI/BOOT/mmx64.efi": mm,
 	} {
 		if got, err := fsys.ReadFile(path); err != nil || !bytes.Equal(got, want) {
@@ -62,7 +62,7 @@ func TestInstallShimChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lp, second := opt.Path().LoaderPath(), efivar.DecodeUCS2(opt.OptionalData); lp != `\EFI\plinth\shimx64.efi` || second != `\EFI\plinth\plinth.efi` {
+	if lp, second := opt.Path().LoaderPath(), efivar.DecodeUCS2(opt.OptionalData); lp != `\EFI\plinth\shimx64.efi` || second != `\EFI\plinth\slot-a.efi` {
 		t.Errorf("boot entry starts %s with %q; want shim with the UKI", lp, second)
 	}
 }

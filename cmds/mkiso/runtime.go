@@ -14,6 +14,7 @@ import (
 	"syscall"
 
 	"github.com/plinth-os/plinth/initramfs"
+	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/product"
@@ -250,7 +251,13 @@ func writeDisk(cfg config, runtimeUKI []byte) (string, error) {
 		f.Close()
 		return "", fmt.Errorf("disk image: %w", err)
 	}
-	content := provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(cfg.Product), Config: conf, ModTime: cfg.Epoch}
+	sum := sha256.Sum256(runtimeUKI)
+	slots, err := abslot.NewState(cfg.Version, int64(len(runtimeUKI)), sum).Marshal()
+	if err != nil {
+		return "", err
+	}
+	content := provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(), Config: conf, ModTime: cfg.Epoch,
+		Files: map[string][]byte{abslot.StatePath: slots}}
 	if cfg.Shim != nil {
 		content.Shim, content.MokManager = cfg.Shim.Shim, cfg.Shim.MokManager
 	}

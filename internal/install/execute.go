@@ -106,6 +106,12 @@ func espFiles(plan *installplan.Plan, payload map[installplan.Source][]byte) (ma
 				return nil, fail(errcode.Internal, "install: %s: %w", f.Path, err)
 			}
 			data = b
+		case f.Source == installplan.FromSlotState && plan.Slots != nil:
+			b, err := plan.Slots.Marshal()
+			if err != nil {
+				return nil, fail(errcode.Internal, "install: %s: %w", f.Path, err)
+			}
+			data = b
 		default:
 			return nil, fail(errcode.Internal, "install: %s: the plan names no source for it", f.Path)
 		}

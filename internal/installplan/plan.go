@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/bootchain"
@@ -46,6 +47,10 @@ type Plan struct {
 	// entry from FromConfig is its appconfig.Marshal encoding, whose
 	// size and SHA-256 the plan shows.
 	Installed *appconfig.Config `json:"-"`
+	// Slots is the A/B state written to the ESP (abslot.StatePath): the
+	// runtime UKI is slot A, committed; slot B is empty until the first
+	// update.
+	Slots *abslot.State `json:"-"`
 }
 
 // PlanDisk is the target disk.
@@ -88,6 +93,7 @@ const (
 	FromShim       = Source(bootchain.Shim)       // the shim the installer carries (mkiso -shim)
 	FromMokManager = Source(bootchain.MokManager) // the MokManager beside it
 	FromConfig     = Source("config")             // Plan.Installed, encoded
+	FromSlotState  = Source("slot-state")         // Plan.Slots, encoded
 )
 
 // PlanFile is a file written to the ESP.
@@ -138,10 +144,18 @@ type PlanConfig struct {
 }
 
 // LoaderPath is where the runtime UKI goes on the ESP (forward
-// slashes, relative to the ESP root): EFI/plinth/<product>.efi. mkiso's
+// slashes, relative to the ESP root): slot A (package abslot). mkiso's
 // disk images use it too, so images and installs agree.
-func LoaderPath(product string) string {
-	return "EFI/plinth/" + appconfig.HostnamePrefix(product) + ".efi"
+func LoaderPath() string { return abslot.A.Path() }
+
+// SlotState is the A/B state of a fresh install of version whose runtime
+// UKI has size bytes and SHA-256 sha256Hex: slot A committed.
+func SlotState(version string, size int64, sha256Hex string) (*abslot.State, error) {
+	var sum [32]byte
+	if n, err := hex.Decode(sum[:], []byte(sha256Hex)); err != nil || n != len(sum) {
+		return nil, fmt.Errorf("installplan: runtime UKI digest %q is not 64 hex digits", sha256Hex)
+	}
+	return abslot.NewState(version, size, sum), nil
 }
 
 // Request is what a plan is made from.
@@ -197,7 +211,7 @@ func MakePlan(r Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	boot, err := bootEntry(r.Product, r.chain(), l.ESP)
+	boot, err := bootEntry(abslot.ESP{Product: r.Product}.Label(abslot.A), r.chain(), l.ESP)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +219,13 @@ func MakePlan(r Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := espFiles(r, cfg)
+	var slots *abslot.State // nil without the UKI's digest: the plan shows no digests then
+	if r.RuntimeUKISHA256 != "" {
+		if slots, err = SlotState(r.Version, r.RuntimeUKISize, strings.ToLower(r.RuntimeUKISHA256)); err != nil {
+			return nil, &Error{Code: errcode.Internal, Message: err.Error(), Err: err}
+		}
+	}
+	files, err := espFiles(r, cfg, slots)
 	if err != nil {
 		return nil, err
 	}
@@ -232,6 +252,7 @@ func MakePlan(r Request) (*Plan, error) {
 		Overwrite:  PlanOverwrite{HasData: c.HasData, Partitions: c.Disk.Partitions, Signatures: c.Signatures},
 		SecureBoot: sb,
 		Installed:  cfg,
+		Slots:      slots,
 	}, nil
 }
 
@@ -290,10 +311,10 @@ func (r Request) layout() (provision.Layout, error) {
 	return l, nil
 }
 
-// bootEntry is the entry that starts the runtime UKI from the ESP,
-// directly or through shim.
-func bootEntry(product string, chain bootchain.Chain, esp gpt.Partition) (PlanBoot, error) {
-	e := chain.Entry(LoaderPath(product))
+// bootEntry is the entry labelled label that starts the runtime UKI from
+// the ESP, directly or through shim.
+func bootEntry(label string, chain bootchain.Chain, esp gpt.Partition) (PlanBoot, error) {
+	e := chain.Entry(LoaderPath())
 	loader := "/" + e.Loader
 	hd := efivar.GPTHardDrive(uint32(esp.Number), esp.FirstLBA, esp.Sectors(), esp.GUID)
 	dp, err := efivar.DiskBootPath(hd, loader)
@@ -302,7 +323,7 @@ func bootEntry(product string, chain bootchain.Chain, esp gpt.Partition) (PlanBo
 	}
 	uefiLoader, _ := efivar.NormalizeLoaderPath(loader)
 	fallback, _ := efivar.NormalizeLoaderPath("/" + disklayout.FallbackPath)
-	return PlanBoot{Label: product, LoaderPath: uefiLoader, FallbackPath: fallback, DevicePath: dp, SecondStage: e.SecondStage}, nil
+	return PlanBoot{Label: label, LoaderPath: uefiLoader, FallbackPath: fallback, DevicePath: dp, SecondStage: e.SecondStage}, nil
 }
 
 // installedConfig is the product's config with the answers' hostname
@@ -333,25 +354,39 @@ func (r Request) installedConfig(l provision.Layout, settings map[string]setting
 }
 
 // espFiles lists what goes on the ESP: the boot chain's files (the
-// runtime UKI at the loader path and at the fallback path, and shim and
-// MokManager with it when the installer carries them), and the
-// installed config.
-func espFiles(r Request, cfg *appconfig.Config) ([]PlanFile, error) {
-	b, err := appconfig.Marshal(cfg)
+// runtime UKI in slot A and at the fallback path, and shim and
+// MokManager with it when the installer carries them), the slots' state
+// and the installed config.
+func espFiles(r Request, cfg *appconfig.Config, slots *abslot.State) ([]PlanFile, error) {
+	conf, err := appconfig.Marshal(cfg)
 	if err != nil {
 		return nil, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: installed config: %v", err), Err: err}
+	}
+	state := PlanFile{Path: abslot.StatePath, Source: FromSlotState, What: "A/B slot state: slot A committed"}
+	if slots != nil {
+		b, err := slots.Marshal()
+		if err != nil {
+			return nil, &Error{Code: errcode.Internal, Message: fmt.Sprintf("installplan: slot state: %v", err), Err: err}
+		}
+		state = planFile(state.Path, state.Source, b, state.What)
 	}
 	digests := map[bootchain.Binary]Digest{
 		bootchain.RuntimeUKI: {Size: r.RuntimeUKISize, SHA256: r.RuntimeUKISHA256},
 		bootchain.Shim:       r.Shim, bootchain.MokManager: r.MokManager,
 	}
 	var files []PlanFile
-	for _, f := range r.chain().Files(LoaderPath(r.Product)) {
+	for _, f := range r.chain().Files(LoaderPath()) {
 		d := digests[f.Binary]
 		files = append(files, PlanFile{Path: f.Path, Source: Source(f.Binary), Size: d.Size, SHA256: strings.ToLower(d.SHA256), What: f.What})
 	}
-	sum := sha256.Sum256(b)
-	return append(files, PlanFile{Path: appconfig.RelPath, Source: FromConfig, Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:]), What: "installed configuration"}), nil
+	return append(files, state,
+		planFile(appconfig.RelPath, FromConfig, conf, "installed configuration")), nil
+}
+
+// planFile is a file whose bytes the plan holds.
+func planFile(path string, src Source, data []byte, what string) PlanFile {
+	sum := sha256.Sum256(data)
+	return PlanFile{Path: path, Source: src, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), What: what}
 }
 
 // Digest is the size and SHA-256 (hex) of a binary the installer carries.

@@ -53,11 +53,11 @@ func TestMakePlan(t *testing.T) {
 	if (data.LastLBA+1)%2048 != 0 || int64(data.LastLBA+1)*512 > d.Size-33*512 {
 		t.Errorf("data end %d not aligned or past the backup GPT", data.LastLBA)
 	}
-	wantDP := fmt.Sprintf(`HD(1,GPT,%s,0x800,0x100000)/File(\EFI\plinth\plinth.efi)`, esp.GUID)
+	wantDP := fmt.Sprintf(`HD(1,GPT,%s,0x800,0x100000)/File(\EFI\plinth\slot-a.efi)`, esp.GUID)
 	if !strings.EqualFold(p.BootEntry.DevicePath.String(), wantDP) {
 		t.Errorf("device path %s, want %s", p.BootEntry.DevicePath, wantDP)
 	}
-	if p.BootEntry.Label != "Plinth" || p.BootEntry.LoaderPath != `\EFI\plinth\plinth.efi` || p.BootEntry.FallbackPath != `\EFI\BOOT\BOOTX64.EFI` {
+	if p.BootEntry.Label != "Plinth A" || p.BootEntry.LoaderPath != `\EFI\plinth\slot-a.efi` || p.BootEntry.FallbackPath != `\EFI\BOOT\BOOTX64.EFI` {
 		t.Errorf("boot entry: %+v", p.BootEntry)
 	}
 	// The config is made at plan time: its entry carries the digest of
@@ -68,8 +68,9 @@ func TestMakePlan(t *testing.T) {
 	}
 	cfgSum := sha256.Sum256(cfg)
 	wantFiles := []PlanFile{
-		{Path: "EFI/plinth/plinth.efi", Source: FromRuntimeUKI, Size: 40 << 20, What: "runtime UKI"},
+		{Path: "EFI/plinth/slot-a.efi", Source: FromRuntimeUKI, Size: 40 << 20, What: "runtime UKI"},
 		{Path: "EFI/BOOT/BOOTX64.EFI", Source: FromRuntimeUKI, Size: 40 << 20, What: "runtime UKI, removable-media fallback copy"},
+		{Path: "EFI/plinth/slots.json", Source: FromSlotState, What: "A/B slot state: slot A committed"},
 		{Path: "EFI/plinth/plinth.json", Source: FromConfig, Size: int64(len(cfg)), SHA256: hex.EncodeToString(cfgSum[:]), What: "installed configuration"},
 	}
 	if fmt.Sprint(p.ESPFiles) != fmt.Sprint(wantFiles) {
@@ -79,7 +80,7 @@ func TestMakePlan(t *testing.T) {
 		p.Config.Gateway != "192.0.2.1" || fmt.Sprint(p.Config.DNS) != "[192.0.2.53]" || p.After != "poweroff" {
 		t.Errorf("config %+v after %s", p.Config, p.After)
 	}
-	if !p.SetFileDigest("EFI/plinth/plinth.efi", 41<<20, "ABCDEF") || p.ESPFiles[0].SHA256 != "abcdef" || p.SetFileDigest("nope", 1, "") {
+	if !p.SetFileDigest("EFI/plinth/slot-a.efi", 41<<20, "ABCDEF") || p.ESPFiles[0].SHA256 != "abcdef" || p.SetFileDigest("nope", 1, "") {
 		t.Errorf("SetFileDigest: %+v", p.ESPFiles)
 	}
 
@@ -94,7 +95,7 @@ func TestMakePlan(t *testing.T) {
 	s := string(b)
 	last := -1
 	for _, k := range []string{`"product":"Plinth"`, `"version":"1.2.3"`, `"disk":{"name":"nvme0n1","path":"/dev/nvme0n1"`, `"partitions":[{"number":1,"name":"EFI System","typeGuid":`,
-		`"espFiles":[`, `"bootEntry":{"label":"Plinth","loaderPath":"\\EFI\\plinth\\plinth.efi"`, `"config":{"hostname":"db-01"`, `"after":"poweroff"`, `"overwrite":{"hasData":false}`} {
+		`"espFiles":[`, `"bootEntry":{"label":"Plinth A","loaderPath":"\\EFI\\plinth\\slot-a.efi"`, `"config":{"hostname":"db-01"`, `"after":"poweroff"`, `"overwrite":{"hasData":false}`} {
 		i := strings.Index(s, k)
 		if i < 0 || i < last {
 			t.Errorf("JSON lacks %s or has it out of order:\n%s", k, s)
@@ -261,7 +262,7 @@ func TestPlanJSONRoundTrip(t *testing.T) {
 	}
 	esp := p.Partitions[0]
 	for _, want := range []string{
-		fmt.Sprintf(`"devicePath":"HD(1,GPT,%s,0x800,0x100000)/File(\\EFI\\plinth\\plinth.efi)"`, esp.GUID),
+		fmt.Sprintf(`"devicePath":"HD(1,GPT,%s,0x800,0x100000)/File(\\EFI\\plinth\\slot-a.efi)"`, esp.GUID),
 		fmt.Sprintf(`{"number":1,"name":"EFI System","typeGuid":"c12a7328-f81f-11d2-ba4b-00a0c93ec93b","uniqueGuid":"%s","firstLba":2048,"lastLba":1050623,"sizeBytes":536870912,"filesystem":"vfat","label":"PLINTH_ESP"}`, esp.GUID),
 	} {
 		if !strings.Contains(string(b), want) {

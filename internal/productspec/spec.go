@@ -17,6 +17,8 @@
 package productspec
 
 import (
+	"time"
+
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/setting"
 )
@@ -39,7 +41,37 @@ type Spec struct {
 	Users    []User         `json:"users"`    // besides root; /etc/passwd of the image lists them
 	Groups   []Group        `json:"groups"`   // besides root; /etc/group of the image
 	DataDirs []DataDir      `json:"dataDirs"` // created below /data at every boot, services' workdirs included
+	Updates  Updates        `json:"updates"`
 }
+
+// Updates is how the appliance takes updates (plinth.yaml updates:,
+// package updater).
+type Updates struct {
+	// Certificates are the PEM certificates whose keys sign this
+	// product's update bundles (the update key, else the Secure Boot db
+	// key); empty: every bundle is refused.
+	Certificates string `json:"certificates,omitempty"`
+	// Channel is the URL of the channel file (package updatechannel)
+	// checked every CheckInterval; "": updates come from a PLINTHUPD
+	// stick or the local command only.
+	Channel       string   `json:"channel,omitempty"`
+	CheckInterval Duration `json:"checkInterval,omitempty"`
+	// CA is PEM certificates trusted for HTTPS besides the system's.
+	CA string `json:"ca,omitempty"`
+	// CommitAfter is how long every service must stay healthy before a
+	// new version commits (default DefaultCommitAfter); TrialTimeout how
+	// long it has to get there (default DefaultTrialTimeout) before the
+	// machine goes back to the version before.
+	CommitAfter  Duration `json:"commitAfter,omitempty"`
+	TrialTimeout Duration `json:"trialTimeout,omitempty"`
+}
+
+// Defaults of Updates.
+const (
+	DefaultCommitAfter   = Duration(60 * time.Second)
+	DefaultTrialTimeout  = Duration(10 * time.Minute)
+	DefaultCheckInterval = Duration(time.Hour)
+)
 
 // User is an account of the runtime image.
 type User struct {

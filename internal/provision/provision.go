@@ -155,8 +155,10 @@ type Content struct {
 	// Shim and MokManager, when set, make the ESP boot the UKI through
 	// shim (bootchain.Chain).
 	Shim, MokManager []byte
-	Config           *appconfig.Config
-	ModTime          time.Time
+	// Files are more files for the ESP by path (the slots' state).
+	Files   map[string][]byte
+	Config  *appconfig.Config
+	ModTime time.Time
 	// WriteTable writes the partition table; nil writes it to w. The
 	// installer passes gptdev.Disk.Commit so the kernel re-reads the table.
 	WriteTable func(*gpt.Table) error
@@ -212,6 +214,9 @@ func (l Layout) Disk(c Content) (Disk, error) {
 		return Disk{}, fmt.Errorf("provision: loader path %q must be under EFI/ and not the fallback path", c.LoaderPath)
 	}
 	files := map[string][]byte{appconfig.RelPath: cfg}
+	for p, data := range c.Files {
+		files[p] = data
+	}
 	bins := map[bootchain.Binary][]byte{bootchain.RuntimeUKI: c.RuntimeUKI, bootchain.Shim: c.Shim, bootchain.MokManager: c.MokManager}
 	for _, f := range (bootchain.Chain{Shim: len(c.Shim) > 0}).Files(loader) {
 		if len(bins[f.Binary]) == 0 {

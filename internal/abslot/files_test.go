@@ -1,0 +1,92 @@
+package abslot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestReplaceLeftovers: a leftover temporary file is removed before the
+// next write, unless it has the target's contents (it may be the twin
+// entry of an interrupted FAT rename, sharing the target's clusters).
+func TestReplaceLeftovers(t *testing.T) {
+	const target = "EFI/plinth/x.efi"
+	cases := []struct {
+		name      string
+		leftovers map[string][]byte
+		err       string
+		kept      []string // leftovers still there afterwards
+	}{
+		{name: "none"},
+		{name: "partial write", leftovers: map[string][]byte{target + ".new": []byte("old-but-cut")}},
+		{name: "twin", leftovers: map[string][]byte{target + ".new": []byte("old")}, kept: []string{target + ".new"}},
+		{name: "twin and partial", leftovers: map[string][]byte{target + ".new": []byte("old"), target + ".new1": []byte("o")}, kept: []string{target + ".new"}},
+		{name: "only twins", leftovers: map[string][]byte{target + ".new": []byte("old"), target + ".new1": []byte("old"), target + ".new2": []byte("old"), target + ".new3": []byte("old")},
+			err: "fsck.fat", kept: []string{target + ".new", target + ".new1", target + ".new2", target + ".new3"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := bareFixture(t, chains[0].chain)
+			f.write(target, []byte("old"))
+			for p, b := range c.leftovers {
+				f.write(p, b)
+			}
+			fs := files{root: f.root}
+			want := []byte("new contents")
+			err := fs.replace(target, bytes.NewReader(want), int64(len(want)), sha256.Sum256(want))
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) {
+					t.Errorf("replace: %v, want an error with %q", err, c.err)
+				}
+				want = []byte("old")
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := f.read(target); !bytes.Equal(got, want) {
+				t.Errorf("%s = %q, want %q", target, got, want)
+			}
+			var left []string
+			for p := range f.snapshot() {
+				if strings.HasPrefix(p, target+".") {
+					left = append(left, p)
+				}
+			}
+			if slices.Sort(left); !slices.Equal(left, c.kept) {
+				t.Errorf("leftovers %q, want %q", left, c.kept)
+			}
+		})
+	}
+}
+
+// TestReplaceBadStream: a stream that is short or not the expected bytes
+// leaves the target as it was, with no temporary file behind.
+func TestReplaceBadStream(t *testing.T) {
+	good := []byte("the expected bytes")
+	cases := []struct {
+		name string
+		r    io.Reader
+		want error
+	}{
+		{"short", bytes.NewReader(good[:5]), io.ErrUnexpectedEOF},
+		{"different", bytes.NewReader([]byte("the unexpected byte")), errDigest},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := bareFixture(t, chains[0].chain)
+			f.write("EFI/plinth/x.efi", []byte("old"))
+			before := f.snapshot()
+			err := files{root: f.root}.replace("EFI/plinth/x.efi", c.r, int64(len(good)), sha256.Sum256(good))
+			if !errors.Is(err, c.want) {
+				t.Errorf("replace: %v, want %v", err, c.want)
+			}
+			if !maps.EqualFunc(before, f.snapshot(), bytes.Equal) {
+				t.Error("a failed replace changed the ESP")
+			}
+		})
+	}
+}
