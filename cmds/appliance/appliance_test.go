@@ -110,12 +110,12 @@ func TestServiceSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs := serviceSpecs(spec, cmds, systemPaths())
+	specs := serviceSpecs(spec, cmds, systemPaths(), "0.9.0")
 	if len(specs) != 1 {
 		t.Fatal(specs)
 	}
 	s := specs[0]
-	wantEnv := "PATH=/bbin HOME=/data/home PLINTH_PRODUCT=Plinth PLINTH_VERSION=1.0.0 PLINTH_DATA=/data PLINTH_CONFIG=/boot/efi/EFI/plinth/plinth.json PLINTH_SERVICE=demo APPLIANCE_TEST_SERVICE=sleep MODE=slow:80 GORACE=atexit_sleep_ms=0"
+	wantEnv := "PATH=/bbin HOME=/data/home PLINTH_PRODUCT=Plinth PLINTH_VERSION=1.0.0 PLINTH_PREVIOUS_VERSION=0.9.0 PLINTH_DATA=/data PLINTH_CONFIG=/boot/efi/EFI/plinth/plinth.json PLINTH_SERVICE=demo APPLIANCE_TEST_SERVICE=sleep MODE=slow:80 GORACE=atexit_sleep_ms=0"
 	if got := strings.Join(s.Env, " "); got != wantEnv {
 		t.Errorf("env =\n%s\nwant\n%s", got, wantEnv)
 	}
@@ -125,7 +125,7 @@ func TestServiceSpecs(t *testing.T) {
 	}
 	p := systemPaths()
 	p.Data = "/mnt/data"
-	if d := serviceSpecs(spec, cmds, p)[0]; d.Dir != "/mnt/data/demo" || !slices.Contains(d.Env, "PLINTH_DATA=/mnt/data") {
+	if d := serviceSpecs(spec, cmds, p, "")[0]; d.Dir != "/mnt/data/demo" || !slices.Contains(d.Env, "PLINTH_DATA=/mnt/data") {
 		t.Errorf("with data at /mnt/data: %+v", d)
 	}
 }

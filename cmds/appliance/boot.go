@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/datapart"
@@ -46,6 +47,7 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	b.secure = a.secureBoot(b.vars)
 	a.say("Secure Boot: %s", secureBootText(b.secure))
 	var f *failure
+	bootTime := time.Now()
 	if b.esp, b.cfg, f = a.loadConfig(ctx, b.vars); f != nil {
 		return f
 	}
@@ -55,6 +57,11 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	}
 	b.spec = spec
 	a.setIdentity(b.cfg)
+	up := a.openUpdates(&b)
+	previous := ""
+	if up.u != nil {
+		previous = up.u.Previous(up.trial)
+	}
 
 	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: b.esp.Partition.Disk, Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, b.cfg.Data)
 	if err != nil {
@@ -77,7 +84,7 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	sup, err := supervise.New(supervise.Options{
 		Reaper: a.reaper, Console: a.out, Events: a.events, MinUp: a.sys.minUp,
 		LogDir: filepath.Join(a.paths.Data, "log"), LogMaxSize: logMaxSize, LogKeep: logKeep,
-	}, serviceSpecs(spec, cmds, a.paths))
+	}, serviceSpecs(spec, cmds, a.paths, previous))
 	if err != nil {
 		// Validate rules out what New rejects; report it all the same.
 		return &failure{code: errcode.Services, summary: "Cannot start the services.", err: err, hint: "rebuild the runtime image: " + productspec.Path + " is not consistent."}
@@ -89,6 +96,7 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	watch := sup.Watch() // before Start: no change of health is missed
 	sup.Start()
 	go a.announce(context.Background(), watch, b, net)
+	go a.runUpdates(context.Background(), up, sup, spec, bootTime)
 	return nil
 }
 
@@ -113,7 +121,8 @@ func secureBootText(st secureboot.Status) string {
 
 // loadConfig mounts the ESP and reads the config.
 func (a *appliance) loadConfig(ctx context.Context, vars efivar.Store) (esp.Result, *appconfig.Config, *failure) {
-	r, err := esp.Mount(ctx, esp.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, Vars: vars, Mounter: mounter{&a.sys}, MountPoint: a.paths.ESP, Wait: a.sys.diskWait})
+	r, err := esp.Mount(ctx, esp.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, Vars: vars, Mounter: mounter{&a.sys}, MountPoint: a.paths.ESP, Wait: a.sys.diskWait,
+		Writable: true})
 	if err != nil {
 		return r, nil, espFailure(err)
 	}

@@ -5,11 +5,15 @@
 // At boot it
 //
 //  1. finds the ESP it booted from (LoaderDevicePartUUID, else the first
-//     ESP holding \EFI\plinth\plinth.json), mounts it read-only at
-//     /boot/efi and reads the config (internal/appconfig);
+//     ESP holding \EFI\plinth\plinth.json), mounts it at /boot/efi
+//     (read-write: the updater writes its slots) and reads the config
+//     (internal/appconfig);
 //  2. reads the product's services from /etc/plinth/product.json
 //     (internal/productspec) and substitutes the machine's settings
-//     from the config into them;
+//     from the config into them; opens the A/B slots (internal/updater,
+//     internal/abslot): reports a trial of another version that did not
+//     commit, repairs the boot entries, BootOrder and the fallback
+//     loader, and learns whether this boot is itself a trial;
 //  3. sets the hostname and /etc/machine-id;
 //  4. finds the data partition by PARTUUID (or label), checks its ext4
 //     superblock and mounts it at /data, creating wal, snapshots,
@@ -25,14 +29,19 @@
 //  8. emits runtime-ready once every service is healthy (the first time
 //     with the addresses it has, waiting at most 20 s for one), and
 //     runtime-degraded when one becomes unhealthy; runtime-ready again
-//     once all are healthy again.
+//     once all are healthy again;
+//  9. on a trial boot, commits the new version once every service has
+//     been healthy for the product's commit-after time, or gives up and
+//     reboots into the committed one; then checks the product's update
+//     channel and applies newer bundles (download, verify, stage, trial
+//     reboot); keeps a hardware watchdog fed while it is sound.
 //
 // Any failure in steps 1 to 5 is shown on the console with what to do
 // and emitted as an "error" event (code, message); the supervisor then
 // stays up, repeating the message every minute, until it is powered off.
 //
 // Power: the ACPI power button, SIGTERM, SIGINT or SIGPWR power off;
-// SIGHUP reboots. Either way the services are stopped (their stop
+// SIGHUP, and the updater, reboot. Either way the services are stopped (their stop
 // signal, SIGKILL after their stop timeout; a service before those it
 // starts after), stray processes are killed, /data and
 // /boot/efi are unmounted, and reboot(2) is called (see internal/power).
@@ -69,7 +78,7 @@ func main() {
 	} else {
 		fmt.Fprintf(os.Stderr, "appliance: %v\n", err)
 	}
-	a := &appliance{out: out, events: event.New(ev), paths: systemPaths(), sys: realSystem(), screen: screen}
+	a := &appliance{out: out, events: event.New(ev), paths: systemPaths(), sys: realSystem(), screen: screen, reboots: make(chan string)}
 	if screenErr != nil {
 		a.say("No status screen: %v", screenErr)
 	}
@@ -88,6 +97,8 @@ type appliance struct {
 
 	mu  sync.Mutex
 	sup *supervise.Supervisor // nil until services start
+
+	reboots chan string // clean reboots the updater asks for, with why
 }
 
 func (a *appliance) setSupervisor(s *supervise.Supervisor) {
@@ -164,6 +175,8 @@ func (a *appliance) wait(sigs <-chan os.Signal, presses <-chan struct{}, booted 
 			reason = sig.String()
 		case <-presses:
 			act, reason = power.PowerOff, "power button"
+		case reason = <-a.reboots:
+			act = power.Reboot
 		case <-t.C:
 			if f != nil {
 				a.say("%s", f.text())

@@ -13,7 +13,8 @@ import (
 
 // serviceSpecs turns the product's services, with this machine's
 // settings substituted (cmds, in the same order), into supervisor specs.
-func serviceSpecs(spec *productspec.Spec, cmds []productspec.Command, p paths) []supervise.Spec {
+// previous is the version that ran before this one (PLINTH_PREVIOUS_VERSION).
+func serviceSpecs(spec *productspec.Spec, cmds []productspec.Command, p paths, previous string) []supervise.Spec {
 	specs := make([]supervise.Spec, len(spec.Services))
 	for i, s := range spec.Services {
 		dir := p.dataPath(s.WorkDir)
@@ -21,7 +22,7 @@ func serviceSpecs(spec *productspec.Spec, cmds []productspec.Command, p paths) [
 			Name:           s.Name,
 			Path:           s.Exec,
 			Args:           cmds[i].Args,
-			Env:            serviceEnv(spec, s.Name, dir, cmds[i].Env, p),
+			Env:            serviceEnv(spec, s.Name, dir, cmds[i].Env, p, previous),
 			Dir:            dir,
 			UID:            s.UID,
 			GID:            s.GID,
@@ -41,12 +42,13 @@ func serviceSpecs(spec *productspec.Spec, cmds []productspec.Command, p paths) [
 // serviceEnv is a service's whole environment: PATH, HOME (its
 // workdir), the PLINTH_* variables, then its own variables, which may
 // replace PATH and HOME.
-func serviceEnv(spec *productspec.Spec, name, dir string, own []string, p paths) []string {
+func serviceEnv(spec *productspec.Spec, name, dir string, own []string, p paths, previous string) []string {
 	env := []string{
 		"PATH=/bbin",
 		"HOME=" + dir,
 		"PLINTH_PRODUCT=" + spec.Product,
 		"PLINTH_VERSION=" + spec.Version,
+		"PLINTH_PREVIOUS_VERSION=" + previous, // "" on a fresh install
 		"PLINTH_DATA=" + p.Data,
 		"PLINTH_CONFIG=" + p.configPath(),
 		"PLINTH_SERVICE=" + name,

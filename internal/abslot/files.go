@@ -61,14 +61,15 @@ func (f files) has(rel string, want [32]byte) (bool, error) {
 	return got == want && err == nil, err
 }
 
-// errDigest is a write whose bytes are not the ones expected.
-var errDigest = errors.New("SHA-256 mismatch")
+// ErrDigest is a write whose bytes are not the ones expected: a damaged
+// stream (or, read back, a damaged ESP). Nothing live was replaced.
+var ErrDigest = errors.New("SHA-256 mismatch")
 
 // replace makes rel hold exactly size bytes of r with SHA-256 want: it
 // writes a temporary file in the same directory, syncs it, checks size
 // and digest, renames it over rel, syncs the directory, and reads rel
 // back. When the stream is short or its digest differs, rel is left as it
-// was and the error wraps errDigest or io.ErrUnexpectedEOF.
+// was and the error wraps ErrDigest or io.ErrUnexpectedEOF.
 //
 // On FAT the rename is the commit point: Linux's vfat rewrites the
 // target's directory entry in place to point at the new clusters, one
@@ -101,7 +102,7 @@ func (f files) replace(rel string, r io.Reader, size int64, want [32]byte) error
 		return fmt.Errorf("read back %s: %w", rel, err)
 	}
 	if got != want || n != size {
-		return fmt.Errorf("read back %s: %d bytes: %w", rel, n, errDigest)
+		return fmt.Errorf("read back %s: %d bytes: %w", rel, n, ErrDigest)
 	}
 	return nil
 }
@@ -129,7 +130,7 @@ func (f files) writeTemp(tmp string, r io.Reader, size int64, want [32]byte) err
 	case err != nil:
 		return err
 	case !bytes.Equal(h.Sum(nil), want[:]):
-		return fmt.Errorf("%d bytes written: %w", n, errDigest)
+		return fmt.Errorf("%d bytes written: %w", n, ErrDigest)
 	}
 	return nil
 }

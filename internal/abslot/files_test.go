@@ -73,7 +73,7 @@ func TestReplaceBadStream(t *testing.T) {
 		want error
 	}{
 		{"short", bytes.NewReader(good[:5]), io.ErrUnexpectedEOF},
-		{"different", bytes.NewReader([]byte("the unexpected byte")), errDigest},
+		{"different", bytes.NewReader([]byte("the unexpected byte")), ErrDigest},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

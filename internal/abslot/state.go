@@ -54,6 +54,9 @@ type State struct {
 	B         SlotState `json:"b"`
 	// Trial is the update being tried once (BootNext), nil when none.
 	Trial *TrialRecord `json:"trial,omitempty"`
+	// Report is a trial that gave up (Abandon) and that the committed
+	// version reports when it boots next (RolledBack); nil when none.
+	Report *FailedTrial `json:"report,omitempty"`
 	// Legacy is the UKI of the layout before slots (LegacyPath), still
 	// on the ESP with its boot entry until the first commit removes
 	// both; "" when there is none.
@@ -221,6 +224,10 @@ func (st *State) clone() *State {
 	if st.Trial != nil {
 		t := *st.Trial
 		c.Trial = &t
+	}
+	if st.Report != nil {
+		r := *st.Report
+		c.Report = &r
 	}
 	return &c
 }

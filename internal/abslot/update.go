@@ -19,11 +19,11 @@ const RolledBackReason = "the trial boot did not commit"
 // FailedTrial is a trial that ended without a commit, for the caller's
 // update-rolled-back event.
 type FailedTrial struct {
-	Slot        Slot
-	Version     string // the version that was tried
-	FromVersion string // the committed version, which runs again
-	Started     time.Time
-	Reason      string
+	Slot        Slot      `json:"slot"`
+	Version     string    `json:"version"`     // the version that was tried
+	FromVersion string    `json:"fromVersion"` // the committed version, which runs again
+	Started     time.Time `json:"started"`
+	Reason      string    `json:"reason"`
 }
 
 // Stage writes a runtime UKI of size bytes with SHA-256 sum, read from r,
@@ -52,7 +52,7 @@ func (s *Slots) Stage(vars efivar.Store, r io.Reader, size int64, sum [32]byte, 
 	}
 	if err := s.files.replace(target.Path(), r, size, sum); err != nil {
 		err = fmt.Errorf("abslot: stage slot %s: %w", target, err)
-		return "", errors.Join(err, s.markFailed(target, version, err.Error()))
+		return "", errors.Join(err, s.markFailed(target, version, err.Error(), nil))
 	}
 	next := s.state.clone()
 	*next.Slot(target) = SlotState{Status: Staged, Version: version, Size: size, SHA256: hex.EncodeToString(sum[:])}
@@ -80,14 +80,36 @@ func (s *Slots) checkStage(vars efivar.Store, st *State, target Slot, size int64
 	return s.cancelBootNext(vars, target)
 }
 
-// markFailed records slot as failed at version, for reason.
-func (s *Slots) markFailed(slot Slot, version, reason string) error {
+// markFailed records slot as failed at version, for reason, and with
+// report (non-nil) the failed trial for the committed version to report
+// when it boots next (State.Report).
+func (s *Slots) markFailed(slot Slot, version, reason string, report *FailedTrial) error {
 	next := s.state.clone()
 	*next.Slot(slot) = SlotState{Status: Failed, Version: version, Reason: reason}
 	if next.Trial != nil && next.Trial.Slot == slot {
 		next.Trial = nil
 	}
+	if report != nil {
+		next.Report = report
+	}
 	return s.save(next)
+}
+
+// unreported returns, and clears, a failed trial that Abandon left for
+// the committed version to report, once the committed slot is running.
+func (s *Slots) unreported(vars efivar.Store) (*FailedTrial, error) {
+	st := s.state
+	if st.Report == nil {
+		return nil, nil
+	}
+	booted, _, err := s.Booted(vars)
+	if err != nil || booted != st.Committed {
+		return nil, err
+	}
+	r := *st.Report
+	next := st.clone()
+	next.Report = nil
+	return &r, s.save(next)
 }
 
 // bootNextIs reports whether BootNext is set to slot's entry.
@@ -169,7 +191,7 @@ func (s *Slots) verify(slot Slot) error {
 	}
 	if !ok {
 		reason := fmt.Sprintf("%s no longer has the recorded SHA-256 %s", slot.Path(), ss.SHA256)
-		return errors.Join(errors.New(reason), s.markFailed(slot, ss.Version, reason))
+		return errors.Join(errors.New(reason), s.markFailed(slot, ss.Version, reason, nil))
 	}
 	return nil
 }
@@ -264,8 +286,11 @@ func (s *Slots) removeLegacy(vars efivar.Store, legacy string) error {
 // (the record is then cleared and the slot stays staged).
 func (s *Slots) RolledBack(vars efivar.Store) (*FailedTrial, error) {
 	st, err := s.opened("rolled back")
-	if err != nil || st.Trial == nil {
+	if err != nil {
 		return nil, err
+	}
+	if st.Trial == nil {
+		return s.unreported(vars)
 	}
 	t := *st.Trial
 	pending, err := s.bootNextIs(vars, t.Slot)
@@ -284,7 +309,7 @@ func (s *Slots) RolledBack(vars efivar.Store) (*FailedTrial, error) {
 		next.Trial = nil
 		return nil, s.save(next)
 	}
-	if err := s.markFailed(t.Slot, t.Version, RolledBackReason); err != nil {
+	if err := s.markFailed(t.Slot, t.Version, RolledBackReason, nil); err != nil {
 		return nil, err
 	}
 	return &FailedTrial{Slot: t.Slot, Version: t.Version, FromVersion: t.FromVersion, Started: t.Started, Reason: RolledBackReason}, nil
@@ -321,8 +346,9 @@ func (s *Slots) Abandon(vars efivar.Store, reason string) (*FailedTrial, error) 
 	if err := s.cancelBootNext(vars, t.Slot); err != nil {
 		return nil, fmt.Errorf("abslot: abandon: %w", err)
 	}
-	if err := s.markFailed(t.Slot, t.Version, reason); err != nil {
+	ft := &FailedTrial{Slot: t.Slot, Version: t.Version, FromVersion: t.FromVersion, Started: t.Started, Reason: reason}
+	if err := s.markFailed(t.Slot, t.Version, reason, ft); err != nil {
 		return nil, err
 	}
-	return &FailedTrial{Slot: t.Slot, Version: t.Version, FromVersion: t.FromVersion, Started: t.Started, Reason: reason}, nil
+	return ft, nil
 }

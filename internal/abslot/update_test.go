@@ -339,6 +339,16 @@ func TestAbandon(t *testing.T) {
 			if st := f.checkSettled(); st.Trial != nil || st.B.Status != Failed {
 				t.Errorf("state %+v", st)
 			}
+			// The committed version, booted again, reports the trial's
+			// failure with its reason, once.
+			s = f.open(nil)
+			rb, err := s.RolledBack(f.vars)
+			if err != nil || rb == nil || rb.Version != "v2" || rb.Reason != "health: etcd did not answer" {
+				t.Errorf("RolledBack after Abandon = %+v, %v", rb, err)
+			}
+			if rb, err := s.RolledBack(f.vars); err != nil || rb != nil {
+				t.Errorf("RolledBack again = %+v, %v; want nothing", rb, err)
+			}
 		})
 	}
 }

@@ -68,6 +68,8 @@
 // characters of a-z, 0-9, '.', '_' and '-', starting with a letter or a
 // digit, so that they are safe as file names; there are 1 to MaxParts
 // parts and no name appears twice. "sha256" is 64 lowercase hex digits.
+// "downgrade": true (optional, left out when false) is the signer's leave
+// to install the bundle over a newer version.
 //
 // The signature is CMS (RFC 5652) SignedData, version 1, as package
 // pkcs7sign makes it: one signer whose certificate is embedded, SHA-256,

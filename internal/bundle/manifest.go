@@ -56,6 +56,11 @@ type Manifest struct {
 	// intermediate update first, say because this version's data
 	// migration starts from MinVersion's data.
 	MinVersion string `json:"minVersion,omitempty"`
+	// Downgrade says the signer allows this bundle onto an appliance
+	// that runs a newer version (package updater refuses older versions
+	// otherwise): for going back on purpose, with data the older version
+	// still reads.
+	Downgrade bool `json:"downgrade,omitempty"`
 	// Parts are the parts, in the order their bytes follow the
 	// signature. Write fills them in from its parts argument.
 	Parts []PartInfo `json:"parts"`

@@ -40,6 +40,9 @@ type Options struct {
 	MountPoint       string        // "": DefaultMountPoint
 	Wait             time.Duration // how long disks may take to appear; 0: 30 s
 	Interval         time.Duration // rescan interval; 0: 500 ms
+	// Writable mounts it read-write: the appliance's updater writes the
+	// A/B slots (package abslot). Read-only otherwise.
+	Writable bool
 }
 
 // Result describes the mounted ESP.
@@ -50,10 +53,11 @@ type Result struct {
 	ConfigPath string // MountPoint + appconfig.RelPath
 }
 
-// mountFlags: read-only, and nothing on the ESP is executed or a device.
-const mountFlags = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
+// mountFlags: nothing on the ESP is executed or a device; read-only
+// unless Options.Writable.
+const mountFlags = unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC
 
-// Mount finds the boot ESP, mounts it read-only (vfat) at the mount point
+// Mount finds the boot ESP, mounts it (vfat, read-only unless Writable) at the mount point
 // and returns where the config file should be. It does not read the
 // config: a missing or broken config is the caller's error to report.
 func Mount(ctx context.Context, o Options) (Result, error) {
@@ -112,7 +116,11 @@ func Mount(ctx context.Context, o Options) (Result, error) {
 }
 
 func (o Options) mount(p partfind.Partition, how string) (Result, error) {
-	if err := o.Mounter.Mount(p.Device, o.MountPoint, "vfat", mountFlags, ""); err != nil {
+	flags := uintptr(mountFlags)
+	if !o.Writable {
+		flags |= unix.MS_RDONLY
+	}
+	if err := o.Mounter.Mount(p.Device, o.MountPoint, "vfat", flags, ""); err != nil {
 		return Result{}, fmt.Errorf("esp: mount %s (%s) on %s: %w", p.Device, p.PartUUID, o.MountPoint, err)
 	}
 	return Result{
@@ -121,4 +129,36 @@ func (o Options) mount(p partfind.Partition, how string) (Result, error) {
 		MountPoint: o.MountPoint,
 		ConfigPath: filepath.Join(o.MountPoint, filepath.FromSlash(appconfig.RelPath)),
 	}, nil
+}
+
+// HardDrive is the mounted ESP's HD() device path node as firmware
+// builds it (UEFI 2.10 section 10.3.5.1): GPT entry number, first LBA and
+// size in the disk's logical blocks, PARTUUID. Boot entries for the
+// appliance's slots are made of it. sysfs gives start and size in
+// 512-byte units whatever the disk's block size.
+func (r Result) HardDrive(sysRoot string) (efivar.HardDrive, error) {
+	p := r.Partition
+	read := func(rel string) (uint64, error) {
+		b, err := os.ReadFile(filepath.Join(sysRoot, rel))
+		if err != nil {
+			return 0, err
+		}
+		var n uint64
+		_, err = fmt.Sscan(strings.TrimSpace(string(b)), &n)
+		return n, err
+	}
+	start, err := read("class/block/" + p.Name + "/start")
+	if err != nil {
+		return efivar.HardDrive{}, fmt.Errorf("esp: %s start: %w", p.Name, err)
+	}
+	size, err := read("class/block/" + p.Name + "/size")
+	if err != nil {
+		return efivar.HardDrive{}, fmt.Errorf("esp: %s size: %w", p.Name, err)
+	}
+	lbs, err := read("block/" + p.Disk + "/queue/logical_block_size")
+	if err != nil || lbs < 512 {
+		return efivar.HardDrive{}, fmt.Errorf("esp: %s logical block size %d: %v", p.Disk, lbs, err)
+	}
+	k := lbs / 512
+	return efivar.GPTHardDrive(uint32(p.Number), start/k, size/k, p.PartUUID), nil
 }

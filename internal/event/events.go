@@ -9,23 +9,30 @@ import (
 
 // Event names.
 const (
-	NameReady           Name = "ready"
-	NameScreen          Name = "screen"
-	NamePlan            Name = "plan"
-	NameProgress        Name = "progress"
-	NameInstalled       Name = "installed"
-	NameLogsExported    Name = "logs-exported"
-	NameError           Name = "error"
-	NameRuntimeReady    Name = "runtime-ready"
-	NameRuntimeDegraded Name = "runtime-degraded"
-	NameServiceStart    Name = "service-start"
-	NameServiceExit     Name = "service-exit"
-	NameServiceStop     Name = "service-stop"
-	NameServiceHealth   Name = "service-health"
-	NameNetwork         Name = "network"
-	NameShutdown        Name = "shutdown"
-	NameE2EStep         Name = "e2e-step"
-	NameE2EDone         Name = "e2e-done"
+	NameReady            Name = "ready"
+	NameScreen           Name = "screen"
+	NamePlan             Name = "plan"
+	NameProgress         Name = "progress"
+	NameInstalled        Name = "installed"
+	NameLogsExported     Name = "logs-exported"
+	NameError            Name = "error"
+	NameRuntimeReady     Name = "runtime-ready"
+	NameRuntimeDegraded  Name = "runtime-degraded"
+	NameServiceStart     Name = "service-start"
+	NameServiceExit      Name = "service-exit"
+	NameServiceStop      Name = "service-stop"
+	NameServiceHealth    Name = "service-health"
+	NameNetwork          Name = "network"
+	NameShutdown         Name = "shutdown"
+	NameUpdateAvailable  Name = "update-available"
+	NameUpdateProgress   Name = "update-progress"
+	NameUpdateRefused    Name = "update-refused"
+	NameUpdateStaged     Name = "update-staged"
+	NameUpdateCommitted  Name = "update-committed"
+	NameUpdateFailed     Name = "update-failed"
+	NameUpdateRolledBack Name = "update-rolled-back"
+	NameE2EStep          Name = "e2e-step"
+	NameE2EDone          Name = "e2e-done"
 )
 
 // All returns a zero value of every event, in the order docs/events.md
@@ -35,6 +42,7 @@ func All() []Event {
 		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, LogsExported{}, Error{},
 		RuntimeReady{}, RuntimeDegraded{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, ServiceHealth{},
 		Network{}, Shutdown{},
+		UpdateAvailable{}, UpdateProgress{}, UpdateRefused{}, UpdateStaged{}, UpdateCommitted{}, UpdateFailed{}, UpdateRolledBack{},
 		E2EStep{}, E2EDone{},
 	}
 }
@@ -518,6 +526,112 @@ type Shutdown struct {
 }
 
 func (Shutdown) EventName() Name { return NameShutdown }
+
+// UpdateAvailable is emitted by the appliance when it found a bundle
+// newer than the running version, before it downloads or applies it.
+type UpdateAvailable struct {
+	// Version is the bundle's version.
+	Version string `json:"version"`
+	// Running is the running version.
+	Running string `json:"running"`
+	// Source is where the bundle is: the channel's bundle URL, a file on a PLINTHUPD stick, or what the local command named.
+	Source string `json:"source"`
+	// Size is the bundle's size in bytes, 0 when not known yet.
+	Size int64 `json:"size,omitempty"`
+}
+
+func (UpdateAvailable) EventName() Name { return NameUpdateAvailable }
+
+// UpdateProgress is emitted by the appliance while it downloads a
+// bundle (at most once a second) and when a download attempt fails and
+// is retried.
+type UpdateProgress struct {
+	// Version is the bundle's version.
+	Version string `json:"version"`
+	// Bytes is how much of the bundle is downloaded, resumed parts included.
+	Bytes int64 `json:"bytes"`
+	// Total is the bundle's size in bytes.
+	Total int64 `json:"total"`
+	// Rate is bytes per second of this attempt.
+	Rate float64 `json:"rate"`
+	// Attempt counts the download's attempts, from 1.
+	Attempt int `json:"attempt"`
+	// Retry says why the last attempt failed, when this event announces a retry.
+	Retry string `json:"retry,omitempty"`
+}
+
+func (UpdateProgress) EventName() Name { return NameUpdateProgress }
+
+// UpdateRefused is emitted by the appliance when it will not apply a
+// bundle: nothing was written to a slot.
+type UpdateRefused struct {
+	// Version is the bundle's version, "" when its manifest could not be read.
+	Version string `json:"version,omitempty"`
+	// Source is where the bundle came from.
+	Source string `json:"source"`
+	// Reason is why, for people: a bad signature, another product, not newer, failed here before, another update running.
+	Reason string `json:"reason"`
+}
+
+func (UpdateRefused) EventName() Name { return NameUpdateRefused }
+
+// UpdateStaged is emitted by the appliance when a bundle's runtime is
+// written to the inactive slot and read back, and BootNext names it:
+// the appliance reboots into it next, once.
+type UpdateStaged struct {
+	// Version is the new version.
+	Version string `json:"version"`
+	// Running is the running version.
+	Running string `json:"running"`
+	// Slot is the slot written: A or B.
+	Slot string `json:"slot"`
+}
+
+func (UpdateStaged) EventName() Name { return NameUpdateStaged }
+
+// UpdateCommitted is emitted by the appliance when a new version booted
+// on trial kept every service healthy for the time the product asks:
+// BootOrder now starts it, and the fallback loader is its copy.
+type UpdateCommitted struct {
+	// Version is the committed version, the one running.
+	Version string `json:"version"`
+	// Previous is the version it replaced, kept in the other slot.
+	Previous string `json:"previous"`
+	// Slot is the committed slot: A or B.
+	Slot string `json:"slot"`
+	// Seconds is the time from boot to commit.
+	Seconds float64 `json:"seconds"`
+}
+
+func (UpdateCommitted) EventName() Name { return NameUpdateCommitted }
+
+// UpdateFailed is emitted by a version booted on trial that gives up:
+// its services were not all healthy in time. The appliance then reboots
+// into the committed version, which reports update-rolled-back.
+type UpdateFailed struct {
+	// Version is the version on trial, the one running.
+	Version string `json:"version"`
+	// Reason says which services were not healthy and why.
+	Reason string `json:"reason"`
+}
+
+func (UpdateFailed) EventName() Name { return NameUpdateFailed }
+
+// UpdateRolledBack is emitted by the committed version when it boots
+// after a trial of another version that did not commit: that version
+// gave up (update-failed), or panicked, hung (the watchdog reset the
+// machine) or lost power, and the firmware booted BootOrder's first
+// entry again. The failed version is not tried again.
+type UpdateRolledBack struct {
+	// Version is the version that failed.
+	Version string `json:"version"`
+	// Running is the committed version, running again.
+	Running string `json:"running"`
+	// Reason is what the failed version said, or that its trial boot did not commit.
+	Reason string `json:"reason"`
+}
+
+func (UpdateRolledBack) EventName() Name { return NameUpdateRolledBack }
 
 // E2EStep is emitted by the end-to-end tests' runner image (not by
 // products) after each command it runs.

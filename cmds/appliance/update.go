@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/abslot"
+	"github.com/plinth-os/plinth/internal/bootchain"
+	"github.com/plinth-os/plinth/internal/productspec"
+	"github.com/plinth-os/plinth/internal/supervise"
+	"github.com/plinth-os/plinth/internal/updatechannel"
+	"github.com/plinth-os/plinth/internal/updater"
+	"github.com/plinth-os/plinth/internal/watchdog"
+)
+
+// downloadDir is where channel downloads go, on the ESP: updates never
+// write /data.
+const downloadDir = "plinth-updates"
+
+// updates is the update side of a boot: nil fields when updates are
+// off on this machine (no slots, no EFI variables).
+type updates struct {
+	u     *updater.Updater
+	trial *abslot.TrialRecord // this boot is a trial of it
+}
+
+// openUpdates opens the A/B slots on the mounted ESP, reports a rolled
+// back trial, repairs the boot entries and says whether this boot is a
+// trial. Updates are off, with a warning, when that cannot be done: the
+// appliance runs all the same.
+func (a *appliance) openUpdates(b *booted) updates {
+	if b.vars == nil {
+		a.say("Updates: off (no EFI variables)")
+		return updates{}
+	}
+	hd, err := b.esp.HardDrive(a.paths.Sys)
+	if err != nil {
+		a.say("Updates: off: %v", err)
+		return updates{}
+	}
+	_, err = os.Stat(filepath.Join(a.paths.ESP, filepath.FromSlash(abslot.Dir), bootchain.ShimName))
+	chain := bootchain.Chain{Shim: err == nil}
+	slots, err := abslot.Open(abslot.ESP{Root: a.paths.ESP, HD: hd, Chain: chain, Product: b.spec.Product})
+	if err != nil {
+		a.say("Updates: off: %v", err)
+		return updates{}
+	}
+	u := updater.New(updater.Options{
+		Product: b.spec.Product, Version: b.spec.Version, Trusted: certificates(b.spec.Updates.Certificates),
+		Slots: slots, Vars: b.vars, Events: a.events, Log: a.say, Reboot: a.requestReboot,
+	})
+	updater.CleanDownloads(filepath.Join(a.paths.ESP, downloadDir))
+	trial, err := u.Boot()
+	if err != nil {
+		a.say("Warning: updates: %v", err)
+	}
+	return updates{u: u, trial: trial}
+}
+
+// certificates parses the PEM update certificates of the product.
+func certificates(pemText string) []*x509.Certificate {
+	var certs []*x509.Certificate
+	rest := []byte(pemText)
+	for {
+		var blk *pem.Block
+		if blk, rest = pem.Decode(rest); blk == nil {
+			return certs
+		}
+		if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
+			certs = append(certs, c)
+		}
+	}
+}
+
+// runUpdates starts what updates do while the services run: the trial's
+// health gate, then (once committed, or at once) the channel, and the
+// watchdog.
+func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.Supervisor, spec *productspec.Spec, bootTime time.Time) {
+	go a.feedWatchdog(ctx, sup, up, spec, bootTime)
+	if up.u == nil {
+		return
+	}
+	cfg := spec.Updates
+	if up.trial != nil {
+		t := updater.Trial{Record: up.trial, Watch: sup.Watch(), Started: bootTime,
+			CommitAfter: time.Duration(orDefault(cfg.CommitAfter, productspec.DefaultCommitAfter)),
+			Timeout:     time.Duration(orDefault(cfg.TrialTimeout, productspec.DefaultTrialTimeout))}
+		if !up.u.Confirm(ctx, t) {
+			return
+		}
+	}
+	if cfg.Channel == "" {
+		return
+	}
+	client, err := updatechannel.NewClient([]byte(cfg.CA))
+	if err != nil {
+		a.say("Updates: channel off: %v", err)
+		return
+	}
+	up.u.Poll(ctx, updater.Channel{URL: cfg.Channel, Client: client, Dir: filepath.Join(a.paths.ESP, downloadDir),
+		Interval: time.Duration(orDefault(cfg.CheckInterval, productspec.DefaultCheckInterval))})
+}
+
+func orDefault(d, def productspec.Duration) productspec.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// requestReboot asks the power loop for a clean reboot and waits for it.
+func (a *appliance) requestReboot(reason string) {
+	a.reboots <- reason
+	select {} // the reboot ends this process
+}
+
+// Watchdog timing: the device resets the machine watchdogTimeout after
+// the last keepalive; the appliance feeds it every watchdogInterval.
+const (
+	watchdogTimeout  = 30 * time.Second
+	watchdogInterval = 5 * time.Second
+	// trialGrace is how long past its timeout a trial may take to reboot
+	// before the watchdog stops being fed: the gate itself is stuck.
+	trialGrace = time.Minute
+)
+
+// feedWatchdog keeps a hardware watchdog (i6300esb, iTCO_wdt), if the
+// machine has one, fed while the appliance is sound: its supervisor
+// answers, and a trial has not overrun its timeout. A hang of the
+// appliance, or of the kernel, then resets the machine; during a trial
+// the firmware then boots the committed version.
+func (a *appliance) feedWatchdog(ctx context.Context, sup *supervise.Supervisor, up updates, spec *productspec.Spec, bootTime time.Time) {
+	dev := filepath.Join(a.paths.Dev, "watchdog0")
+	if _, err := os.Stat(dev); errors.Is(err, os.ErrNotExist) {
+		return
+	}
+	w, err := watchdog.Open(dev)
+	if err != nil {
+		a.say("Watchdog: %v", err)
+		return
+	}
+	if _, err := w.SetTimeout(watchdogTimeout); err != nil {
+		a.say("Watchdog: %v", err)
+	}
+	var deadline time.Time
+	if up.trial != nil {
+		deadline = bootTime.Add(time.Duration(orDefault(spec.Updates.TrialTimeout, productspec.DefaultTrialTimeout)) + trialGrace)
+	}
+	id, _ := w.Identity()
+	a.say("Watchdog: %s, reset after %s without a keepalive", id.Identity, watchdogTimeout)
+	f := watchdog.Feeder{Dog: w, Interval: watchdogInterval,
+		Healthy: func() bool {
+			sup.Overall() // blocks if the supervisor is stuck
+			return deadline.IsZero() || time.Now().Before(deadline) || !a.inTrial(up)
+		},
+		OnStop: func(s watchdog.Stop) {
+			a.say("Watchdog: stopped feeding (%s); the machine resets in %s", s.Reason, watchdogTimeout)
+		},
+	}
+	f.Run(ctx)
+}
+
+// inTrial reports whether the trial this boot began with is still
+// undecided.
+func (a *appliance) inTrial(up updates) bool {
+	if up.u == nil || up.trial == nil {
+		return false
+	}
+	return up.u.TrialOpen()
+}

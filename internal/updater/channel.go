@@ -1,0 +1,87 @@
+package updater
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/plinth-os/plinth/internal/bundle"
+	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/updatechannel"
+)
+
+// Channel is where Poll looks for updates.
+type Channel struct {
+	URL      string        // the channel file
+	Interval time.Duration // between checks
+	Client   *http.Client  // updatechannel.NewClient with the product's CAs
+	// Dir holds downloads (on the ESP: never /data). A partial download
+	// stays there for a resume; finished bundles are removed at the
+	// next boot (CleanDownloads).
+	Dir string
+}
+
+// Poll checks the channel now and then every c.Interval until ctx ends,
+// and applies a newer version it names: download (resumed, retried,
+// progress events), verify, stage, reboot. A version that failed here
+// before is not downloaded again.
+func (u *Updater) Poll(ctx context.Context, c Channel) {
+	for {
+		if err := u.checkChannel(ctx, c); err != nil {
+			u.o.Log("Updates: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(c.Interval):
+		}
+	}
+}
+
+// checkChannel does one check of the channel.
+func (u *Updater) checkChannel(ctx context.Context, c Channel) error {
+	ch, err := updatechannel.Check(ctx, c.Client, c.URL)
+	if err != nil {
+		return err
+	}
+	if ch.Product != u.o.Product {
+		return fmt.Errorf("the channel %s is for %s, not %s", c.URL, ch.Product, u.o.Product)
+	}
+	if newer, err := bundle.CompareVersions(ch.Version, u.o.Version); err != nil || newer <= 0 || u.Failed(ch.Version) {
+		return nil // nothing to do; a failed version waits for a newer one
+	}
+	u.o.Events.Emit(event.UpdateAvailable{Version: ch.Version, Running: u.o.Version, Source: ch.URL, Size: ch.Size})
+	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return fmt.Errorf("download directory: %w", err)
+	}
+	dst := filepath.Join(c.Dir, bundle.FileName(ch.Product, ch.Version))
+	err = updatechannel.Download(ctx, c.Client, ch, dst, updatechannel.Options{Progress: func(p updatechannel.Progress) {
+		ev := event.UpdateProgress{Version: ch.Version, Bytes: p.Done, Total: p.Total, Rate: p.Rate, Attempt: p.Attempt}
+		if p.Retry != nil {
+			ev.Retry = p.Retry.Error()
+		}
+		u.o.Events.Emit(ev)
+	}})
+	if err != nil {
+		return fmt.Errorf("download %s: %w", ch.URL, err)
+	}
+	f, err := os.Open(dst)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(dst)
+	defer f.Close()
+	return u.Apply(f, ch.URL)
+}
+
+// CleanDownloads removes finished bundles left in dir by an update that
+// rebooted; partial downloads stay for a resume.
+func CleanDownloads(dir string) {
+	names, _ := filepath.Glob(filepath.Join(dir, "*"+bundle.Extension))
+	for _, n := range names {
+		os.Remove(n)
+	}
+}
