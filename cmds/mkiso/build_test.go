@@ -33,7 +33,7 @@ func standInKernel(t *testing.T, release string) string {
 // them, so the build skips the Go compile.
 func seedBusybox(t *testing.T, cfg config, cacheDir string) {
 	t.Helper()
-	runtimeCmds := append(append([]string(nil), runtimeCommands...), demoPayload)
+	runtimeCmds, _ := runtimeContents(cfg.payloads)
 	for name, cmds := range map[string][]string{"installer": installerCommands, "runtime": runtimeCmds} {
 		key, err := sourceKey(cfg.PlinthDir, cmds)
 		if err != nil {
@@ -131,6 +131,7 @@ func TestBuildSteps(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil || strings.Count(string(out), ": OK\n") != 4 {
 		t.Errorf("sha256sum -c: %v\n%s", err, out)
 	}
+	checkNoBundle(t, dir)
 	if v, _ := os.ReadFile(filepath.Join(dir, "version")); string(v) != "1.2.3\n" {
 		t.Errorf("version file %q", v)
 	}

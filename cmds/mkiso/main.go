@@ -26,6 +26,7 @@ import (
 	"github.com/plinth-os/plinth/internal/product"
 	"github.com/plinth-os/plinth/internal/sbkeys"
 	"github.com/plinth-os/plinth/internal/setting"
+	"github.com/plinth-os/plinth/internal/updatekey"
 	kernelconfig "github.com/plinth-os/plinth/kernel-config"
 	"github.com/plinth-os/plinth/uki"
 )
@@ -77,6 +78,18 @@ type config struct {
 	Shim *shimChain
 	// NewKeysDir: generate a key set there and build nothing.
 	NewKeysDir string
+
+	// UpdateKey signs the update bundle (-update-key, plinth.yaml's
+	// updates: key:); nil: the db key of Keys does, and without either
+	// there is no bundle.
+	UpdateKey *updatekey.Key
+	// Updates is plinth.yaml's updates: (the defaults without one),
+	// with -update-channel's URL when given.
+	Updates product.Updates
+	// UpdateCA is the PEM text of Updates.CA, for the runtime.
+	UpdateCA []byte
+	// NewUpdateKeyDir: generate an update key there and build nothing.
+	NewUpdateKeyDir string
 }
 
 const defaultStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
@@ -93,8 +106,8 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if cfg.NewKeysDir != "" {
-		if err := newKeys(cfg.NewKeysDir, cfg.Product, os.Stdout); err != nil {
+	if cfg.generatingKeys() {
+		if err := newKeyFiles(cfg, os.Stdout); err != nil {
 			fmt.Fprintf(log, "mkiso: %v\n", err)
 			os.Exit(1)
 		}
@@ -126,14 +139,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err := applyProduct(&cfg, &raw, setFlags(fs)); err != nil {
 		return cfg, err
 	}
-	for _, resolve := range []func(*config, rawFlags) error{
-		resolveOutputs,
-		resolveInputs,
-		resolveBrand,
-		resolveSourceTree,
-		resolveKeys,
-		resolveShim,
-	} {
+	resolvers := []func(*config, rawFlags) error{resolveOutputs, resolveInputs, resolveBrand, resolveSourceTree}
+	if !cfg.generatingKeys() { // the keys to make are not there yet
+		resolvers = append(resolvers, resolveKeys, resolveShim, resolveUpdates)
+	}
+	for _, resolve := range resolvers {
 		if err := resolve(&cfg, raw); err != nil {
 			return cfg, err
 		}
@@ -146,6 +156,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 type rawFlags struct {
 	epoch, diskSize, answersFile, brandDir string
 	configFile, keysDir, shimDir           string
+	updateKeyDir, updateChannel            string
 	shim                                   bool
 	payloads                               multiFlag
 }
@@ -176,6 +187,9 @@ func defineFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 	fs.BoolVar(&raw.shim, "shim", false, "boot the media and installed disks through Microsoft-signed shim and MokManager, for machines whose firmware trusts only Microsoft (needs -secureboot-keys; see README); plinth.yaml: secure-boot: shim: true")
 	fs.StringVar(&raw.shimDir, "shim-dir", defaultShimDir, "`directory` holding shimx64.efi and mmx64.efi (or their .signed names) for -shim")
 	fs.StringVar(&cfg.NewKeysDir, "new-secureboot-keys", "", "write a fresh Secure Boot key set (PK, KEK, db) to this `directory` and exit")
+	fs.StringVar(&raw.updateKeyDir, "update-key", "", "sign the update bundle with the update key (update.crt, update.key) in this `directory` (see README); wins over plinth.yaml's updates: key:; default: the Secure Boot db key signs, and without keys there is no bundle")
+	fs.StringVar(&raw.updateChannel, "update-channel", "", "`URL` of the channel file (http or https) installed appliances check for updates; wins over plinth.yaml's updates: channel:")
+	fs.StringVar(&cfg.NewUpdateKeyDir, "new-update-key", "", "write a fresh update signing key (update.crt, update.key) to this `directory` and exit")
 	fs.IntVar(&cfg.Jobs, "j", 0, "parallel jobs for kernel builds (default: number of CPUs)")
 }
 

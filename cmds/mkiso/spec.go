@@ -56,7 +56,7 @@ func (a *accounts) uid(name, group string) uint32 {
 // Without plinth.yaml the -payload services run as root in /data, as
 // they always have.
 func productSpec(cfg config) (productspec.Spec, error) {
-	spec := productspec.Spec{Schema: productspec.SchemaVersion, Product: cfg.Product, Version: cfg.Version}
+	spec := productspec.Spec{Schema: productspec.SchemaVersion, Product: cfg.Product, Version: cfg.Version, Updates: updatesSpec(cfg)}
 	p := cfg.ProductFile
 	if p == nil || cfg.payloadsFromFlag {
 		spec.Services = legacyServices(cfg.payloads)

@@ -75,6 +75,9 @@ type SlotState struct {
 	SHA256 string `json:"sha256,omitempty"`
 	// Reason says why a failed slot failed.
 	Reason string `json:"reason,omitempty"`
+	// From is the version that was committed when this slot's version
+	// was staged: the version it replaced ("" for the installed one).
+	From string `json:"from,omitempty"`
 }
 
 // TrialRecord is an update being tried: the firmware was (or is about to

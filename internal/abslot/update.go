@@ -55,7 +55,8 @@ func (s *Slots) Stage(vars efivar.Store, r io.Reader, size int64, sum [32]byte, 
 		return "", errors.Join(err, s.markFailed(target, version, err.Error(), nil))
 	}
 	next := s.state.clone()
-	*next.Slot(target) = SlotState{Status: Staged, Version: version, Size: size, SHA256: hex.EncodeToString(sum[:])}
+	from := next.Slot(next.Committed).Version
+	*next.Slot(target) = SlotState{Status: Staged, Version: version, Size: size, SHA256: hex.EncodeToString(sum[:]), From: from}
 	if err := s.save(next); err != nil {
 		return "", err
 	}

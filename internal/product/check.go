@@ -17,8 +17,8 @@ import (
 // static x86-64 ELF executable (the runtime image has no dynamic loader
 // nor shared libraries), every from: file exists, and so does the
 // directory of every go: ./<dir> package (whether it builds is for the
-// build to say). Each problem is
-// one *ParseError, naming the field, in the joined error.
+// build to say), and the updates: ca: file holds PEM certificates only.
+// Each problem is one *ParseError, naming the field, in the joined error.
 func (p *Product) Check(dir string) error {
 	var errs []error
 	if p.Brand != "" {
@@ -39,6 +39,9 @@ func (p *Product) Check(dir string) error {
 	}
 	for i, f := range p.Files {
 		errs = append(errs, p.checkAt(fmt.Sprintf("files[%d].from", i), dir, f.From, checkRegular))
+	}
+	if p.Updates.CA != "" {
+		errs = append(errs, p.checkAt("updates.ca", dir, p.Updates.CA, checkCA))
 	}
 	return errors.Join(errs...)
 }

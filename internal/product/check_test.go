@@ -102,6 +102,7 @@ func TestCheckDocExample(t *testing.T) {
 	buildStatic(t, filepath.Join(dir, "bin"), "acme-backup")
 	write(t, filepath.Join(dir, "bin/acmectl"), "any file\n")
 	write(t, filepath.Join(dir, "config/acme.conf"), "port = 5432\n")
+	write(t, filepath.Join(dir, "certs/updates-ca.pem"), string(caPEM(t, "Acme CA")))
 	p, err := Load(filepath.Join(dir, FileName))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
@@ -110,13 +111,13 @@ func TestCheckDocExample(t *testing.T) {
 		t.Errorf("Load: name %q", p.Name)
 	}
 	// Without the files, Check names each.
-	for _, rm := range []string{"brand", "cmd", "bin/acme-backup", "config/acme.conf"} {
+	for _, rm := range []string{"brand", "cmd", "bin/acme-backup", "config/acme.conf", "certs"} {
 		if err := os.RemoveAll(filepath.Join(dir, rm)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	err = p.Check(dir)
-	for _, want := range []string{`field "product.brand": brand does not exist`, `field "services[0].go": ./cmd/acmedb does not exist`, `field "services[1].file": bin/acme-backup does not exist`, `field "files[1].from": config/acme.conf does not exist`} {
+	for _, want := range []string{`field "product.brand": brand does not exist`, `field "services[0].go": ./cmd/acmedb does not exist`, `field "services[1].file": bin/acme-backup does not exist`, `field "files[1].from": config/acme.conf does not exist`, `field "updates.ca": certs/updates-ca.pem does not exist`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check without the files = %v, want it to say %q", err, want)
 		}

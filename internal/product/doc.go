@@ -10,9 +10,9 @@
 // ("services[1].health.http.port"), as install.yaml's reader (package
 // answers) does and for the same reason: a typo must stop the build, not
 // ship an appliance that quietly does something else. Check then looks
-// at the repository: the binaries, files, package directories and brand
-// directory the file names. Product.Expand substitutes one machine's
-// settings into the services' command lines.
+// at the repository: the binaries, files, package directories, brand
+// directory and updates CA file the file names. Product.Expand
+// substitutes one machine's settings into the services' command lines.
 //
 // # Schema
 //
@@ -98,6 +98,23 @@
 //	                              #   the repository); mkiso -secureboot-keys wins
 //	  shim: false                 # true: boot through Microsoft-signed shim, for machines
 //	                              #   that trust only Microsoft's CAs (see README); mkiso -shim
+//	updates:                      # how installed appliances take updates (see README)
+//	  key: /secure/acme-update    # directory of update.crt and update.key, which sign the update
+//	                              #   bundles (mkiso -new-update-key DIR makes one); absolute or
+//	                              #   relative to this file; mkiso -update-key wins; default: the
+//	                              #   secure-boot: db key; with neither, no bundle is made
+//	  channel: https://updates.example.com/acme/channel.json
+//	                              # URL of the channel file the appliance checks, http or https
+//	                              #   (mkiso writes out/channel.json); mkiso -update-channel wins
+//	  check-interval: 1h          # how often it checks the channel; default 1h, at least 1m
+//	  ca: certs/updates-ca.pem    # PEM CA certificates trusted for the channel's HTTPS besides
+//	                              #   the system's; relative to this file
+//	  commit-after: 60s           # a new version commits once every service is healthy this
+//	                              #   long; default 60s
+//	  trial-timeout: 10m          # else the machine goes back to the version before after
+//	                              #   this; default 10m; longer than commit-after
+//	  min-version: v1.2.0         # the oldest installed version this build's bundle may update
+//	                              #   (a version as product: version:); default: any
 //
 // Unknown keys, duplicate keys, anchors and aliases, explicit tags,
 // merge keys, several YAML documents, empty values and values of the
@@ -193,4 +210,12 @@
 //	  address: 192.0.2.10/24
 //	  gateway: 192.0.2.1
 //	  dns: [192.0.2.53]
+//	updates:
+//	  key: /secure/acme-update
+//	  channel: https://updates.acme.example/db/channel.json
+//	  check-interval: 30m
+//	  ca: certs/updates-ca.pem
+//	  commit-after: 2m
+//	  trial-timeout: 15m
+//	  min-version: v1.2.0
 package product

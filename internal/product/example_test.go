@@ -103,6 +103,11 @@ func exampleProduct() *Product {
 			Gateway: netip.MustParseAddr("192.0.2.1"),
 			DNS:     []netip.Addr{netip.MustParseAddr("192.0.2.53")},
 		},
+		Updates: Updates{
+			Key: "/secure/acme-update", Channel: "https://updates.acme.example/db/channel.json",
+			CheckInterval: 30 * time.Minute, CA: "certs/updates-ca.pem",
+			CommitAfter: 2 * time.Minute, TrialTimeout: 15 * time.Minute, MinVersion: "v1.2.0",
+		},
 	}
 }
 
@@ -112,7 +117,7 @@ func TestParseDocExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := exampleProduct()
-	wantLines := map[string]position{"product.brand": {4, 10}, "services[0].go": {25, 9}, "services[1].file": {46, 11}, "files[0].from": {54, 11}, "files[1].from": {57, 11}}
+	wantLines := map[string]position{"product.brand": {4, 10}, "services[0].go": {25, 9}, "services[1].file": {46, 11}, "files[0].from": {54, 11}, "files[1].from": {57, 11}, "updates.ca": {80, 7}}
 	if !reflect.DeepEqual(got.lines, wantLines) {
 		t.Errorf("field positions = %v, want %v", got.lines, wantLines)
 	}
@@ -132,7 +137,8 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Product{Name: "Acme", Version: Version{FromGit: true}, Network: answers.Network{Mode: answers.NetDHCP}, lines: map[string]position{}}
+	want := &Product{Name: "Acme", Version: Version{FromGit: true}, Network: answers.Network{Mode: answers.NetDHCP}, lines: map[string]position{},
+		Updates: Updates{CheckInterval: time.Hour, CommitAfter: time.Minute, TrialTimeout: 10 * time.Minute}}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("Parse(minimal) = %#v, want %#v", p, want)
 	}

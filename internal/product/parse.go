@@ -41,6 +41,7 @@ var sections = []struct {
 	{"installer", (*parser).installer},
 	{"network", (*parser).network},
 	{"secure-boot", (*parser).secureBoot},
+	{"updates", (*parser).updates},
 }
 
 // Parse reads and validates a plinth.yaml. It looks at nothing but data
@@ -61,6 +62,7 @@ func Parse(data []byte) (*Product, error) {
 	ps := &parser{src: data, p: &Product{
 		Version: Version{FromGit: true},
 		Network: answers.Network{Mode: answers.NetDHCP},
+		Updates: defaultUpdates(),
 		lines:   map[string]position{},
 	}}
 	top, err := val{Node: root}.fields(keys...)

@@ -34,6 +34,9 @@ type Product struct {
 	Network answers.Network
 	// SecureBoot holds what signing needs; zero: images are not signed.
 	SecureBoot SecureBoot
+	// Updates is how installed appliances take updates, defaults filled
+	// in.
+	Updates Updates
 
 	// lines maps the fields Check reports on (product.brand,
 	// services[i].file and .go, files[i].from) to their position.

@@ -42,8 +42,8 @@ func Generate(dir, commonName string, now time.Time, rand io.Reader) (*Set, erro
 	if rand == nil {
 		rand = cryptorand.Reader
 	}
-	if err := refuseExisting(dir); err != nil {
-		return nil, err
+	if err := refuseExisting(dir, "a key set", Roles()...); err != nil {
+		return nil, fmt.Errorf("sbkeys: generate: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("sbkeys: generate: %w", err)
@@ -64,15 +64,47 @@ func Generate(dir, commonName string, now time.Time, rand io.Reader) (*Set, erro
 	return &s, nil
 }
 
-// refuseExisting fails if dir holds any file of a key set.
-func refuseExisting(dir string) error {
-	for _, role := range Roles() {
+// GeneratePair makes one fresh key in dir, named role, as Generate makes
+// each of PK, KEK and db: <role>.key (RSA-2048, PKCS#8 PEM, mode 0600)
+// and a self-signed certificate <role>.crt with common name commonName,
+// valid from now for 20 years. Other keys kept the same way (the update
+// key, package updatekey) are made with it. dir is made with mode 0700
+// if it does not exist. It refuses to write if a file LoadPair would read
+// for role is there, and removes what it wrote when it fails. Its errors
+// have no package prefix.
+func GeneratePair(dir, role, commonName string, now time.Time, rand io.Reader) (Key, error) {
+	if strings.TrimSpace(commonName) == "" {
+		return Key{}, errors.New("the common name is empty: give the vendor's or product's name")
+	}
+	if rand == nil {
+		rand = cryptorand.Reader
+	}
+	if err := refuseExisting(dir, "a key", role); err != nil {
+		return Key{}, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Key{}, err
+	}
+	k, written, err := generateKey(dir, commonName, role, now, rand)
+	if err != nil {
+		for _, f := range written {
+			os.Remove(f)
+		}
+		return Key{}, err
+	}
+	return k, nil
+}
+
+// refuseExisting fails if dir holds any file of roles' keys; what names
+// what would be overwritten.
+func refuseExisting(dir, what string, roles ...string) error {
+	for _, role := range roles {
 		for _, n := range append(KeyNames(role), CertNames(role)...) {
 			p := filepath.Join(dir, n)
 			if _, err := os.Lstat(p); err == nil {
-				return fmt.Errorf("sbkeys: generate: %s already exists: a key set is never overwritten; choose an empty directory", p)
+				return fmt.Errorf("%s already exists: %s is never overwritten; choose an empty directory", p, what)
 			} else if !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("sbkeys: generate: %w", err)
+				return err
 			}
 		}
 	}

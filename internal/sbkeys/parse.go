@@ -32,15 +32,15 @@ func isPEM(b []byte) bool { return bytes.Contains(b, []byte("-----BEGIN ")) }
 func readCert(path string) (*x509.Certificate, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("sbkeys: %w", err)
+		return nil, err
 	}
 	der, err := certDER(b)
 	if err != nil {
-		return nil, fmt.Errorf("sbkeys: certificate %s %w", path, err)
+		return nil, fmt.Errorf("certificate %s %w", path, err)
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("sbkeys: certificate %s is not an X.509 certificate in PEM or DER form (%v): put the key's certificate there", path, err)
+		return nil, fmt.Errorf("certificate %s is not an X.509 certificate in PEM or DER form (%v): put the key's certificate there", path, err)
 	}
 	return c, nil
 }
@@ -80,22 +80,22 @@ func certDER(b []byte) ([]byte, error) {
 func readKey(path string) (*rsa.PrivateKey, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("sbkeys: %w", err)
+		return nil, err
 	}
 	key, err := parsePrivateKey(b)
 	if errors.Is(err, errEncrypted) {
-		return nil, fmt.Errorf("sbkeys: private key %s is encrypted, which Plinth does not support: decrypt it into a file only you can read "+
+		return nil, fmt.Errorf("private key %s is encrypted, which Plinth does not support: decrypt it into a file only you can read "+
 			"(openssl pkey -in %s -out %s.plain, chmod 600, and move it into place) and keep the key set itself in a secret store", path, path, path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sbkeys: %s %w", path, err)
+		return nil, fmt.Errorf("%s %w", path, err)
 	}
 	rk, ok := key.(*rsa.PrivateKey)
 	if !ok {
-		return nil, fmt.Errorf("sbkeys: private key %s is %s, not RSA: Plinth signs with RSA and SHA-256, which all UEFI firmware verifies: use an RSA-2048 key", path, keyType(key))
+		return nil, fmt.Errorf("private key %s is %s, not RSA: Plinth signs with RSA and SHA-256, which all UEFI firmware verifies: use an RSA-2048 key", path, keyType(key))
 	}
 	if bits := rk.N.BitLen(); bits < minBits || bits > maxBits {
-		return nil, fmt.Errorf("sbkeys: private key %s is RSA-%d: use RSA of %d to %d bits (UEFI firmware verifies RSA-2048; fewer bits are too weak, and not all firmware verifies more than %d)",
+		return nil, fmt.Errorf("private key %s is RSA-%d: use RSA of %d to %d bits (UEFI firmware verifies RSA-2048; fewer bits are too weak, and not all firmware verifies more than %d)",
 			path, bits, minBits, maxBits, maxBits)
 	}
 	return rk, nil

@@ -91,16 +91,26 @@ func Load(dir string, now time.Time) (*Set, error) {
 	}
 	var s Set
 	for _, role := range Roles() {
-		k, err := loadKey(dir, role, now)
+		k, err := LoadPair(dir, role, now)
+		if errors.Is(err, ErrMissing) {
+			return nil, &missingError{fmt.Sprintf("sbkeys: %v: copy the vendor's key set there, or %s", err, newSetHint(dir))}
+		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("sbkeys: %w", err)
 		}
 		*s.key(role) = k
 	}
 	return &s, nil
 }
 
-func loadKey(dir, role string, now time.Time) (Key, error) {
+// LoadPair reads one key of dir, named role, as Load reads each of PK,
+// KEK and db: a certificate of CertNames(role) and a private key of
+// KeyNames(role), with the same checks. Other keys kept the same way (the
+// update key, package updatekey) are read with it. Its errors name the
+// file and say what to do, without a package prefix; when a file is
+// missing the error matches ErrMissing and the caller adds how to make
+// one.
+func LoadPair(dir, role string, now time.Time) (Key, error) {
 	certPath, err := findOne(dir, role, "certificate", CertNames(role))
 	if err != nil {
 		return Key{}, err
@@ -137,17 +147,16 @@ func findOne(dir, role, what string, names []string) (string, error) {
 		if _, err := os.Stat(p); err == nil {
 			found = append(found, p)
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return "", fmt.Errorf("sbkeys: %s %s: %w", role, what, err)
+			return "", fmt.Errorf("%s %s: %w", role, what, err)
 		}
 	}
 	switch len(found) {
 	case 1:
 		return found[0], nil
 	case 0:
-		return "", &missingError{fmt.Sprintf("sbkeys: no %s %s in %s (looked for %s): copy the vendor's key set there, or %s",
-			role, what, dir, strings.Join(names, ", "), newSetHint(dir))}
+		return "", &missingError{fmt.Sprintf("no %s %s in %s (looked for %s)", role, what, dir, strings.Join(names, ", "))}
 	default:
-		return "", fmt.Errorf("sbkeys: %s and %s both exist: keep only one %s %s", found[0], found[1], role, what)
+		return "", fmt.Errorf("%s and %s both exist: keep only one %s %s", found[0], found[1], role, what)
 	}
 }
 
@@ -164,10 +173,10 @@ func newSetHint(dir string) string {
 func checkPrivate(keyPath string) error {
 	fi, err := os.Stat(keyPath)
 	if err != nil {
-		return fmt.Errorf("sbkeys: %w", err)
+		return err
 	}
 	if m := fi.Mode().Perm(); m&0o077 != 0 {
-		return fmt.Errorf("sbkeys: private key %s is open to group or others (mode %04o): chmod 600 %s", keyPath, m, keyPath)
+		return fmt.Errorf("private key %s is open to group or others (mode %04o): chmod 600 %s", keyPath, m, keyPath)
 	}
 	return nil
 }
@@ -176,10 +185,10 @@ func checkPrivate(keyPath string) error {
 func checkPair(cert *x509.Certificate, certPath string, key *rsa.PrivateKey, keyPath string) error {
 	pub, ok := cert.PublicKey.(*rsa.PublicKey)
 	if !ok {
-		return fmt.Errorf("sbkeys: certificate %s has a public key of type %s, not RSA: Plinth signs with RSA and SHA-256, which all UEFI firmware verifies: use an RSA-2048 key and certificate", certPath, cert.PublicKeyAlgorithm)
+		return fmt.Errorf("certificate %s has a public key of type %s, not RSA: Plinth signs with RSA and SHA-256, which all UEFI firmware verifies: use an RSA-2048 key and certificate", certPath, cert.PublicKeyAlgorithm)
 	}
 	if !pub.Equal(&key.PublicKey) {
-		return fmt.Errorf("sbkeys: private key %s does not belong to certificate %s: put the key and certificate of one pair together "+
+		return fmt.Errorf("private key %s does not belong to certificate %s: put the key and certificate of one pair together "+
 			"(openssl x509 -noout -modulus -in %s and openssl rsa -noout -modulus -in %s print the same modulus for a pair)",
 			keyPath, certPath, certPath, keyPath)
 	}
@@ -194,10 +203,10 @@ func checkValid(cert *x509.Certificate, certPath, keyPath string, now time.Time)
 	const day = "2006-01-02 15:04:05 UTC"
 	switch {
 	case now.Before(cert.NotBefore):
-		return fmt.Errorf("sbkeys: certificate %s is not valid until %s (now is %s): check this machine's clock, or issue the certificate again from today",
+		return fmt.Errorf("certificate %s is not valid until %s (now is %s): check this machine's clock, or issue the certificate again from today",
 			certPath, cert.NotBefore.UTC().Format(day), now.UTC().Format(day))
 	case now.After(cert.NotAfter):
-		return fmt.Errorf("sbkeys: certificate %s expired on %s: issue a new certificate for the same key (openssl req -new -x509 -sha256 -days 7300 -key %s -out %s), or make a new key set",
+		return fmt.Errorf("certificate %s expired on %s: issue a new certificate for the same key (openssl req -new -x509 -sha256 -days 7300 -key %s -out %s)",
 			certPath, cert.NotAfter.UTC().Format(day), keyPath, certPath)
 	}
 	return nil

@@ -40,10 +40,11 @@ func (u *Updater) Boot() (*abslot.TrialRecord, error) {
 	return t, err
 }
 
-// Previous is the version that ran here before this one, for services
-// that migrate their data (PLINTH_PREVIOUS_VERSION): the trial's
-// from-version, else the other slot's committed version; "" on a fresh
-// install.
+// Previous is the version the running one replaced, for services that
+// migrate their data (PLINTH_PREVIOUS_VERSION): the trial's
+// from-version, else the committed slot's; "" for the installed
+// version. After a rollback it stays what it was: update-rolled-back
+// says which version ran in between.
 func (u *Updater) Previous(trial *abslot.TrialRecord) string {
 	if trial != nil {
 		return trial.FromVersion
@@ -52,11 +53,7 @@ func (u *Updater) Previous(trial *abslot.TrialRecord) string {
 	if err != nil {
 		return ""
 	}
-	other := st.Slot(st.Committed.Other())
-	if other.Status == abslot.Committed {
-		return other.Version
-	}
-	return ""
+	return st.Slot(st.Committed).From
 }
 
 // Trial is how a version on trial decides.
