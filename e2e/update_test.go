@@ -1,0 +1,229 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/plinth-os/plinth/e2e/qemu"
+	"github.com/plinth-os/plinth/internal/bundle"
+	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/updatechannel"
+)
+
+const updateProduct = "Update Probe"
+
+// updateVersion is one build of the update test's product.
+type updateVersion struct {
+	version string
+	health  int    // the port its health check asks: 8088 answers, others do not
+	cmdline string // added to the runtime command line
+}
+
+// writeUpdateProduct writes the product module for v: the versionlog
+// service, its health check, the channel (checked every minute, a new
+// version commits after 10 s healthy, or gives up after 60 s).
+func writeUpdateProduct(t *testing.T, dir string, v updateVersion, channel string) string {
+	t.Helper()
+	mod := filepath.Join(dir, "product-"+v.version)
+	yaml := fmt.Sprintf(`product: {name: %s, version: "%s"}
+services:
+  - name: versionlog
+    go: github.com/plinth-os/plinth/e2e/cmds/versionlog
+    args: [-listen, ":8088"]
+    health: {http: {port: %d, path: /health}, interval: 1s, start-period: 20s}
+cmdline:
+  runtime: "%s"
+updates:
+  channel: %s
+  check-interval: 1m
+  commit-after: 10s
+  trial-timeout: 60s
+`, updateProduct, v.version, v.health, v.cmdline, channel)
+	files := map[string]string{
+		"go.mod":      fmt.Sprintf("module example.com/updateprobe\n\ngo 1.26\n\nrequire github.com/plinth-os/plinth v0.0.0\n\nreplace github.com/plinth-os/plinth => %s\n", repoRoot(t)),
+		"plinth.yaml": yaml,
+	}
+	for name, text := range files {
+		os.MkdirAll(mod, 0o755)
+		if err := os.WriteFile(filepath.Join(mod, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return mod
+}
+
+// channelServer serves the channel file and bundles on 127.0.0.1, as
+// any static HTTP server would (ranges, validators).
+type channelServer struct {
+	mu    sync.Mutex
+	files map[string][]byte
+	url   string
+}
+
+func startChannel(t *testing.T) (*channelServer, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &channelServer{files: map[string][]byte{}}
+	srv := &http.Server{Handler: s}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return s, l.Addr().(*net.TCPAddr).Port
+}
+
+func (s *channelServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	b, ok := s.files[r.URL.Path]
+	s.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	http.ServeContent(w, r, r.URL.Path, time.Unix(int64(len(b)), 0), bytes.NewReader(b))
+}
+
+// publish makes the channel name bundle b as version's.
+func (s *channelServer) publish(t *testing.T, version string, b []byte) {
+	t.Helper()
+	name := bundle.FileName(updateProduct, version)
+	ch, err := updatechannel.Marshal(updatechannel.Channel{Product: updateProduct, Version: version, URL: name, Size: int64(len(b)), SHA256: sha256Hex(b)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files["/"+name] = b
+	s.files["/channel.json"] = ch
+}
+
+// TestUpdateLifecycle is an appliance's life with updates from a
+// channel, on one disk: a tampered bundle is refused; v2 is downloaded,
+// tried and committed; v3, whose service never gets healthy, gives up and
+// the machine goes back to v2, which says why; v4, whose kernel panics,
+// is rolled back by the firmware alone. The data partition keeps what
+// each version's service wrote, and each saw its previous version.
+func TestUpdateLifecycle(t *testing.T) {
+	t.Parallel()
+	dir := machineDir(t)
+	srv, port := startChannel(t)
+	channel := fmt.Sprintf("http://10.0.2.2:%d/channel.json", port)
+	keys := filepath.Join(dir, "keys")
+	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
+	builds := map[string]productBuild{}
+	for _, v := range []updateVersion{{"1.0", 8088, ""}, {"2.0", 8088, ""}, {"3.0", 8099, ""}, {"4.0", 8088, "rdinit=/nonexistent"}} {
+		mod := writeUpdateProduct(t, dir, v, channel)
+		builds[v.version] = buildProduct(t, mod, filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
+	}
+	bundleOf := func(v string) []byte {
+		return must(os.ReadFile(filepath.Join(builds[v].Dir, bundle.FileName(updateProduct, v))))
+	}
+
+	tampered := bundleOf("2.0")
+	tampered[40] ^= 1 // in the signed manifest
+	srv.publish(t, "2.0", tampered)
+
+	disk := builds["1.0"].Disk
+	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "vm"), QMP: true, HostForwards: map[int]int{freePort(t): 8088},
+		Extra:  []string{"-device", "i6300esb"},
+		Drives: []qemu.Drive{{Kind: qemu.Virtio, File: disk, BootIndex: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := 0
+	next := func(name string, limit time.Duration) map[string]any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		ev, i, err := m.WaitEvent(ctx, name, at)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, m.Tail(40))
+		}
+		at = i + 1
+		return ev
+	}
+	if ev := next("update-refused", 3*time.Minute); ev["version"] != nil && ev["version"] != "" {
+		t.Logf("tampered bundle refused: %v", ev["reason"])
+	}
+
+	srv.publish(t, "2.0", bundleOf("2.0"))
+	if ev := next("update-staged", 3*time.Minute); ev["version"] != "2.0" {
+		t.Fatalf("staged %v", ev)
+	}
+	srv.publish(t, "3.0", bundleOf("3.0")) // checked right after 2.0 commits
+	if ev := next("update-committed", 3*time.Minute); ev["version"] != "2.0" || ev["previous"] != "1.0" {
+		t.Fatalf("committed %v", ev)
+	}
+	if ev := next("update-failed", 4*time.Minute); ev["version"] != "3.0" || !strings.Contains(ev["reason"].(string), "versionlog") {
+		t.Fatalf("3.0: %v", ev)
+	}
+	srv.publish(t, "4.0", bundleOf("4.0")) // checked when 2.0 is back
+	if ev := next("update-rolled-back", 3*time.Minute); ev["version"] != "3.0" || ev["running"] != "2.0" || !strings.Contains(ev["reason"].(string), "versionlog") {
+		t.Fatalf("rolled back %v", ev)
+	}
+	if ev := next("update-staged", 3*time.Minute); ev["version"] != "4.0" {
+		t.Fatalf("staged %v", ev)
+	}
+	if ev := next("update-rolled-back", 4*time.Minute); ev["version"] != "4.0" || ev["running"] != "2.0" {
+		t.Fatalf("rolled back %v", ev)
+	}
+	if ev := next("runtime-ready", 3*time.Minute); ev["version"] != "2.0" {
+		t.Fatalf("ready %v", ev)
+	}
+	powerOff(t, m)
+	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n3.0 2.0\n2.0 1.0\n2.0 1.0\n"; got != want {
+		t.Errorf("versions.log on the data partition:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// versionLog reads versionlog's file from the disk's data partition
+// with debugfs.
+func versionLog(t *testing.T, disk string) string {
+	t.Helper()
+	f, err := os.Open(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	tab, err := gpt.Read(f, st.Size(), 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := tab.Partitions[1]
+	out, err := exec.Command("debugfs", "-R", "cat /versionlog/versions.log", fmt.Sprintf("%s?offset=%d", disk, data.FirstLBA*512)).Output()
+	if err != nil {
+		t.Fatalf("debugfs: %v", err)
+	}
+	return string(out)
+}
+
+// mkiso runs mkiso in dir.
+func mkiso(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"run", "github.com/plinth-os/plinth/cmds/mkiso"}, args...)...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("mkiso %v: %v\n%s", args, err, out)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
