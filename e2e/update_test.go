@@ -139,6 +139,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	srv.publish(t, "2.0", tampered)
 
 	disk := builds["1.0"].Disk
+	os.MkdirAll(filepath.Join(dir, "vm"), 0o755)
 	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "vm"), QMP: true, HostForwards: map[int]int{freePort(t): 8088},
 		Extra:  []string{"-device", "i6300esb"},
 		Drives: []qemu.Drive{{Kind: qemu.Virtio, File: disk, BootIndex: 1}}})

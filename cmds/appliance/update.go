@@ -11,6 +11,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/bootchain"
+	"github.com/plinth-os/plinth/internal/netup"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/supervise"
 	"github.com/plinth-os/plinth/internal/updatechannel"
@@ -21,6 +22,10 @@ import (
 // downloadDir is where channel downloads go, on the ESP: updates never
 // write /data.
 const downloadDir = "plinth-updates"
+
+// channelAddressWait is how long the first channel check waits for a
+// network address.
+const channelAddressWait = time.Minute
 
 // updates is the update side of a boot: nil fields when updates are
 // off on this machine (no slots, no EFI variables).
@@ -80,7 +85,7 @@ func certificates(pemText string) []*x509.Certificate {
 // runUpdates starts what updates do while the services run: the trial's
 // health gate, then (once committed, or at once) the channel, and the
 // watchdog.
-func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.Supervisor, spec *productspec.Spec, bootTime time.Time) {
+func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.Supervisor, spec *productspec.Spec, bootTime time.Time, net *netup.Manager) {
 	go a.feedWatchdog(ctx, sup, up, spec, bootTime)
 	if up.u == nil {
 		return
@@ -102,6 +107,9 @@ func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.S
 		a.say("Updates: channel off: %v", err)
 		return
 	}
+	wctx, cancel := context.WithTimeout(ctx, channelAddressWait)
+	net.WaitAddress(wctx) // the first check needs the network; later ones retry anyway
+	cancel()
 	up.u.Poll(ctx, updater.Channel{URL: cfg.Channel, Client: client, Dir: filepath.Join(a.paths.ESP, downloadDir),
 		Interval: time.Duration(orDefault(cfg.CheckInterval, productspec.DefaultCheckInterval))})
 }

@@ -91,7 +91,7 @@ func (e *RefusedError) Error() string {
 
 // Apply verifies the bundle read from r, stages it in the inactive slot,
 // sets BootNext to it and reboots. source says where the bundle came
-// from, for the events. A refusal is a *RefusedError and is emitted as
+// from, for the events (the caller announces it: update-available). A refusal is a *RefusedError and is emitted as
 // update-refused.
 func (u *Updater) Apply(r io.Reader, source string) error {
 	if !u.busy.TryLock() {
@@ -127,7 +127,6 @@ func (u *Updater) stage(r io.Reader, source string) (abslot.Slot, string, error)
 	if err != nil {
 		return "", "", err
 	}
-	u.o.Events.Emit(event.UpdateAvailable{Version: m.Version, Running: u.o.Version, Source: source})
 	if u.o.Slots.Legacy() {
 		if err := u.o.Slots.Convert(u.o.Version); err != nil {
 			return "", "", fmt.Errorf("updater: convert the ESP to slots: %w", err)
