@@ -8,6 +8,7 @@ import (
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/secureboot"
+	"github.com/plinth-os/plinth/internal/updatectl"
 )
 
 // paths are where the supervisor looks; tests use temporary directories.
@@ -21,22 +22,24 @@ type paths struct {
 	Data          string // data partition mount point
 	Release       string // release.json in the runtime image
 	Product       string // product.json in the runtime image
+	ControlSocket string // the local update control (package updatectl)
 }
 
 // systemPaths are the target's paths.
 func systemPaths() paths {
 	return paths{
-		Root:     "/",
-		Sys:      "/sys",
-		Dev:      "/dev",
-		Etc:      "/etc",
-		Tmp:      "/tmp",
-		Efivars:  "/sys/firmware/efi/efivars",
-		Lockdown: secureboot.LockdownPath,
-		ESP:      "/boot/efi",
-		Data:     "/data",
-		Release:  "/etc/plinth/release.json",
-		Product:  productspec.Path,
+		Root:          "/",
+		Sys:           "/sys",
+		Dev:           "/dev",
+		Etc:           "/etc",
+		Tmp:           "/tmp",
+		Efivars:       "/sys/firmware/efi/efivars",
+		Lockdown:      secureboot.LockdownPath,
+		ESP:           "/boot/efi",
+		Data:          "/data",
+		Release:       "/etc/plinth/release.json",
+		Product:       productspec.Path,
+		ControlSocket: updatectl.SocketPath,
 	}
 }
 

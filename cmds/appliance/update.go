@@ -82,15 +82,26 @@ func certificates(pemText string) []*x509.Certificate {
 	}
 }
 
-// runUpdates starts what updates do while the services run: the trial's
-// health gate, then (once committed, or at once) the channel, and the
-// watchdog.
+// runUpdates starts what updates do while the services run: the local
+// control socket and the watchdog at once, the trial's health gate, then
+// (once committed, or at once) the channel.
 func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.Supervisor, spec *productspec.Spec, bootTime time.Time, net *netup.Manager) {
 	go a.feedWatchdog(ctx, sup, up, spec, bootTime)
 	if up.u == nil {
 		return
 	}
 	cfg := spec.Updates
+	client, err := updatechannel.NewClient([]byte(cfg.CA))
+	if err != nil {
+		a.say("Updates: %v", err)
+		return
+	}
+	var channel *updater.Channel
+	if cfg.Channel != "" {
+		channel = &updater.Channel{URL: cfg.Channel, Client: client, Dir: filepath.Join(a.paths.ESP, downloadDir),
+			Interval: time.Duration(orDefault(cfg.CheckInterval, productspec.DefaultCheckInterval))}
+	}
+	go a.serveControl(ctx, &control{u: up.u, channel: channel, client: client})
 	if up.trial != nil {
 		t := updater.Trial{Record: up.trial, Watch: sup.Watch(), Started: bootTime,
 			CommitAfter: time.Duration(orDefault(cfg.CommitAfter, productspec.DefaultCommitAfter)),
@@ -99,19 +110,13 @@ func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.S
 			return
 		}
 	}
-	if cfg.Channel == "" {
-		return
-	}
-	client, err := updatechannel.NewClient([]byte(cfg.CA))
-	if err != nil {
-		a.say("Updates: channel off: %v", err)
+	if channel == nil {
 		return
 	}
 	wctx, cancel := context.WithTimeout(ctx, channelAddressWait)
 	net.WaitAddress(wctx) // the first check needs the network; later ones retry anyway
 	cancel()
-	up.u.Poll(ctx, updater.Channel{URL: cfg.Channel, Client: client, Dir: filepath.Join(a.paths.ESP, downloadDir),
-		Interval: time.Duration(orDefault(cfg.CheckInterval, productspec.DefaultCheckInterval))})
+	up.u.Poll(ctx, *channel)
 }
 
 func orDefault(d, def productspec.Duration) productspec.Duration {

@@ -88,7 +88,7 @@ func TestBuildSteps(t *testing.T) {
 		{"brand", `"Plinth", splash `},
 		{"services", "no Go services"},
 		{"product spec", "1 service(s), 0 setting(s), 0 user(s)"},
-		{"runtime busybox binary", "cached, commands: init appliance plinth-demo"},
+		{"runtime busybox binary", "cached, commands: init appliance plinth-update plinth-demo"},
 		{"runtime initramfs", "zstd, 0 static payload(s)"},
 		{"runtime UKI", "-> " + filepath.Join(dir, "plinth-runtime.efi")},
 		{"update bundle", "no update bundle"},

@@ -26,6 +26,7 @@ import (
 var runtimeCommands = []string{
 	initramfs.InitCommand,
 	"github.com/plinth-os/plinth/cmds/appliance",
+	"github.com/plinth-os/plinth/cmds/plinth-update",
 }
 
 // demoPayload is the service included when no -payload is given.

@@ -41,6 +41,10 @@ func (u *Updater) Poll(ctx context.Context, c Channel) {
 	}
 }
 
+// CheckChannel checks the channel once, now (the local command's
+// "check"), and applies a newer version as Poll does.
+func (u *Updater) CheckChannel(ctx context.Context, c Channel) error { return u.checkChannel(ctx, c) }
+
 // checkChannel does one check of the channel.
 func (u *Updater) checkChannel(ctx context.Context, c Channel) error {
 	ch, err := updatechannel.Check(ctx, c.Client, c.URL)

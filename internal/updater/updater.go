@@ -93,7 +93,12 @@ func (e *RefusedError) Error() string {
 // sets BootNext to it and reboots. source says where the bundle came
 // from, for the events (the caller announces it: update-available). A refusal is a *RefusedError and is emitted as
 // update-refused.
-func (u *Updater) Apply(r io.Reader, source string) error {
+func (u *Updater) Apply(r io.Reader, source string) error { return u.ApplyThen(r, source, nil) }
+
+// ApplyThen is Apply that calls staged, if not nil, with the version
+// once it is staged and armed, before the reboot: the local command's
+// caller hears of it before the connection goes down.
+func (u *Updater) ApplyThen(r io.Reader, source string, staged func(version string)) error {
 	if !u.busy.TryLock() {
 		return u.refuse(source, &RefusedError{Reason: "another update is being applied"})
 	}
@@ -111,6 +116,9 @@ func (u *Updater) Apply(r io.Reader, source string) error {
 	}
 	u.o.Events.Emit(event.UpdateStaged{Version: version, Running: u.o.Version, Slot: string(slot)})
 	u.o.Log("Update %s written to slot %s; rebooting into it once.", version, slot)
+	if staged != nil {
+		staged(version)
+	}
 	u.o.Reboot("update to " + version)
 	return fmt.Errorf("updater: %s is staged but the reboot did not happen", version)
 }
