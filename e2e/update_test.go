@@ -34,8 +34,8 @@ type updateVersion struct {
 }
 
 // writeUpdateProduct writes the product module for v: the versionlog
-// service, its health check, the channel (checked every minute, a new
-// version commits after 10 s healthy, or gives up after 60 s).
+// service, its health check, the channel if any (checked every minute),
+// a new version commits after 10 s healthy, or gives up after 60 s.
 func writeUpdateProduct(t *testing.T, dir string, v updateVersion, channel string) string {
 	t.Helper()
 	mod := filepath.Join(dir, "product-"+v.version)
@@ -48,11 +48,13 @@ services:
 cmdline:
   runtime: "%s"
 updates:
-  channel: %s
   check-interval: 1m
   commit-after: 10s
   trial-timeout: 60s
-`, updateProduct, v.version, v.health, v.cmdline, channel)
+`, updateProduct, v.version, v.health, v.cmdline)
+	if channel != "" {
+		yaml += "  channel: " + channel + "\n"
+	}
 	files := map[string]string{
 		"go.mod":      fmt.Sprintf("module example.com/updateprobe\n\ngo 1.26\n\nrequire github.com/plinth-os/plinth v0.0.0\n\nreplace github.com/plinth-os/plinth => %s\n", repoRoot(t)),
 		"plinth.yaml": yaml,
@@ -227,4 +229,70 @@ func mkiso(t *testing.T, dir string, args ...string) {
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestUpdateFromStick is a site without network: a PLINTHUPD stick
+// plugged into the running appliance carries v2 and a tampered bundle.
+// The tampered one is refused, v2 is applied and committed; at the next
+// boot the stick, still in, offers nothing newer.
+func TestUpdateFromStick(t *testing.T) {
+	t.Parallel()
+	dir := machineDir(t)
+	keys := filepath.Join(dir, "keys")
+	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
+	builds := map[string]productBuild{}
+	for _, v := range []updateVersion{{"1.0", 8088, ""}, {"2.0", 8088, ""}} {
+		builds[v.version] = buildProduct(t, writeUpdateProduct(t, dir, v, ""), filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
+	}
+	v2 := must(os.ReadFile(filepath.Join(builds["2.0"].Dir, bundle.FileName(updateProduct, "2.0"))))
+	tampered := append([]byte(nil), v2...)
+	tampered[40] ^= 1
+	stick := fatVolume(t, dir, "PLINTHUPD", map[string][]byte{bundle.FileName(updateProduct, "2.0"): v2, "plinth/tampered.plinth": tampered})
+
+	disk := builds["1.0"].Disk
+	os.MkdirAll(filepath.Join(dir, "vm"), 0o755)
+	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "vm"), QMP: true, Extra: []string{"-device", "qemu-xhci,id=xhci"},
+		Drives: []qemu.Drive{{Kind: qemu.Virtio, File: disk, BootIndex: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := 0
+	next := func(name string, limit time.Duration) map[string]any {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		defer cancel()
+		ev, i, err := m.WaitEvent(ctx, name, at)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, m.Tail(40))
+		}
+		at = i + 1
+		return ev
+	}
+	next("runtime-ready", *bootLimit)
+	if err := m.QMPArgs("blockdev-add", map[string]any{"driver": "raw", "node-name": "stick", "read-only": true,
+		"file": map[string]any{"driver": "file", "filename": stick}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.QMPArgs("device_add", map[string]any{"driver": "usb-storage", "bus": "xhci.0", "drive": "stick", "id": "stick0"}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := next("update-refused", 2*time.Minute); !strings.Contains(ev["source"].(string), "tampered.plinth") {
+		t.Errorf("refused %v, want the tampered bundle", ev)
+	}
+	if ev := next("update-staged", 2*time.Minute); ev["version"] != "2.0" {
+		t.Fatalf("staged %v", ev)
+	}
+	if ev := next("update-committed", 3*time.Minute); ev["version"] != "2.0" {
+		t.Fatalf("committed %v", ev)
+	}
+	// With the stick still in, both bundles are refused, v2 as installed.
+	for ev := next("update-refused", 2*time.Minute); ev["version"] != "2.0"; ev = next("update-refused", 2*time.Minute) {
+		if !strings.Contains(ev["source"].(string), "tampered.plinth") {
+			t.Errorf("with the stick still in: %v", ev)
+		}
+	}
+	powerOff(t, m)
+	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n"; got != want {
+		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
+	}
 }

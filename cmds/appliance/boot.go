@@ -96,7 +96,7 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	watch := sup.Watch() // before Start: no change of health is missed
 	sup.Start()
 	go a.announce(context.Background(), watch, b, net)
-	go a.runUpdates(context.Background(), up, sup, spec, bootTime, net)
+	go a.runUpdates(context.Background(), up, sup, spec, bootTime, net, b.esp.Partition.Disk)
 	return nil
 }
 

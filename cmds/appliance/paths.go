@@ -23,6 +23,7 @@ type paths struct {
 	Release       string // release.json in the runtime image
 	Product       string // product.json in the runtime image
 	ControlSocket string // the local update control (package updatectl)
+	Stick         string // where a PLINTHUPD stick is mounted while it is read
 }
 
 // systemPaths are the target's paths.
@@ -40,6 +41,7 @@ func systemPaths() paths {
 		Release:       "/etc/plinth/release.json",
 		Product:       productspec.Path,
 		ControlSocket: updatectl.SocketPath,
+		Stick:         "/run/plinth/stick",
 	}
 }
 

@@ -11,11 +11,13 @@ import (
 
 	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/bootchain"
+	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/netup"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/supervise"
 	"github.com/plinth-os/plinth/internal/updatechannel"
 	"github.com/plinth-os/plinth/internal/updater"
+	"github.com/plinth-os/plinth/internal/updatestick"
 	"github.com/plinth-os/plinth/internal/watchdog"
 )
 
@@ -84,8 +86,9 @@ func certificates(pemText string) []*x509.Certificate {
 
 // runUpdates starts what updates do while the services run: the local
 // control socket and the watchdog at once, the trial's health gate, then
-// (once committed, or at once) the channel.
-func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.Supervisor, spec *productspec.Spec, bootTime time.Time, net *netup.Manager) {
+// (once committed, or at once) PLINTHUPD sticks and the channel.
+// bootDisk is the disk booted from, which is never taken for a stick.
+func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.Supervisor, spec *productspec.Spec, bootTime time.Time, net *netup.Manager, bootDisk string) {
 	go a.feedWatchdog(ctx, sup, up, spec, bootTime)
 	if up.u == nil {
 		return
@@ -110,6 +113,7 @@ func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.S
 			return
 		}
 	}
+	go a.watchSticks(ctx, up.u, spec, bootDisk)
 	if channel == nil {
 		return
 	}
@@ -185,4 +189,51 @@ func (a *appliance) inTrial(up updates) bool {
 		return false
 	}
 	return up.u.TrialOpen()
+}
+
+// watchSticks applies an update from each PLINTHUPD stick that is
+// present or plugged in: the newest bundle on it that this appliance
+// takes; the others are reported as refused.
+func (a *appliance) watchSticks(ctx context.Context, u *updater.Updater, spec *productspec.Spec, bootDisk string) {
+	o := updatestick.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: bootDisk, Mounter: mounter{&a.sys}}
+	trusted := certificates(spec.Updates.Certificates)
+	found := func(v updatestick.Volume) {
+		a.say("Updates: %s stick %s", updatestick.Label, v.Describe)
+		m, err := updatestick.Mount(o, v, a.paths.Stick)
+		if err != nil {
+			a.say("Updates: %v", err)
+			return
+		}
+		defer m.Unmount()
+		a.applyFromStick(u, spec, m, trusted)
+	}
+	problem := func(err error) { a.say("Updates: %v", err) }
+	if err := updatestick.Watch(ctx, o, updatestick.DefaultInterval, found, problem); err != nil && ctx.Err() == nil {
+		a.say("Updates: sticks: %v", err)
+	}
+}
+
+// applyFromStick picks and applies the stick's bundle.
+func (a *appliance) applyFromStick(u *updater.Updater, spec *productspec.Spec, m *updatestick.Mounted, trusted []*x509.Certificate) {
+	cands, rejected, err := updatestick.Bundles(m.Dir, trusted)
+	if err != nil {
+		a.say("Updates: %v", err)
+		return
+	}
+	best, ok, more := updatestick.Pick(cands, spec.Product, spec.Version, u.Failed)
+	for _, r := range append(rejected, more...) {
+		a.events.Emit(event.UpdateRefused{Version: r.Version, Source: r.Path, Reason: r.Reason})
+		a.say("Updates: %s refused: %s", r.Path, r.Reason)
+	}
+	if !ok {
+		return
+	}
+	f, err := os.Open(best.Path)
+	if err != nil {
+		a.say("Updates: %v", err)
+		return
+	}
+	defer f.Close()
+	a.events.Emit(event.UpdateAvailable{Version: best.Manifest.Version, Running: spec.Version, Source: best.Path, Size: best.Size})
+	u.Apply(f, best.Path) // reboots; a refusal is reported as an event
 }
