@@ -23,6 +23,12 @@ type ESP struct {
 	HD      efivar.HardDrive
 	Chain   bootchain.Chain // how the firmware reaches the UKI
 	Product string          // the product's display name, for entry labels
+	// Outside says the running system was not started from this ESP: an
+	// installer upgrading the disk from its own medium. Neither slot is
+	// running then, and BootCurrent names the installer's entry, so
+	// Stage does not ask Booted which slot is; the caller runs Repair
+	// first, which checks that the committed slot's UKI is whole.
+	Outside bool
 }
 
 // Label is the description of slot s's boot entry: "<Product> A".

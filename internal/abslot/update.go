@@ -71,6 +71,9 @@ func (s *Slots) checkStage(vars efivar.Store, st *State, target Slot, size int64
 	case st.Trial != nil:
 		return fmt.Errorf("abslot: stage: a trial of slot %s (%s) is recorded: commit or abandon it first", st.Trial.Slot, st.Trial.Version)
 	}
+	if s.esp.Outside {
+		return s.cancelBootNext(vars, target)
+	}
 	booted, how, err := s.Booted(vars)
 	if err != nil {
 		return fmt.Errorf("abslot: stage: cannot tell which slot is running, so none is safe to write: %w", err)

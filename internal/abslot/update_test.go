@@ -151,6 +151,29 @@ func TestStageRefuses(t *testing.T) {
 	}
 }
 
+// TestStageOutside: an installer booted from its own medium (BootCurrent
+// is the shell on another disk, which Booted cannot place) stages into
+// the slot that is not committed when the ESP is marked Outside, and the
+// trial it arms boots that slot.
+func TestStageOutside(t *testing.T) {
+	f := running(t, bootchain.Chain{})
+	f.setBootCurrent(0) // the shell on another disk
+	if _, err := f.open(nil).Stage(f.vars, bytes.NewReader(uki("v2")), int64(len(uki("v2"))), ukiSum("v2"), "v2"); err == nil {
+		t.Fatal("Stage from an unknown boot succeeded without Outside")
+	}
+	f.esp.Outside = true
+	s := f.open(nil)
+	if slot := f.stage(s, "v2"); slot != B {
+		t.Fatalf("staged slot %s, want B", slot)
+	}
+	if err := s.Trial(f.vars, B); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.boot(); got != B.Path() {
+		t.Errorf("the trial boot started %s, want slot B", got)
+	}
+}
+
 func TestTrial(t *testing.T) {
 	f := running(t, bootchain.Chain{})
 	s := f.open(nil)

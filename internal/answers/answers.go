@@ -6,8 +6,10 @@
 //
 // # Schema
 //
+//	mode: install            # install | upgrade (default install); see "Upgrade" below
 //	disk: largest            # required: largest | smallest | serial:<SERIAL> | wwn:<WWN>
-//	                         #   | by-id:/dev/disk/by-id/<name> | <SERIAL> (a bare serial)
+//	                         #   | by-id:/dev/disk/by-id/<name> | <SERIAL> (a bare serial);
+//	                         #   with mode: upgrade optional (see below)
 //	wipe: false              # a disk holding any partition or filesystem is overwritten
 //	                         #   only with wipe: true (default false)
 //	data-size: rest          # optional; the data partition: rest (default: the rest of
@@ -48,6 +50,21 @@
 // enrolled. Only do that for machines known to need none of them: graphics
 // and network cards whose option ROMs Microsoft signed no longer start,
 // and the machine may show no picture.
+//
+// # Upgrade
+//
+// mode: upgrade upgrades an installation of the same product in place
+// instead of installing afresh (internal/upgrade): the new version goes
+// into the installation's inactive A/B slot and is booted once on trial;
+// the disk is never erased, and the data partition and the machine's
+// identity and configuration on the ESP (hostname, machine ID, network,
+// settings) stay as they are. disk: selects the disk with the same
+// selectors as for an install; without it, the one disk that holds an
+// installation of the product is upgraded (none, or more than one, is an
+// error). Keys that only an install uses are refused rather than ignored,
+// each with the reason: wipe, data-size, hostname, network, settings,
+// microsoft-keys, and secure-boot other than off (an upgrade enrolls no
+// keys). after: applies as for an install.
 //
 // # Why it is this strict
 //
@@ -126,6 +143,11 @@ const ByIDDir = "/dev/disk/by-id/"
 
 // Answers is a parsed, validated install.yaml.
 type Answers struct {
+	// Mode is mode:, ModeInstall or ModeUpgrade; "" (no mode: key) is
+	// ModeInstall (see Upgrade).
+	Mode string `json:"mode,omitempty"`
+	// Disk selects the target disk; with ModeUpgrade its Kind may be ""
+	// (no disk: key): the one disk holding the product's installation.
 	Disk     Selector `json:"disk"`
 	Wipe     bool     `json:"wipe"`
 	DataSize int64    `json:"dataSize,omitempty"` // bytes, a MiB multiple; 0 is the rest of the disk
@@ -235,14 +257,17 @@ func Parse(data []byte) (*Answers, error) {
 		return nil, &ParseError{File: FileName, Line: root.line, Column: root.col, Message: "want a mapping of keys (disk:, wipe:, ...) at the top level"}
 	}
 	a := Default()
-	haveDisk := false
+	keys := map[string]node{}
 	for i, k := range root.keys {
 		if err := a.set(k, root.vals[i]); err != nil {
 			return nil, err
 		}
-		haveDisk = haveDisk || k.value == "disk"
+		keys[k.value] = k
 	}
-	if !haveDisk {
+	if err := a.checkMode(keys); err != nil {
+		return nil, err
+	}
+	if _, haveDisk := keys["disk"]; !haveDisk && !a.Upgrade() {
 		return nil, &ParseError{File: FileName, Line: root.line, Field: "disk", Message: "required: largest, smallest, serial:<SERIAL>, wwn:<WWN> or by-id:/dev/disk/by-id/<name>"}
 	}
 	return &a, nil
@@ -252,6 +277,8 @@ func Parse(data []byte) (*Answers, error) {
 func (a *Answers) set(k, v node) error {
 	var err error
 	switch k.value {
+	case "mode":
+		a.Mode, err = mode(v)
 	case "disk":
 		s, err := str(v, "disk")
 		if err == nil {
@@ -286,7 +313,7 @@ func (a *Answers) set(k, v node) error {
 		include, err = boolean(v, "microsoft-keys")
 		a.OmitMicrosoftKeys = !include
 	default:
-		return fieldErr(k, k.value, "unknown key (known: disk, wipe, data-size, hostname, network, after, settings, secure-boot, microsoft-keys)")
+		return fieldErr(k, k.value, "unknown key (known: mode, disk, wipe, data-size, hostname, network, after, settings, secure-boot, microsoft-keys)")
 	}
 	return err
 }

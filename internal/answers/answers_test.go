@@ -74,7 +74,7 @@ func TestParseBad(t *testing.T) {
 		{"wipe yes please", "disk: largest\n\nwipe: yes please\n", 3, "wipe", `install.yaml:3: field "wipe": want true or false, got "yes please"`},
 		{"wipe quoted", "disk: largest\nwipe: \"true\"\n", 2, "wipe", "want true or false"},
 		{"wipe yes", "disk: largest\nwipe: yes\n", 2, "wipe", "want true or false"},
-		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: disk, wipe, data-size, hostname, network, after, settings, secure-boot, microsoft-keys)"},
+		{"unknown key", "disk: largest\nwiep: true\n", 2, "wiep", "unknown key (known: mode, disk, wipe, data-size, hostname, network, after, settings, secure-boot, microsoft-keys)"},
 		{"secure-boot unknown", "disk: largest\nsecure-boot: on\n", 2, "secure-boot", `want off, enroll-if-setup-mode or require, got "on"`},
 		{"secure-boot bool", "disk: largest\nsecure-boot: true\n", 2, "secure-boot", "want off, enroll-if-setup-mode or require"},
 		{"secure-boot empty", "disk: largest\nsecure-boot:\n", 2, "secure-boot", "empty value"},

@@ -52,6 +52,17 @@ const (
 	SecureBootRequired Code = "secure-boot-required"
 	// SecureBootKeys: the installer image's Secure Boot keys are incomplete or malformed.
 	SecureBootKeys Code = "secure-boot-keys"
+	// UpgradeNoInstallation: an upgrade was asked for, and no disk (or not
+	// the one selected) holds a readable installation of the product.
+	UpgradeNoInstallation Code = "upgrade-no-installation"
+	// UpgradeOtherProduct: the disk selected for an upgrade holds an installation of another product.
+	UpgradeOtherProduct Code = "upgrade-other-product"
+	// UpgradeNotNewer: the installer's version is not newer than the installed one, so it does not upgrade it.
+	UpgradeNotNewer Code = "upgrade-not-newer"
+	// UpgradeTrialPending: the installation has an update staged for a
+	// trial boot that has not ended; boot the installed system once so
+	// that it commits or rolls back, then upgrade.
+	UpgradeTrialPending Code = "upgrade-trial-pending"
 )
 
 // Installer: failures after the target disk was written to (the error
@@ -72,6 +83,11 @@ const (
 	SecureBootEnroll Code = "secure-boot-enroll"
 	// ExportLogs: the logs could not be written to a USB stick.
 	ExportLogs Code = "export-logs"
+	// UpgradeWrite: an upgrade's write to the installation's EFI system
+	// partition or boot variables failed (staging the new version into
+	// the inactive slot, repairing the boot entries, arming the trial
+	// boot); the installed version still boots.
+	UpgradeWrite Code = "upgrade-write"
 )
 
 // Appliance: failures at boot of an installed system.
@@ -108,7 +124,8 @@ func All() []Code {
 		AnswersInvalid, NoDisk, DiskAmbiguous, DiskIneligible, DiskTooSmall, DiskHasData,
 		MachineTooSmall, DataSizeInvalid, Internal, PayloadMissing, PayloadCorrupt, Sysinfo,
 		Discover, DiskChanged, DiskOpen, SecureBootRequired, SecureBootKeys,
-		InstallWrite, BootEntry, Verify, SecureBootNotSetupMode, SecureBootEnroll, ExportLogs,
+		UpgradeNoInstallation, UpgradeOtherProduct, UpgradeNotNewer, UpgradeTrialPending,
+		InstallWrite, BootEntry, Verify, SecureBootNotSetupMode, SecureBootEnroll, ExportLogs, UpgradeWrite,
 		ESPNotFound, ConfigMissing, ConfigInvalid, DataPartitionMissing, DataPartitionAmbiguous,
 		DataPartitionUnusable, DataPartitionMount, Services, ServiceFailing,
 		E2ESteps,
