@@ -31,6 +31,7 @@ type updateVersion struct {
 	version string
 	health  int    // the port its health check asks: 8088 answers, others do not
 	cmdline string // added to the runtime command line
+	hang    bool   // a root service stops the appliance: the watchdog must reset the machine
 }
 
 // writeUpdateProduct writes the product module for v: the versionlog
@@ -54,6 +55,13 @@ updates:
 `, updateProduct, v.version, v.health, v.cmdline)
 	if channel != "" {
 		yaml += "  channel: " + channel + "\n"
+	}
+	if v.hang {
+		yaml = strings.Replace(yaml, "cmdline:", `  - name: hang
+    go: github.com/plinth-os/plinth/e2e/cmds/hangappliance
+    args: [-after, 5s]
+    user: root
+cmdline:`, 1)
 	}
 	files := map[string]string{
 		"go.mod":      fmt.Sprintf("module example.com/updateprobe\n\ngo 1.26\n\nrequire github.com/plinth-os/plinth v0.0.0\n\nreplace github.com/plinth-os/plinth => %s\n", repoRoot(t)),
@@ -118,7 +126,8 @@ func (s *channelServer) publish(t *testing.T, version string, b []byte) {
 // channel, on one disk: a tampered bundle is refused; v2 is downloaded,
 // tried and committed; v3, whose service never gets healthy, gives up and
 // the machine goes back to v2, which says why; v4, whose kernel panics,
-// is rolled back by the firmware alone. The data partition keeps what
+// and v5, whose appliance hangs (the i6300esb watchdog resets it), are
+// rolled back by the firmware alone. The data partition keeps what
 // each version's service wrote, and each saw its previous version.
 func TestUpdateLifecycle(t *testing.T) {
 	t.Parallel()
@@ -128,7 +137,8 @@ func TestUpdateLifecycle(t *testing.T) {
 	keys := filepath.Join(dir, "keys")
 	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
 	builds := map[string]productBuild{}
-	for _, v := range []updateVersion{{"1.0", 8088, ""}, {"2.0", 8088, ""}, {"3.0", 8099, ""}, {"4.0", 8088, "rdinit=/nonexistent"}} {
+	for _, v := range []updateVersion{{"1.0", 8088, "", false}, {"2.0", 8088, "", false}, {"3.0", 8099, "", false},
+		{"4.0", 8088, "rdinit=/nonexistent", false}, {"5.0", 8088, "", true}} {
 		mod := writeUpdateProduct(t, dir, v, channel)
 		builds[v.version] = buildProduct(t, mod, filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
 	}
@@ -185,12 +195,22 @@ func TestUpdateLifecycle(t *testing.T) {
 	if ev := next("update-rolled-back", 4*time.Minute); ev["version"] != "4.0" || ev["running"] != "2.0" {
 		t.Fatalf("rolled back %v", ev)
 	}
+	srv.publish(t, "5.0", bundleOf("5.0")) // its appliance hangs: the watchdog resets the machine
+	if ev := next("update-staged", 3*time.Minute); ev["version"] != "5.0" {
+		t.Fatalf("staged %v", ev)
+	}
+	if ev := next("update-rolled-back", 4*time.Minute); ev["version"] != "5.0" || ev["running"] != "2.0" {
+		t.Fatalf("rolled back %v", ev)
+	}
 	if ev := next("runtime-ready", 3*time.Minute); ev["version"] != "2.0" {
 		t.Fatalf("ready %v", ev)
 	}
 	powerOff(t, m)
-	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n3.0 2.0\n2.0 1.0\n2.0 1.0\n"; got != want {
-		t.Errorf("versions.log on the data partition:\n%s\nwant\n%s", got, want)
+	// 5.0's line is there unless the reset came before ext4 wrote it.
+	got := versionLog(t, disk)
+	want := "1.0 \n2.0 1.0\n3.0 2.0\n2.0 1.0\n2.0 1.0\n"
+	if rest, ok := strings.CutPrefix(got, want); !ok || (rest != "2.0 1.0\n" && rest != "5.0 2.0\n2.0 1.0\n") {
+		t.Errorf("versions.log on the data partition:\n%s\nwant\n%s[5.0 2.0]\n2.0 1.0", got, want)
 	}
 }
 
@@ -241,7 +261,7 @@ func TestUpdateFromStick(t *testing.T) {
 	keys := filepath.Join(dir, "keys")
 	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
 	builds := map[string]productBuild{}
-	for _, v := range []updateVersion{{"1.0", 8088, ""}, {"2.0", 8088, ""}} {
+	for _, v := range []updateVersion{{"1.0", 8088, "", false}, {"2.0", 8088, "", false}} {
 		builds[v.version] = buildProduct(t, writeUpdateProduct(t, dir, v, ""), filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
 	}
 	v2 := must(os.ReadFile(filepath.Join(builds["2.0"].Dir, bundle.FileName(updateProduct, "2.0"))))
@@ -293,6 +313,49 @@ func TestUpdateFromStick(t *testing.T) {
 	}
 	powerOff(t, m)
 	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n"; got != want {
+		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestUpgradeInPlace boots the v2 installer on a machine whose disk runs
+// v1: with mode: upgrade it writes v2 into the inactive slot and reboots;
+// v2 boots on trial, commits, and its service finds v1's data.
+func TestUpgradeInPlace(t *testing.T) {
+	t.Parallel()
+	dir := machineDir(t)
+	keys := filepath.Join(dir, "keys")
+	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
+	answers := filepath.Join(dir, "upgrade.yaml")
+	os.WriteFile(answers, []byte("mode: upgrade\nafter: reboot\n"), 0o644)
+	v1 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"1.0", 8088, "", false}, ""), filepath.Join(dir, "out-1.0"), "-secureboot-keys", keys)
+	v2 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"2.0", 8088, "", false}, ""), filepath.Join(dir, "out-2.0"),
+		"-secureboot-keys", keys, "-answers", answers)
+
+	os.MkdirAll(filepath.Join(dir, "v1"), 0o755)
+	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "v1"), QMP: true, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: v1.Disk, BootIndex: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEventUnlessError(t, m, "runtime-ready", *bootLimit)
+	powerOff(t, m)
+
+	os.MkdirAll(filepath.Join(dir, "upgrade"), 0o755)
+	m, err = startMachine(t, qemu.Config{Dir: filepath.Join(dir, "upgrade"), Vars: m.Vars, QMP: true, Drives: []qemu.Drive{
+		{Kind: qemu.CD, File: v2.ISO, ReadOnly: true, BootIndex: 1},
+		{Kind: qemu.Virtio, File: v1.Disk, BootIndex: 2},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := waitEventUnlessError(t, m, "upgraded", 5*time.Minute)
+	if ev["from"] != "1.0" || ev["version"] != "2.0" {
+		t.Errorf("upgraded %v", ev)
+	}
+	if ev := waitEventUnlessError(t, m, "update-committed", 5*time.Minute); ev["version"] != "2.0" || ev["previous"] != "1.0" {
+		t.Errorf("committed %v", ev)
+	}
+	powerOff(t, m)
+	if got, want := versionLog(t, v1.Disk), "1.0 \n2.0 1.0\n"; got != want {
 		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
 	}
 }

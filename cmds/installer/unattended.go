@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/upgrade"
 	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
 	"golang.org/x/sys/unix"
@@ -104,6 +106,10 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 	}
 	// Run refuses settings the product does not declare, or of the wrong
 	// type, before it looks at any disk.
+	if ans.Upgrade() {
+		a.upgrade(env, ans)
+		return
+	}
 	req := a.payload
 	req.Answers, req.SettingDecls = ans, a.settings
 	res, err := install.Run(context.Background(), env, req)
@@ -112,6 +118,28 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 		return
 	}
 	a.installed(res, ans.After)
+}
+
+// upgrade upgrades this product's installation in place (mode: upgrade),
+// then reboots into the new version's trial boot or powers off.
+func (a *app) upgrade(env install.Env, ans *answers.Answers) {
+	p := a.payload
+	res, err := upgrade.Run(context.Background(), env, upgrade.Request{Answers: ans, Manifest: a.manifest, UKI: p.UKI, Shim: p.Shim, MokManager: p.MokManager})
+	if err != nil {
+		a.unattendedFailed(err)
+		return
+	}
+	after := cmp.Or(ans.After, answers.AfterReboot)
+	a.events.Emit(event.Upgraded{Disk: res.Plan.Disk.Name, From: res.FromVersion, Version: res.ToVersion, Slot: string(res.Slot),
+		BootEntry: efivar.BootOptionName(res.BootEntry), Seconds: res.Duration.Seconds(), After: after})
+	msg := fmt.Sprintf("Upgraded %s from %s to %s on %s in %s; it boots the new version once, and keeps it when its services are healthy.",
+		a.manifest.Product, res.FromVersion, res.ToVersion, res.Plan.Disk.Name, res.Duration.Round(time.Second))
+	a.journal.Logf("%s", msg)
+	fmt.Fprintf(a.out, "%s\r\n", msg)
+	if after == answers.AfterPoweroff {
+		shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	}
+	shutdown(unix.LINUX_REBOOT_CMD_RESTART)
 }
 
 // installed reports a finished install; unattended installs then end.

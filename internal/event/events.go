@@ -14,6 +14,7 @@ const (
 	NamePlan             Name = "plan"
 	NameProgress         Name = "progress"
 	NameInstalled        Name = "installed"
+	NameUpgraded         Name = "upgraded"
 	NameLogsExported     Name = "logs-exported"
 	NameError            Name = "error"
 	NameRuntimeReady     Name = "runtime-ready"
@@ -39,7 +40,7 @@ const (
 // lists them.
 func All() []Event {
 	return []Event{
-		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, LogsExported{}, Error{},
+		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, Upgraded{}, LogsExported{}, Error{},
 		RuntimeReady{}, RuntimeDegraded{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, ServiceHealth{},
 		Network{}, Shutdown{},
 		UpdateAvailable{}, UpdateProgress{}, UpdateRefused{}, UpdateStaged{}, UpdateCommitted{}, UpdateFailed{}, UpdateRolledBack{},
@@ -297,6 +298,29 @@ type Installed struct {
 }
 
 func (Installed) EventName() Name { return NameInstalled }
+
+// Upgraded is emitted by the installer when it upgraded an installation
+// in place (install.yaml mode: upgrade): the new version is in the
+// installation's inactive slot and boots once on trial at the next boot;
+// /data and the machine's identity are as they were.
+type Upgraded struct {
+	// Disk is the kernel name of the upgraded disk.
+	Disk string `json:"disk"`
+	// From is the version that was installed.
+	From string `json:"from"`
+	// Version is the new version.
+	Version string `json:"version"`
+	// Slot is the slot written: A or B.
+	Slot string `json:"slot"`
+	// BootEntry is the new slot's Boot#### entry, which BootNext names.
+	BootEntry string `json:"bootEntry"`
+	// Seconds is how long the upgrade took.
+	Seconds float64 `json:"seconds"`
+	// After is what happens next: reboot or poweroff.
+	After string `json:"after"`
+}
+
+func (Upgraded) EventName() Name { return NameUpgraded }
 
 // LogsExported is emitted by the installer when Export logs has written
 // the log bundle to a USB stick.
