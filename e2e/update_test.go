@@ -218,18 +218,7 @@ func TestUpdateLifecycle(t *testing.T) {
 // with debugfs.
 func versionLog(t *testing.T, disk string) string {
 	t.Helper()
-	f, err := os.Open(disk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, _ := f.Stat()
-	tab, err := gpt.Read(f, st.Size(), 512)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := tab.Partitions[1]
-	out, err := exec.Command("debugfs", "-R", "cat /versionlog/versions.log", fmt.Sprintf("%s?offset=%d", disk, data.FirstLBA*512)).Output()
+	out, err := exec.Command("debugfs", "-R", "cat /versionlog/versions.log", fmt.Sprintf("%s?offset=%d", disk, partitionOffset(t, disk, 1))).Output()
 	if err != nil {
 		t.Fatalf("debugfs: %v", err)
 	}
@@ -251,10 +240,12 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// TestUpdateFromStick is a site without network: a PLINTHUPD stick
-// plugged into the running appliance carries v2 and a tampered bundle.
-// The tampered one is refused, v2 is applied and committed; at the next
-// boot the stick, still in, offers nothing newer.
+// TestUpdateFromStick is a site without network, and a disk installed
+// before A/B slots existed (one UKI at EFI/plinth/<product>.efi, no
+// slots.json): a PLINTHUPD stick plugged into the running appliance
+// carries v2 and a tampered bundle. The tampered one is refused; v2
+// converts the ESP to slots, is applied and committed, and the old UKI is
+// gone; at the next boot the stick, still in, offers nothing newer.
 func TestUpdateFromStick(t *testing.T) {
 	t.Parallel()
 	dir := machineDir(t)
@@ -270,6 +261,9 @@ func TestUpdateFromStick(t *testing.T) {
 	stick := fatVolume(t, dir, "PLINTHUPD", map[string][]byte{bundle.FileName(updateProduct, "2.0"): v2, "plinth/tampered.plinth": tampered})
 
 	disk := builds["1.0"].Disk
+	esp := fmt.Sprintf("%s@@%d", disk, partitionOffset(t, disk, 0))
+	mtools(t, "mren", "-i", esp, "::/EFI/plinth/slot-a.efi", "::/EFI/plinth/update-probe.efi")
+	mtools(t, "mdel", "-i", esp, "::/EFI/plinth/slots.json")
 	os.MkdirAll(filepath.Join(dir, "vm"), 0o755)
 	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "vm"), QMP: true, Extra: []string{"-device", "qemu-xhci,id=xhci"},
 		Drives: []qemu.Drive{{Kind: qemu.Virtio, File: disk, BootIndex: 1}}})
@@ -315,6 +309,39 @@ func TestUpdateFromStick(t *testing.T) {
 	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n"; got != want {
 		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
 	}
+	listing := mtools(t, "mdir", "-b", "-i", esp, "::/EFI/plinth")
+	if !strings.Contains(listing, "slot-a.efi") || !strings.Contains(listing, "slot-b.efi") || !strings.Contains(listing, "slots.json") ||
+		strings.Contains(listing, "update-probe.efi") {
+		t.Errorf("the ESP was not converted to slots:\n%s", listing)
+	}
+}
+
+// partitionOffset is the byte offset of the disk image's n'th partition.
+func partitionOffset(t *testing.T, disk string, n int) int64 {
+	t.Helper()
+	f, err := os.Open(disk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	tab, err := gpt.Read(f, st.Size(), 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(tab.Partitions[n].FirstLBA) * 512
+}
+
+// mtools runs an mtools command and returns its output.
+func mtools(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", args, err, out)
+	}
+	return string(out)
 }
 
 // TestUpgradeInPlace boots the v2 installer on a machine whose disk runs
