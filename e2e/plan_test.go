@@ -21,7 +21,7 @@ func TestPlanInVM(t *testing.T) {
 	run(t, "sgdisk", "-o", "-n", "1:0:+100M", "-t", "1:8300", used)
 	blank := sparseFile(t, filepath.Join(dir, "blank.img"), 9<<30)
 	before := map[string][32]byte{used: fileSHA(t, used), blank: fileSHA(t, blank)}
-	manifest := []byte(`{"product":"Plinth","version":"e2e","runtimeUKISHA256":"00","runtimeUKISize":6000000}`)
+	manifest := []byte(`{"product":"Plinth","version":"e2e","runtimeUKISHA256":"0000000000000000000000000000000000000000000000000000000000000000","runtimeUKISize":6000000}`)
 	runner := testUKIFiles(t, [][]string{
 		{"/bbin/installer", "--plan"},
 		{"/bbin/installer", "--plan", "--answers", "/etc/plinth/smallest.yaml"},
