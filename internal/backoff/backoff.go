@@ -1,9 +1,14 @@
-// Package backoff computes exponential retry delays. The supervisor uses it
-// to space service restarts and netup to space DHCP attempts, so both
-// follow the same, table-tested schedule.
+// Package backoff computes exponential retry delays and their jitter. The
+// supervisor spaces service restarts with it, netup DHCP attempts, and the
+// updater, install answers and reports their HTTP retries, so all follow
+// the same, table-tested schedule.
 package backoff
 
-import "time"
+import (
+	"context"
+	"math/rand/v2"
+	"time"
+)
 
 // Policy is an exponential schedule: Initial, then doubling, capped at Max.
 type Policy struct {
@@ -32,4 +37,25 @@ func (p Policy) Delay(attempt int) time.Duration {
 		d = p.Max
 	}
 	return d
+}
+
+// Jitter returns a random duration between d/2 and d, so that many
+// machines retrying the same server do not retry in step.
+func Jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d-d/2+1)
+}
+
+// Sleep waits d, or until ctx ends (then it returns ctx's error).
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -32,3 +32,13 @@ func TestDelay(t *testing.T) {
 		t.Errorf("uncapped Delay(200) = %v, want positive", d)
 	}
 }
+
+func TestJitter(t *testing.T) {
+	for _, d := range []time.Duration{0, 1, 2, 3, time.Millisecond, time.Second, time.Minute} {
+		for range 200 {
+			if j := Jitter(d); j < d/2 || j > d {
+				t.Fatalf("Jitter(%v) = %v, want between %v and %v", d, j, d/2, d)
+			}
+		}
+	}
+}

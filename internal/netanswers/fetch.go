@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -140,7 +139,7 @@ func Fetch(ctx context.Context, client *http.Client, urls []string, opts Options
 		if opts.Waiting != nil {
 			opts.Waiting(fmt.Sprintf("%s; retrying in %s", describe(misses, opts.Identity), human(wait)))
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return nil, nil, fmt.Errorf("netanswers: waiting for answers: %w", err)
 		}
 	}
@@ -249,19 +248,11 @@ func retryAfter(v string, now time.Time) time.Duration {
 // waitAfter is the wait after round (0 is the first): the jittered
 // backoff delay, or the longest Retry-After of the round if longer.
 func waitAfter(p backoff.Policy, round int, misses []miss) time.Duration {
-	wait := jitter(p.Delay(round))
+	wait := backoff.Jitter(p.Delay(round))
 	for _, m := range misses {
 		wait = max(wait, m.after)
 	}
 	return wait
-}
-
-// jitter returns a random duration between d/2 and d.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d-d/2+1)
 }
 
 // describe says for people what a round found: the URLs without answers
@@ -309,15 +300,4 @@ func human(d time.Duration) string {
 		return d.Round(100 * time.Millisecond).String()
 	}
 	return d.Round(time.Millisecond).String()
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -365,16 +365,6 @@ func TestFetchBackoffTiming(t *testing.T) {
 	}
 }
 
-func TestJitter(t *testing.T) {
-	for _, d := range []time.Duration{0, 1, 2, 3, time.Second, time.Minute} {
-		for range 200 {
-			if j := jitter(d); j < d/2 || j > d {
-				t.Fatalf("jitter(%v) = %v, want between %v and %v", d, j, d/2, d)
-			}
-		}
-	}
-}
-
 func TestRetryAfter(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {

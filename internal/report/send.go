@@ -8,11 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/backoff"
 )
 
 // batch is one request's worth of events.
@@ -140,7 +141,7 @@ func (r *Reporter) sleep(attempt int) bool {
 		closing = nil // already closing: wait the whole delay
 	default:
 	}
-	t := time.NewTimer(jitter(r.opts.Backoff.Delay(attempt)))
+	t := time.NewTimer(backoff.Jitter(r.opts.Backoff.Delay(attempt)))
 	defer t.Stop()
 	select {
 	case <-t.C:
@@ -149,14 +150,6 @@ func (r *Reporter) sleep(attempt int) bool {
 		return false
 	}
 	return true
-}
-
-// jitter returns a random duration between d/2 and d.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d-d/2+1)
 }
 
 // finalError is a failure that no retry mends.
@@ -237,7 +230,7 @@ func (r *Reporter) Bundle(ctx context.Context, data []byte) error {
 		case ctx.Err() != nil:
 			return fmt.Errorf("report: log bundle: %w (last: %v)", ctx.Err(), err)
 		}
-		t := time.NewTimer(jitter(r.opts.Backoff.Delay(attempt)))
+		t := time.NewTimer(backoff.Jitter(r.opts.Backoff.Delay(attempt)))
 		select {
 		case <-t.C:
 		case <-ctx.Done():

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -176,33 +175,14 @@ func (d *downloader) run(ctx context.Context) error {
 		if failures >= d.opts.MaxAttempts {
 			return fmt.Errorf("updatechannel: giving up after %d attempts: %w", d.attempt, r.err)
 		}
-		wait := max(jitter(d.opts.Backoff.Delay(failures-1)), r.after)
+		wait := max(backoff.Jitter(d.opts.Backoff.Delay(failures-1)), r.after)
 		if d.opts.MaxTime > 0 && time.Since(start)+wait > d.opts.MaxTime {
 			return fmt.Errorf("updatechannel: giving up after %d attempts, no time left for another within %v: %w", d.attempt, d.opts.MaxTime, r.err)
 		}
 		d.report(Progress{Retry: r.err, Wait: wait})
-		if err := sleep(ctx, wait); err != nil {
+		if err := backoff.Sleep(ctx, wait); err != nil {
 			return fmt.Errorf("updatechannel: download %s: %w", d.ch.URL, err)
 		}
-	}
-}
-
-// jitter returns a random duration between d/2 and d.
-func jitter(d time.Duration) time.Duration {
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d-d/2+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

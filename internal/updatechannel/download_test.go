@@ -505,13 +505,3 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
-
-func TestJitter(t *testing.T) {
-	for _, d := range []time.Duration{0, 1, 2, 3, time.Millisecond, time.Minute} {
-		for range 100 {
-			if j := jitter(d); j < d/2 || j > d {
-				t.Fatalf("jitter(%v) = %v, want between %v and %v", d, j, d/2, d)
-			}
-		}
-	}
-}
