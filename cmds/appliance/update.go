@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -32,8 +31,9 @@ const channelAddressWait = time.Minute
 // updates is the update side of a boot: nil fields when updates are
 // off on this machine (no slots, no EFI variables).
 type updates struct {
-	u     *updater.Updater
-	trial *abslot.TrialRecord // this boot is a trial of it
+	u       *updater.Updater
+	trial   *abslot.TrialRecord // this boot is a trial of it
+	trusted []*x509.Certificate // the update certificates of this runtime
 }
 
 // openUpdates opens the A/B slots on the mounted ESP, reports a rolled
@@ -57,8 +57,13 @@ func (a *appliance) openUpdates(b *booted) updates {
 		a.say("Updates: off: %v", err)
 		return updates{}
 	}
+	trusted, err := updatechannel.ParseCertificates([]byte(b.spec.Updates.Certificates))
+	if err != nil {
+		a.say("Updates: off: the runtime's update certificates: %v", err)
+		return updates{}
+	}
 	u := updater.New(updater.Options{
-		Product: b.spec.Product, Version: b.spec.Version, Trusted: certificates(b.spec.Updates.Certificates),
+		Product: b.spec.Product, Version: b.spec.Version, Trusted: trusted,
 		Slots: slots, Vars: b.vars, Events: a.events, Log: a.say, Reboot: a.requestReboot,
 	})
 	updater.CleanDownloads(filepath.Join(a.paths.ESP, downloadDir))
@@ -66,22 +71,7 @@ func (a *appliance) openUpdates(b *booted) updates {
 	if err != nil {
 		a.say("Warning: updates: %v", err)
 	}
-	return updates{u: u, trial: trial}
-}
-
-// certificates parses the PEM update certificates of the product.
-func certificates(pemText string) []*x509.Certificate {
-	var certs []*x509.Certificate
-	rest := []byte(pemText)
-	for {
-		var blk *pem.Block
-		if blk, rest = pem.Decode(rest); blk == nil {
-			return certs
-		}
-		if c, err := x509.ParseCertificate(blk.Bytes); err == nil {
-			certs = append(certs, c)
-		}
-	}
+	return updates{u: u, trial: trial, trusted: trusted}
 }
 
 // runUpdates starts what updates do while the services run: the local
@@ -113,7 +103,7 @@ func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.S
 			return
 		}
 	}
-	go a.watchSticks(ctx, up.u, spec, bootDisk)
+	go a.watchSticks(ctx, up, spec, bootDisk)
 	if channel == nil {
 		return
 	}
@@ -194,9 +184,8 @@ func (a *appliance) inTrial(up updates) bool {
 // watchSticks applies an update from each PLINTHUPD stick that is
 // present or plugged in: the newest bundle on it that this appliance
 // takes; the others are reported as refused.
-func (a *appliance) watchSticks(ctx context.Context, u *updater.Updater, spec *productspec.Spec, bootDisk string) {
+func (a *appliance) watchSticks(ctx context.Context, up updates, spec *productspec.Spec, bootDisk string) {
 	o := updatestick.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: bootDisk, Mounter: mounter{&a.sys}}
-	trusted := certificates(spec.Updates.Certificates)
 	found := func(v updatestick.Volume) {
 		a.say("Updates: %s stick %s", updatestick.Label, v.Describe)
 		m, err := updatestick.Mount(o, v, a.paths.Stick)
@@ -205,7 +194,7 @@ func (a *appliance) watchSticks(ctx context.Context, u *updater.Updater, spec *p
 			return
 		}
 		defer m.Unmount()
-		a.applyFromStick(u, spec, m, trusted)
+		a.applyFromStick(up.u, spec, m, up.trusted)
 	}
 	problem := func(err error) { a.say("Updates: %v", err) }
 	if err := updatestick.Watch(ctx, o, updatestick.DefaultInterval, found, problem); err != nil && ctx.Err() == nil {

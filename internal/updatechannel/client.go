@@ -69,7 +69,7 @@ func rootPool(extra []byte) (*x509.CertPool, error) {
 	if err != nil || pool == nil {
 		pool = x509.NewCertPool()
 	}
-	certs, err := parseCAs(extra)
+	certs, err := ParseCertificates(extra)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +79,11 @@ func rootPool(extra []byte) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// parseCAs reads PEM certificates. Unlike CertPool.AppendCertsFromPEM it
-// fails on anything it cannot use, so that a mistake in plinth.yaml is
-// found at build time rather than as a refused server on the appliance.
-func parseCAs(data []byte) ([]*x509.Certificate, error) {
+// ParseCertificates reads PEM certificates (the product's CAs, the
+// update certificates in the runtime's product file). Unlike
+// CertPool.AppendCertsFromPEM it fails on anything it cannot use, so
+// that a mistake is found rather than silently dropped.
+func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	rest := bytes.TrimSpace(data)
 	for len(rest) > 0 {
