@@ -158,18 +158,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := 0
-	next := func(name string, limit time.Duration) map[string]any {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), limit)
-		defer cancel()
-		ev, i, err := m.WaitEvent(ctx, name, at)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, m.Tail(40))
-		}
-		at = i + 1
-		return ev
-	}
+	next := (&eventCursor{t: t, m: m}).next
 	if ev := next("update-refused", 3*time.Minute); ev["version"] != nil && ev["version"] != "" {
 		t.Logf("tampered bundle refused: %v", ev["reason"])
 	}
@@ -270,18 +259,7 @@ func TestUpdateFromStick(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	at := 0
-	next := func(name string, limit time.Duration) map[string]any {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), limit)
-		defer cancel()
-		ev, i, err := m.WaitEvent(ctx, name, at)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, m.Tail(40))
-		}
-		at = i + 1
-		return ev
-	}
+	next := (&eventCursor{t: t, m: m}).next
 	next("runtime-ready", *bootLimit)
 	if err := m.QMPArgs("blockdev-add", map[string]any{"driver": "raw", "node-name": "stick", "read-only": true,
 		"file": map[string]any{"driver": "file", "filename": stick}}); err != nil {
@@ -385,4 +363,24 @@ func TestUpgradeInPlace(t *testing.T) {
 	if got, want := versionLog(t, v1.Disk), "1.0 \n2.0 1.0\n"; got != want {
 		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
 	}
+}
+
+// eventCursor reads a machine's events in order: each next waits for
+// the first event called name after the one it returned before.
+type eventCursor struct {
+	t  *testing.T
+	m  *qemu.Machine
+	at int
+}
+
+func (c *eventCursor) next(name string, limit time.Duration) map[string]any {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	ev, i, err := c.m.WaitEvent(ctx, name, c.at)
+	if err != nil {
+		c.t.Fatalf("%v\n%s", err, c.m.Tail(40))
+	}
+	c.at = i + 1
+	return ev
 }
