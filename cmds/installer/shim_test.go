@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -103,11 +101,7 @@ func writeShim(t *testing.T, r *roots, shim, mm []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest := func(b []byte) *install.Binary {
-		sum := sha256.Sum256(b)
-		return &install.Binary{Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
-	}
-	m.Shim, m.MokManager = digest(shim), digest(mm)
+	m.Shim, m.MokManager = installplan.DigestOf(shim), installplan.DigestOf(mm)
 	b, _ = json.Marshal(m)
 	for path, data := range map[string][]byte{r.Manifest: b, r.Shim: shim, r.MokManager: mm} {
 		if err := os.WriteFile(path, data, 0o644); err != nil {

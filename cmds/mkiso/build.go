@@ -20,6 +20,7 @@ import (
 	"github.com/plinth-os/plinth/internal/brand"
 	"github.com/plinth-os/plinth/internal/disklayout"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/sparse"
@@ -76,18 +77,13 @@ func installManifest(cfg config, runtimeUKI []byte) ([]byte, error) {
 		MinMemory: cfg.MinMemory, MinDisk: cfg.MinDisk,
 	}
 	if cfg.Shim != nil {
-		m.Shim, m.MokManager = binaryOf(cfg.Shim.Shim), binaryOf(cfg.Shim.MokManager)
+		m.Shim, m.MokManager = installplan.DigestOf(cfg.Shim.Shim), installplan.DigestOf(cfg.Shim.MokManager)
 	}
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
 	}
 	return append(b, '\n'), nil
-}
-
-func binaryOf(b []byte) *install.Binary {
-	sum := sha256.Sum256(b)
-	return &install.Binary{Size: int64(len(b)), SHA256: hex.EncodeToString(sum[:])}
 }
 
 func cachedWord(cached bool) string {

@@ -64,17 +64,7 @@ type Manifest struct {
 
 // Binary is the size and SHA-256 (hex) of an EFI binary the installer
 // carries besides the runtime UKI.
-type Binary struct {
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
-func (b *Binary) digest() installplan.Digest {
-	if b == nil {
-		return installplan.Digest{}
-	}
-	return installplan.Digest{Size: b.Size, SHA256: b.SHA256}
-}
+type Binary = installplan.Digest
 
 // Requirements are the installer's defaults with the product's
 // minimums in their place where it has them.
@@ -261,7 +251,7 @@ func Plan(env Env, c installplan.Candidate, req Request) (*installplan.Plan, err
 		Target: c, Answers: req.Answers,
 		Product: m.Product, Version: m.Version,
 		RuntimeUKISize: m.RuntimeUKISize, RuntimeUKISHA256: m.RuntimeUKISHA256, Config: m.Config,
-		Shim: m.Shim.digest(), MokManager: m.MokManager.digest(),
+		Shim: m.Shim.Of(), MokManager: m.MokManager.Of(),
 		ProductUUID:  info.ProductUUID,
 		Seed:         append(append([]byte(nil), env.Seed...), c.Disk.Serial...),
 		SettingDecls: req.SettingDecls, Settings: req.Settings,

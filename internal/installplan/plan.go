@@ -385,14 +385,29 @@ func espFiles(r Request, cfg *appconfig.Config, slots *abslot.State) ([]PlanFile
 
 // planFile is a file whose bytes the plan holds.
 func planFile(path string, src Source, data []byte, what string) PlanFile {
-	sum := sha256.Sum256(data)
-	return PlanFile{Path: path, Source: src, Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:]), What: what}
+	d := DigestOf(data)
+	return PlanFile{Path: path, Source: src, Size: d.Size, SHA256: d.SHA256, What: what}
 }
 
-// Digest is the size and SHA-256 (hex) of a binary the installer carries.
+// Digest is the size and SHA-256 (hex) of a binary the installer
+// carries; the installer's manifest describes shim and MokManager with it.
 type Digest struct {
-	Size   int64
-	SHA256 string
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// DigestOf is the digest of data.
+func DigestOf(data []byte) *Digest {
+	sum := sha256.Sum256(data)
+	return &Digest{Size: int64(len(data)), SHA256: hex.EncodeToString(sum[:])}
+}
+
+// Of is the digest of *d, the zero Digest for nil (no such binary).
+func (d *Digest) Of() Digest {
+	if d == nil {
+		return Digest{}
+	}
+	return *d
 }
 
 // chain is how the firmware will reach the runtime UKI: through shim when

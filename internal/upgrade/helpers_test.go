@@ -20,6 +20,7 @@ import (
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/guid"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
 	"github.com/plinth-os/plinth/internal/provision"
 	"github.com/plinth-os/plinth/internal/vfat"
@@ -265,11 +266,7 @@ func manifest(version string, shim bool) (install.Manifest, Request) {
 	mf := install.Manifest{Product: product, Version: version, RuntimeUKISHA256: hex.EncodeToString(s[:]), RuntimeUKISize: int64(len(u))}
 	req := Request{UKI: u}
 	if shim {
-		bin := func(b []byte) *install.Binary {
-			s := sha256.Sum256(b)
-			return &install.Binary{Size: int64(len(b)), SHA256: hex.EncodeToString(s[:])}
-		}
-		mf.Shim, mf.MokManager = bin(shimBytes), bin(mmBytes)
+		mf.Shim, mf.MokManager = installplan.DigestOf(shimBytes), installplan.DigestOf(mmBytes)
 		req.Shim, req.MokManager = shimBytes, mmBytes
 	}
 	req.Manifest = mf
