@@ -35,14 +35,26 @@ type exportDone struct {
 	err   error
 }
 
+// work is where the installer's background work reports to the
+// interactive loop: the install or upgrade running, Export logs.
+type work struct {
+	progress chan install.Progress
+	done     chan installDone
+	upgraded chan upgradeDone
+	exported chan exportDone
+}
+
+func newWork() work {
+	return work{progress: make(chan install.Progress, 64), done: make(chan installDone, 1),
+		upgraded: make(chan upgradeDone, 1), exported: make(chan exportDone, 1)}
+}
+
 // interactive runs the wizard on the consoles until the machine powers
 // off or reboots.
 func (a *app) interactive(keys <-chan byte) {
 	wz := a.startWizard()
 	scr := tui.New(a.out)
-	progress := make(chan install.Progress, 64)
-	done := make(chan installDone, 1)
-	exported := make(chan exportDone, 1)
+	wk := newWork()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	keyChans := []<-chan wizard.Key{tui.Keys(keys)}
@@ -63,11 +75,13 @@ func (a *app) interactive(keys <-chan byte) {
 		select {
 		case k := <-typed:
 			act = wz.Key(k)
-		case p := <-progress:
+		case p := <-wk.progress:
 			wz.SetProgress(wizard.Progress{Step: p.Step, Percent: p.Percent, Bytes: p.Bytes, Total: p.Total})
-		case d := <-done:
+		case d := <-wk.done:
 			a.finished(wz, d)
-		case e := <-exported:
+		case d := <-wk.upgraded:
+			a.upgradeFinished(wz, d)
+		case e := <-wk.exported:
 			a.logsExported(wz, e)
 		case r, ok := <-kerrs:
 			if !ok {
@@ -79,21 +93,7 @@ func (a *app) interactive(keys <-chan byte) {
 		case <-tick.C:
 			act = wz.Tick()
 		}
-		switch act := act.(type) {
-		case wizard.Rescan:
-			cands, _, err := install.Discover(a.env)
-			if err != nil {
-				a.reportError(err)
-			}
-			wz.SetDisks(cands)
-		case wizard.StartInstall:
-			a.journal.Logf("install confirmed onto %s with options %+v", act.Target.Describe(), act.Options)
-			go a.runInstall(act, progress, done)
-		case wizard.ExportLogs:
-			go func() {
-				where, err := a.exportLogs()
-				exported <- exportDone{where, err}
-			}()
+		switch act.(type) {
 		case wizard.PowerOff:
 			scr.Invalidate()
 			fmt.Fprint(a.out, "\x1b[r\x1b[2J\x1b[HPowering off.\r\n")
@@ -101,8 +101,40 @@ func (a *app) interactive(keys <-chan byte) {
 		case wizard.Reboot:
 			fmt.Fprint(a.out, "\x1b[r\x1b[2J\x1b[HRebooting.\r\n")
 			shutdown(unix.LINUX_REBOOT_CMD_RESTART)
+		default:
+			a.do(wz, act, wk)
 		}
 	}
+}
+
+// do carries out an action of the wizard's that does not end the
+// installer; what runs in the background reports to wk.
+func (a *app) do(wz *wizard.Wizard, act wizard.Action, wk work) {
+	switch act := act.(type) {
+	case wizard.Rescan:
+		a.rescan(wz)
+	case wizard.StartInstall:
+		a.journal.Logf("install confirmed onto %s with options %+v", act.Target.Describe(), act.Options)
+		go a.runInstall(act, wk.progress, wk.done)
+	case wizard.StartUpgrade:
+		a.startUpgrade(act, wk)
+	case wizard.ExportLogs:
+		go func() {
+			where, err := a.exportLogs()
+			wk.exported <- exportDone{where, err}
+		}()
+	}
+}
+
+// rescan lists the disks again for the wizard, with the installations
+// of this product on them.
+func (a *app) rescan(wz *wizard.Wizard) {
+	cands, _, err := install.Discover(a.env)
+	if err != nil {
+		a.reportError(err)
+	}
+	wz.SetDisks(cands)
+	wz.SetInstallations(a.installations())
 }
 
 // startWizard looks at the machine and its disks, announces the ready
@@ -122,6 +154,7 @@ func (a *app) startWizard() *wizard.Wizard {
 		m.Problems = append(m.Problems, err.Error())
 	}
 	wz := wizard.New(m, cands, maxDataSize)
+	wz.SetInstallations(a.installations())
 	if a.startFailure != nil {
 		wz.Finished(wizard.Result{}, a.startFailure)
 	}
@@ -219,16 +252,22 @@ func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progre
 	ans.Hostname, ans.DataSize = act.Options.Hostname, act.Options.DataSize
 	secureBootAnswers(&ans, act.Options)
 	env := a.env
-	env.Progress = func(p install.Progress) {
+	env.Progress = progressTo(progress)
+	req := a.payload
+	req.Answers, req.Target, req.Typed, req.SettingDecls, req.Settings = &ans, act.Target, act.Typed, a.settings, act.Options.Settings
+	res, err := install.Install(context.Background(), env, req)
+	done <- installDone{res, err}
+}
+
+// progressTo passes progress on to the interactive loop without ever
+// holding up the work that reports it.
+func progressTo(progress chan<- install.Progress) func(install.Progress) {
+	return func(p install.Progress) {
 		select {
 		case progress <- p:
 		default: // the screen is behind; the next update will do
 		}
 	}
-	req := a.payload
-	req.Answers, req.Target, req.Typed, req.SettingDecls, req.Settings = &ans, act.Target, act.Typed, a.settings, act.Options.Settings
-	res, err := install.Install(context.Background(), env, req)
-	done <- installDone{res, err}
 }
 
 // candidateEvents are the candidates as the ready event lists them.

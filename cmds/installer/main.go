@@ -5,8 +5,12 @@
 // volume labelled PLINTHCFG) it installs unattended. Otherwise, or when
 // the unattended install fails, it runs the interactive installer on
 // every console: welcome and hardware, disk choice, typed confirmation,
-// progress, finish, or the failure screen. It never returns, because
-// u-root's init would panic ("Attempted to kill init") if it did.
+// progress, finish, or the failure screen. A disk that holds an
+// installation of the same product can be upgraded there instead of
+// erased (internal/upgrade): the new version goes into its inactive
+// slot for one trial boot, its data and identity kept. It never
+// returns, because u-root's init would panic ("Attempted to kill init")
+// if it did.
 //
 //	installer --plan [--answers FILE]
 //
@@ -41,11 +45,13 @@ import (
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
+	"github.com/plinth-os/plinth/internal/esp"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/setting"
+	"github.com/plinth-os/plinth/internal/upgrade"
 	"github.com/plinth-os/plinth/internal/wizard"
 	"golang.org/x/sys/unix"
 )
@@ -140,6 +146,12 @@ type app struct {
 	payloadErr   error
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
+
+	// found are this product's installations the wizard was last told
+	// of, which it may ask to upgrade; mounter mounts the ESP of the one
+	// upgraded (nil: the system's mount(2); tests fake it).
+	found   []upgrade.Installation
+	mounter esp.Mounter
 }
 
 func (a *app) installEnv() install.Env {

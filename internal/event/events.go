@@ -131,7 +131,7 @@ func (Ready) EventName() Name { return NameReady }
 // status screen changes, so that automation can follow and drive them.
 // The fields besides screen, note and exported depend on the screen.
 type Screen struct {
-	// Screen is the screen: welcome, secure-boot, disks, advanced, confirm, progress, done or failed in the installer; status on the appliance.
+	// Screen is the screen: welcome, secure-boot, disks, advanced, confirm, upgrade, progress, done or failed in the installer; status on the appliance.
 	Screen string `json:"screen"`
 	// Note is a line under the screen about what just went wrong (a refused key, a kernel error).
 	Note string `json:"note,omitempty"`
@@ -300,9 +300,10 @@ type Installed struct {
 func (Installed) EventName() Name { return NameInstalled }
 
 // Upgraded is emitted by the installer when it upgraded an installation
-// in place (install.yaml mode: upgrade): the new version is in the
-// installation's inactive slot and boots once on trial at the next boot;
-// /data and the machine's identity are as they were.
+// in place (install.yaml mode: upgrade, or the interactive installer's
+// upgrade screen): the new version is in the installation's inactive
+// slot and boots once on trial at the next boot; /data and the
+// machine's identity are as they were.
 type Upgraded struct {
 	// Disk is the kernel name of the upgraded disk.
 	Disk string `json:"disk"`
@@ -316,7 +317,7 @@ type Upgraded struct {
 	BootEntry string `json:"bootEntry"`
 	// Seconds is how long the upgrade took.
 	Seconds float64 `json:"seconds"`
-	// After is what happens next: reboot or poweroff.
+	// After is what happens next: reboot or poweroff (unattended), "" (interactive: the finish screen).
 	After string `json:"after"`
 }
 

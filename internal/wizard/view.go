@@ -24,10 +24,20 @@ func (w *Wizard) View() view.View {
 		w.advancedView(&v)
 	case ScreenConfirm:
 		w.confirmView(&v)
+	case ScreenUpgrade:
+		w.upgradeView(&v)
 	case ScreenProgress:
-		w.progressView(&v)
+		if w.upgrading != nil {
+			w.upgradeProgressView(&v)
+		} else {
+			w.progressView(&v)
+		}
 	case ScreenDone:
-		w.doneView(&v)
+		if w.upgrading != nil {
+			w.upgradeDoneView(&v)
+		} else {
+			w.doneView(&v)
+		}
 	case ScreenFailed:
 		w.failedView(&v)
 	}
@@ -50,6 +60,7 @@ func (w *Wizard) welcomeView(v *view.View) {
 	}
 	v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Disks   %d found, %d can be installed to", len(w.cands), eligible)},
 		view.Line{Text: w.secureBootLine()})
+	v.Body = append(v.Body, w.installedLines()...)
 	for _, p := range w.machine.Problems {
 		v.Body = append(v.Body, view.Line{Text: "Not enough: " + p, Style: view.Warn})
 	}
@@ -64,7 +75,10 @@ func (w *Wizard) disksView(v *view.View) {
 	}
 	for i, c := range w.cands {
 		l := view.Line{Text: fmt.Sprintf("%d %s", i+1, c.Describe()), Selected: i == w.cursor}
+		in := w.installationOn(c)
 		switch {
+		case in != nil:
+			w.diskRowInstalled(&l, c, *in)
 		case !c.Eligible:
 			l.Style = view.Dim
 			l.Text += "  - not usable: " + strings.Join(c.Reasons, "; ")
@@ -84,6 +98,9 @@ func (w *Wizard) disksView(v *view.View) {
 		v.Body = append(v.Body, view.Line{Text: s, Style: style})
 	}
 	v.Hint = "Up/Down choose  Enter select  a advanced  r rescan  Esc back"
+	if c, ok := w.highlighted(); ok && w.installationOn(c) != nil {
+		v.Hint = "Up/Down choose  Enter select  u upgrade  a advanced  r rescan  Esc back"
+	}
 }
 
 func (w *Wizard) confirmView(v *view.View) {
@@ -94,6 +111,9 @@ func (w *Wizard) confirmView(v *view.View) {
 		v.Body = append(v.Body, view.Line{Text: "Everything on it is destroyed: " + c.DataSummary() + ".", Style: view.Warn})
 	} else {
 		v.Body = append(v.Body, view.Line{Text: "The disk looks empty; it is partitioned and formatted anew."})
+	}
+	if s := w.eraseInstalledLine(c); s != "" {
+		v.Body = append(v.Body, view.Line{Text: s, Style: view.Warn})
 	}
 	v.Body = append(v.Body,
 		view.Line{Text: fmt.Sprintf("New layout: EFI system partition 512 MiB, data partition %s.", w.dataText())},
@@ -138,6 +158,11 @@ func (w *Wizard) doneView(v *view.View) {
 		v.Body = append(v.Body, view.Line{Text: "Secure Boot keys enrolled (db, KEK, PK): the firmware has left Setup Mode.", Style: view.Good})
 	}
 	v.Body = append(v.Body, view.Line{Text: "Remove the installer medium."})
+	w.doneCountdown(v)
+}
+
+// doneCountdown ends the finish screen: the countdown and the menu.
+func (w *Wizard) doneCountdown(v *view.View) {
 	if w.count > 0 {
 		v.Body = append(v.Body, view.Line{Text: fmt.Sprintf("Rebooting in %d s (press any key to stay).", w.count)})
 	}
@@ -152,6 +177,13 @@ func (w *Wizard) failedView(v *view.View) {
 	if f.Code != "" {
 		v.Body = append(v.Body, view.Line{Text: "Code: " + string(f.Code), Style: view.Dim})
 	}
+	v.Menu, v.Cursor = labels(failedMenu), w.cursor
+	v.Hint = "Up/Down choose  Enter select  r retry  b back  e export logs  p power off"
+	if w.upgrading != nil {
+		v.Heading = "Upgrade failed"
+		v.Body = append(v.Body, w.upgradeFailedLines()...)
+		return
+	}
 	if w.target != nil {
 		if f.Installed {
 			v.Body = append(v.Body, view.Line{Text: "The disk " + w.target.Describe() + " is installed and verified; only the Secure Boot keys are not enrolled."})
@@ -162,8 +194,6 @@ func (w *Wizard) failedView(v *view.View) {
 		}
 	}
 	v.Body = append(v.Body, view.Line{Text: "Retry asks for the disk's id again. Export logs writes them to a FAT USB stick."})
-	v.Menu, v.Cursor = labels(failedMenu), w.cursor
-	v.Hint = "Up/Down choose  Enter select  r retry  b back  e export logs  p power off"
 }
 
 // Event is the screen's summary for the "screen" event, so automation

@@ -4,7 +4,8 @@
 // the image), disk choice, advanced options (data partition size,
 // hostname and the product's per-machine settings), typed confirmation,
 // progress, finish, and the failure screen with Retry / Back / Export
-// logs / Power off.
+// logs / Power off. A disk holding an installation of the same product
+// can instead be upgraded in place, its data kept (the upgrade screen).
 //
 // It does no I/O. The installer feeds it keys and install progress and
 // carries out the Actions it returns; a renderer (text on the consoles,
@@ -34,6 +35,7 @@ const (
 	ScreenDisks      = "disks"
 	ScreenAdvanced   = "advanced"
 	ScreenConfirm    = "confirm"
+	ScreenUpgrade    = "upgrade"
 	ScreenProgress   = "progress"
 	ScreenDone       = "done"
 	ScreenFailed     = "failed"
@@ -105,16 +107,18 @@ type Progress struct {
 	Total   int64 // expected; 0 if unknown
 }
 
-// Result is a finished install.
+// Result is a finished install or upgrade.
 type Result struct {
 	Disk      string // described for people
-	BootEntry string // Boot####
+	BootEntry string // Boot####; of an upgrade, the one its trial boot starts
 	Duration  time.Duration
 	// SecureBootEnrolled: the Secure Boot keys were enrolled.
 	SecureBootEnrolled bool
+	// Slot is the slot an upgrade wrote the new version into (A or B).
+	Slot string
 }
 
-// Failure is why an install stopped.
+// Failure is why an install or an upgrade stopped.
 type Failure struct {
 	Code    errcode.Code
 	Message string
@@ -176,7 +180,12 @@ type Wizard struct {
 	edit  [][]rune
 	errs  []string
 
-	target   *installplan.Candidate
+	target *installplan.Candidate
+	// installs are this product's installations on the disks; upgrading
+	// the one chosen for upgrading (then target is nil).
+	installs  []Installation
+	upgrading *Installation
+
 	progress Progress
 	result   Result
 	failure  Failure
@@ -216,12 +225,23 @@ func (w *Wizard) goTo(screen string) {
 	w.screen, w.cursor, w.note, w.input = screen, 0, "", nil
 	if screen == ScreenDisks {
 		w.cursor = w.firstEligible()
-		if w.target != nil {
-			if i := w.index(*w.target); i >= 0 {
+		if c, ok := w.chosen(); ok {
+			if i := w.index(c); i >= 0 {
 				w.cursor = i
 			}
 		}
 	}
+}
+
+// chosen is the disk chosen last, for installing or for upgrading.
+func (w *Wizard) chosen() (installplan.Candidate, bool) {
+	switch {
+	case w.target != nil:
+		return *w.target, true
+	case w.upgrading != nil:
+		return w.upgrading.Disk, true
+	}
+	return installplan.Candidate{}, false
 }
 
 func (w *Wizard) firstEligible() int {
@@ -279,6 +299,8 @@ func (w *Wizard) Key(k Key) Action {
 		return w.advancedKey(k)
 	case ScreenConfirm:
 		return w.confirmKey(k)
+	case ScreenUpgrade:
+		return w.upgradeKey(k)
 	case ScreenDone:
 		w.count = -1 // any key stops the countdown
 		return w.menuKey(k, doneMenu, func(i int) Action {
@@ -290,7 +312,11 @@ func (w *Wizard) Key(k Key) Action {
 	case ScreenFailed:
 		return w.menuKey(k, failedMenu, func(i int) Action {
 			switch i {
-			case 0: // Retry: back to the confirmation, which must be typed again
+			case 0: // Retry: back to the confirmation: the id typed again, or an upgrade's Enter
+				if w.upgrading != nil {
+					w.goTo(ScreenUpgrade)
+					return Rescan{}
+				}
 				if w.target == nil {
 					w.goTo(ScreenDisks)
 					return Rescan{}
@@ -361,6 +387,8 @@ func (w *Wizard) disksKey(k Key) Action {
 	case k.Kind == KeyRune && toLower(k.Rune) == 'r':
 		w.note = ""
 		return Rescan{}
+	case k.Kind == KeyRune && toLower(k.Rune) == 'u':
+		w.chooseUpgrade()
 	case k.Kind == KeyRune && toLower(k.Rune) == 'a':
 		if c, ok := w.highlighted(); ok && c.Eligible {
 			w.openAdvanced()
@@ -386,7 +414,7 @@ func (w *Wizard) disksKey(k Key) Action {
 				w.note = needValues(missing) + ": press a to set them."
 				return nil
 			}
-			w.target = &c
+			w.target, w.upgrading = &c, nil
 			w.goTo(ScreenConfirm)
 		}
 	}
@@ -475,7 +503,8 @@ func (w *Wizard) SetProgress(p Progress) {
 	}
 }
 
-// Finished ends the progress screen with the install's outcome.
+// Finished ends the progress screen with the install's or the
+// upgrade's outcome.
 func (w *Wizard) Finished(r Result, f *Failure) {
 	if f != nil {
 		w.failure = *f
