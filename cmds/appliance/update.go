@@ -209,9 +209,14 @@ func (a *appliance) applyFromStick(u *updater.Updater, spec *productspec.Spec, m
 		a.say("Updates: %v", err)
 		return
 	}
-	best, ok, more := updatestick.Pick(cands, spec.Product, spec.Version, u.Failed)
+	best, ok, more := updatestick.Pick(cands, spec.Product, spec.Version, u.FailedBefore)
+	check := event.UpdateCheck{Source: m.Dir, Running: spec.Version}
+	if ok {
+		check.Available, check.URL, check.Size = best.Manifest.Version, best.Path, best.Size
+	}
+	a.events.Emit(check)
 	for _, r := range append(rejected, more...) {
-		a.events.Emit(event.UpdateRefused{Version: r.Version, Source: r.Path, Reason: r.Reason})
+		a.events.Emit(event.UpdateRefused{Version: r.Version, Source: r.Path, Code: string(r.Code), Reason: r.Reason})
 		a.say("Updates: %s refused: %s", r.Path, r.Reason)
 	}
 	if !ok {
@@ -223,6 +228,5 @@ func (a *appliance) applyFromStick(u *updater.Updater, spec *productspec.Spec, m
 		return
 	}
 	defer f.Close()
-	a.events.Emit(event.UpdateAvailable{Version: best.Manifest.Version, Running: spec.Version, Source: best.Path, Size: best.Size})
 	u.Apply(f, best.Path) // reboots; a refusal is reported as an event
 }

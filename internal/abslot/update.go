@@ -31,7 +31,8 @@ type FailedTrial struct {
 // Booted tells from vars) running, and records it as staged at version.
 // The slot is marked empty before its file is touched; the UKI goes to a
 // temporary file that is synced, checked, renamed over the slot's file
-// and read back. A short stream or a wrong digest marks the slot failed;
+// and read back. After a short stream or a wrong digest the slot holds
+// what it held, marked empty;
 // the committed slot, the fallback chain and the boot variables are
 // never written (a BootNext still naming the slot is deleted).
 func (s *Slots) Stage(vars efivar.Store, r io.Reader, size int64, sum [32]byte, version string) (Slot, error) {
@@ -51,8 +52,10 @@ func (s *Slots) Stage(vars efivar.Store, r io.Reader, size int64, sum [32]byte, 
 		}
 	}
 	if err := s.files.replace(target.Path(), r, size, sum); err != nil {
-		err = fmt.Errorf("abslot: stage slot %s: %w", target, err)
-		return "", errors.Join(err, s.markFailed(target, version, err.Error(), nil))
+		// The slot stays as marked above: not bootable. It is not marked
+		// failed at version: a damaged copy says nothing of the version,
+		// and a good copy of it must still be taken.
+		return "", fmt.Errorf("abslot: stage slot %s: %w", target, err)
 	}
 	next := s.state.clone()
 	from := next.Slot(next.Committed).Version

@@ -25,8 +25,8 @@ const (
 	NameServiceHealth    Name = "service-health"
 	NameNetwork          Name = "network"
 	NameShutdown         Name = "shutdown"
-	NameUpdateAvailable  Name = "update-available"
-	NameUpdateProgress   Name = "update-progress"
+	NameUpdateCheck      Name = "update-check"
+	NameUpdateDownload   Name = "update-download"
 	NameUpdateRefused    Name = "update-refused"
 	NameUpdateStaged     Name = "update-staged"
 	NameUpdateCommitted  Name = "update-committed"
@@ -43,7 +43,7 @@ func All() []Event {
 		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, Upgraded{}, LogsExported{}, Error{},
 		RuntimeReady{}, RuntimeDegraded{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, ServiceHealth{},
 		Network{}, Shutdown{},
-		UpdateAvailable{}, UpdateProgress{}, UpdateRefused{}, UpdateStaged{}, UpdateCommitted{}, UpdateFailed{}, UpdateRolledBack{},
+		UpdateCheck{}, UpdateDownload{}, UpdateRefused{}, UpdateStaged{}, UpdateCommitted{}, UpdateFailed{}, UpdateRolledBack{},
 		E2EStep{}, E2EDone{},
 	}
 }
@@ -552,25 +552,31 @@ type Shutdown struct {
 
 func (Shutdown) EventName() Name { return NameShutdown }
 
-// UpdateAvailable is emitted by the appliance when it found a bundle
-// newer than the running version, before it downloads or applies it.
-type UpdateAvailable struct {
-	// Version is the bundle's version.
-	Version string `json:"version"`
+// UpdateCheck is emitted by the appliance each time it looks for an
+// update: it checked the channel, or read the bundles on a PLINTHUPD
+// stick. (A bundle handed to the local command is not looked for: its
+// outcome is update-staged or update-refused.)
+type UpdateCheck struct {
+	// Source is where it looked: the channel file's URL or the stick's mount point.
+	Source string `json:"source"`
 	// Running is the running version.
 	Running string `json:"running"`
-	// Source is where the bundle is: the channel's bundle URL, a file on a PLINTHUPD stick, or what the local command named.
-	Source string `json:"source"`
-	// Size is the bundle's size in bytes, 0 when not known yet.
+	// Available is the newer version found, the one the appliance goes on to download or apply; "" when there is none.
+	Available string `json:"available,omitempty"`
+	// URL is where the available bundle is: the channel's bundle URL or the file on the stick.
+	URL string `json:"url,omitempty"`
+	// Size is the available bundle's size in bytes, 0 when not known yet.
 	Size int64 `json:"size,omitempty"`
+	// Error says why the check failed, when it did (the appliance checks again later).
+	Error string `json:"error,omitempty"`
 }
 
-func (UpdateAvailable) EventName() Name { return NameUpdateAvailable }
+func (UpdateCheck) EventName() Name { return NameUpdateCheck }
 
-// UpdateProgress is emitted by the appliance while it downloads a
+// UpdateDownload is emitted by the appliance while it downloads a
 // bundle (at most once a second) and when a download attempt fails and
 // is retried.
-type UpdateProgress struct {
+type UpdateDownload struct {
 	// Version is the bundle's version.
 	Version string `json:"version"`
 	// Bytes is how much of the bundle is downloaded, resumed parts included.
@@ -585,7 +591,7 @@ type UpdateProgress struct {
 	Retry string `json:"retry,omitempty"`
 }
 
-func (UpdateProgress) EventName() Name { return NameUpdateProgress }
+func (UpdateDownload) EventName() Name { return NameUpdateDownload }
 
 // UpdateRefused is emitted by the appliance when it will not apply a
 // bundle: nothing was written to a slot.
@@ -594,7 +600,9 @@ type UpdateRefused struct {
 	Version string `json:"version,omitempty"`
 	// Source is where the bundle came from.
 	Source string `json:"source"`
-	// Reason is why, for people: a bad signature, another product, not newer, failed here before, another update running.
+	// Code is why, for programs: no-update-key, untrusted-signer, bad-signature, damaged, other-product, needs-intermediate, unknown-parts, incomparable, not-newer, downgrade, failed-before, superseded or busy.
+	Code string `json:"code"`
+	// Reason is why, for people, and what to do.
 	Reason string `json:"reason"`
 }
 

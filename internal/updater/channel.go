@@ -45,25 +45,49 @@ func (u *Updater) Poll(ctx context.Context, c Channel) {
 // "check"), and applies a newer version as Poll does.
 func (u *Updater) CheckChannel(ctx context.Context, c Channel) error { return u.checkChannel(ctx, c) }
 
-// checkChannel does one check of the channel.
+// checkChannel does one check of the channel, announced as update-check.
 func (u *Updater) checkChannel(ctx context.Context, c Channel) error {
-	ch, err := updatechannel.Check(ctx, c.Client, c.URL)
-	if err != nil {
+	ch, err := u.newerInChannel(ctx, c)
+	ev := event.UpdateCheck{Source: c.URL, Running: u.o.Version}
+	switch {
+	case err != nil:
+		ev.Error = err.Error()
+	case ch != nil:
+		ev.Available, ev.URL, ev.Size = ch.Version, ch.URL, ch.Size
+	}
+	u.o.Events.Emit(ev)
+	if ch == nil {
 		return err
 	}
+	return u.downloadAndApply(ctx, c, ch)
+}
+
+// newerInChannel reads the channel and returns what it names when that
+// is newer than the running version and did not fail here; nil
+// otherwise (a failed version waits for a newer one).
+func (u *Updater) newerInChannel(ctx context.Context, c Channel) (*updatechannel.Channel, error) {
+	ch, err := updatechannel.Check(ctx, c.Client, c.URL)
+	if err != nil {
+		return nil, err
+	}
 	if ch.Product != u.o.Product {
-		return fmt.Errorf("the channel %s is for %s, not %s", c.URL, ch.Product, u.o.Product)
+		return nil, fmt.Errorf("the channel %s is for %s, not %s", c.URL, ch.Product, u.o.Product)
 	}
 	if newer, err := bundle.CompareVersions(ch.Version, u.o.Version); err != nil || newer <= 0 || u.Failed(ch.Version) {
-		return nil // nothing to do; a failed version waits for a newer one
+		return nil, nil
 	}
-	u.o.Events.Emit(event.UpdateAvailable{Version: ch.Version, Running: u.o.Version, Source: ch.URL, Size: ch.Size})
+	return &ch, nil
+}
+
+// downloadAndApply fetches the bundle ch names into c.Dir, with
+// update-download events, and applies it.
+func (u *Updater) downloadAndApply(ctx context.Context, c Channel, ch *updatechannel.Channel) error {
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return fmt.Errorf("download directory: %w", err)
 	}
 	dst := filepath.Join(c.Dir, bundle.FileName(ch.Product, ch.Version))
-	err = updatechannel.Download(ctx, c.Client, ch, dst, updatechannel.Options{Progress: func(p updatechannel.Progress) {
-		ev := event.UpdateProgress{Version: ch.Version, Bytes: p.Done, Total: p.Total, Rate: p.Rate, Attempt: p.Attempt}
+	err := updatechannel.Download(ctx, c.Client, *ch, dst, updatechannel.Options{Progress: func(p updatechannel.Progress) {
+		ev := event.UpdateDownload{Version: ch.Version, Bytes: p.Done, Total: p.Total, Rate: p.Rate, Attempt: p.Attempt}
 		if p.Retry != nil {
 			ev.Retry = p.Retry.Error()
 		}

@@ -79,7 +79,12 @@ func New(o Options) *Updater {
 // live).
 type RefusedError struct {
 	Version string // "" when the manifest could not be read
-	Reason  string
+	bundle.Refusal
+}
+
+// refused is a RefusedError of version for r.
+func refused(version string, r *bundle.Refusal) *RefusedError {
+	return &RefusedError{Version: version, Refusal: *r}
 }
 
 func (e *RefusedError) Error() string {
@@ -100,7 +105,7 @@ func (u *Updater) Apply(r io.Reader, source string) error { return u.ApplyThen(r
 // caller hears of it before the connection goes down.
 func (u *Updater) ApplyThen(r io.Reader, source string, staged func(version string)) error {
 	if !u.busy.TryLock() {
-		return u.refuse(source, &RefusedError{Reason: "another update is being applied"})
+		return u.refuse(source, refused("", &bundle.Refusal{Code: bundle.RefusedBusy, Reason: "another update is being applied; try again when it is done"}))
 	}
 	defer u.busy.Unlock()
 	slot, version, err := u.stage(r, source)
@@ -124,7 +129,7 @@ func (u *Updater) ApplyThen(r io.Reader, source string, staged func(version stri
 }
 
 func (u *Updater) refuse(source string, re *RefusedError) error {
-	u.o.Events.Emit(event.UpdateRefused{Version: re.Version, Source: source, Reason: re.Reason})
+	u.o.Events.Emit(event.UpdateRefused{Version: re.Version, Source: source, Code: string(re.Code), Reason: re.Reason})
 	u.o.Log("Update from %s refused: %s", source, re.Reason)
 	return re
 }
@@ -142,17 +147,20 @@ func (u *Updater) stage(r io.Reader, source string) (abslot.Slot, string, error)
 	}
 	info, part, err := br.Next()
 	if err != nil {
-		return "", "", &RefusedError{Version: m.Version, Reason: "damaged bundle: " + err.Error()}
+		return "", "", refused(m.Version, bundle.RefusalOf(err))
 	}
 	slot, err := u.o.Slots.Stage(u.o.Vars, part, info.Size, [32]byte(info.SHA256), m.Version)
 	if err != nil {
-		if errors.Is(err, bundle.ErrPart) || errors.Is(err, bundle.ErrTruncated) || errors.Is(err, abslot.ErrDigest) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return "", "", &RefusedError{Version: m.Version, Reason: "damaged bundle: " + err.Error()}
+		if errors.Is(err, abslot.ErrDigest) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = fmt.Errorf("%w: %s: %w", bundle.ErrPart, bundle.PartRuntime, err)
+		}
+		if errors.Is(err, bundle.ErrPart) || errors.Is(err, bundle.ErrTruncated) {
+			return "", "", refused(m.Version, bundle.RefusalOf(err))
 		}
 		return "", "", fmt.Errorf("updater: stage %s: %w", m.Version, err)
 	}
 	if _, _, err := br.Next(); !errors.Is(err, io.EOF) {
-		return "", "", &RefusedError{Version: m.Version, Reason: fmt.Sprintf("damaged bundle after its runtime part: %v", err)}
+		return "", "", refused(m.Version, bundle.RefusalOf(fmt.Errorf("after its runtime part: %w", err)))
 	}
 	return slot, m.Version, nil
 }
@@ -160,44 +168,21 @@ func (u *Updater) stage(r io.Reader, source string) (abslot.Slot, string, error)
 // open verifies the bundle's signature and checks its manifest.
 func (u *Updater) open(r io.Reader) (*bundle.Manifest, *bundle.Reader, error) {
 	if len(u.o.Trusted) == 0 {
-		return nil, nil, &RefusedError{Reason: "this runtime image has no update certificate (it was built without an update or Secure Boot key)"}
+		return nil, nil, refused("", &bundle.Refusal{Code: bundle.RefusedNoKey, Reason: "this runtime image has no update certificate (it was built without an update or Secure Boot key)"})
 	}
 	br, err := bundle.Open(r, u.o.Trusted)
 	if err != nil {
-		return nil, nil, &RefusedError{Reason: err.Error()}
+		return nil, nil, refused("", bundle.RefusalOf(err))
 	}
 	m := br.Manifest()
-	if why := u.check(m); why != "" {
-		return nil, nil, &RefusedError{Version: m.Version, Reason: why}
+	if r := m.Applicable(u.o.Product, u.o.Version, u.FailedBefore); r != nil {
+		return nil, nil, refused(m.Version, r)
 	}
 	return m, br, nil
 }
 
-// check says why the manifest may not be applied here, or "".
-func (u *Updater) check(m *bundle.Manifest) string {
-	if err := m.CheckUpdate(u.o.Product, u.o.Version); err != nil {
-		return err.Error()
-	}
-	if len(m.Parts) != 1 || m.Parts[0].Name != bundle.PartRuntime {
-		return fmt.Sprintf("the bundle's parts are not what this version applies (one part, %s)", bundle.PartRuntime)
-	}
-	c, err := bundle.CompareVersions(m.Version, u.o.Version)
-	switch {
-	case err != nil:
-		return fmt.Sprintf("version %s cannot be compared with the running %s: %v", m.Version, u.o.Version, err)
-	case c == 0:
-		return "it is the running version"
-	case c < 0 && !m.Downgrade:
-		return fmt.Sprintf("it is older than the running %s and does not say it may downgrade", u.o.Version)
-	}
-	if why := u.failedHere(m.Version); why != "" {
-		return "it failed its trial on this machine before (" + why + "); publish a newer version"
-	}
-	return ""
-}
-
-// failedHere returns why version failed its trial here, or "".
-func (u *Updater) failedHere(version string) string {
+// FailedBefore returns why version failed its trial here, or "".
+func (u *Updater) FailedBefore(version string) string {
 	st, err := u.o.Slots.State()
 	if err != nil {
 		return ""
@@ -211,4 +196,4 @@ func (u *Updater) failedHere(version string) string {
 }
 
 // Failed reports whether version failed its trial here (sources skip it).
-func (u *Updater) Failed(version string) bool { return u.failedHere(version) != "" }
+func (u *Updater) Failed(version string) bool { return u.FailedBefore(version) != "" }

@@ -204,7 +204,7 @@ func TestUpdateRollsBackUnhealthy(t *testing.T) {
 	}
 	err := u.Apply(bytes.NewReader(bundleOf(t, product, "v2", m.key, nil)), "test")
 	var re *RefusedError
-	if !errors.As(err, &re) || !strings.Contains(re.Reason, "failed its trial on this machine") {
+	if !errors.As(err, &re) || re.Code != bundle.RefusedFailedBefore || !strings.Contains(re.Reason, "failed its trial on this appliance before (not every service was healthy") {
 		t.Errorf("v2 again: %v", err)
 	}
 }
@@ -234,23 +234,24 @@ func TestUpdateRefusals(t *testing.T) {
 	tests := []struct {
 		name   string
 		bundle []byte
+		code   bundle.RefusalCode
 		want   string
 	}{
-		{"another product", bundleOf(t, "Other", "v3", m.key, nil), "not for Acme DB"},
-		{"untrusted signer", bundleOf(t, product, "v3", other, nil), "does not trust"},
-		{"same version", bundleOf(t, product, "v2", m.key, nil), "running version"},
-		{"older", bundleOf(t, product, "v1", m.key, nil), "older than the running v2"},
-		{"min version", bundleOf(t, product, "v4", m.key, func(b *bundle.Manifest) { b.MinVersion = "v3" }), "updates only v3 or later"},
-		{"tampered part", tampered, "damaged bundle"},
-		{"not a bundle", []byte("hello"), "bundle"},
+		{"another product", bundleOf(t, "Other", "v3", m.key, nil), bundle.RefusedProduct, "this appliance runs Acme DB"},
+		{"untrusted signer", bundleOf(t, product, "v3", other, nil), bundle.RefusedUntrusted, "does not trust"},
+		{"same version", bundleOf(t, product, "v2", m.key, nil), bundle.RefusedNotNewer, "running version"},
+		{"older", bundleOf(t, product, "v1", m.key, nil), bundle.RefusedDowngrade, "older than the running v2"},
+		{"min version", bundleOf(t, product, "v4", m.key, func(b *bundle.Manifest) { b.MinVersion = "v3" }), bundle.RefusedIntermediate, "updates only v3 or later"},
+		{"tampered part", tampered, bundle.RefusedDamaged, "changed after it was signed"},
+		{"not a bundle", []byte("hello"), bundle.RefusedDamaged, "truncated in the header"},
 	}
 	for _, tt := range tests {
 		u, _ := m.updater()
 		before, _ := os.ReadFile(filepath.Join(m.root, abslot.A.Path()))
 		err := u.Apply(bytes.NewReader(tt.bundle), "test")
 		var re *RefusedError
-		if !errors.As(err, &re) || !strings.Contains(re.Reason, tt.want) {
-			t.Errorf("%s: %v, want refused with %q", tt.name, err, tt.want)
+		if !errors.As(err, &re) || re.Code != tt.code || !strings.Contains(re.Reason, tt.want) {
+			t.Errorf("%s: %v, want refused (%s) with %q", tt.name, err, tt.code, tt.want)
 		}
 		if after, _ := os.ReadFile(filepath.Join(m.root, abslot.A.Path())); !bytes.Equal(before, after) || len(m.reboots) > 0 {
 			t.Errorf("%s: the committed slot changed or a reboot was asked for", tt.name)

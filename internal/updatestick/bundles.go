@@ -1,7 +1,6 @@
 package updatestick
 
 import (
-	"bufio"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"reflect"
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/bundle"
@@ -35,7 +33,7 @@ type Rejected struct {
 	// Version is the manifest's version, "" when the manifest could not
 	// be trusted (its claims are then nobody's).
 	Version string
-	Reason  string // for people, e.g. "incomplete (was the copy interrupted?): ..."
+	bundle.Refusal
 }
 
 // Bundles lists the bundle files on the stick mounted at dir (see the
@@ -66,7 +64,7 @@ func bundlesFS(fsys fs.FS, trusted []*x509.Certificate) ([]Candidate, []Rejected
 	for _, name := range names {
 		c, oerr := openBundle(fsys, name, trusted)
 		if oerr != nil {
-			rej = append(rej, Rejected{Path: name, Reason: reason(oerr)})
+			rej = append(rej, Rejected{Path: name, Refusal: *bundle.RefusalOf(oerr)})
 			continue
 		}
 		cands = append(cands, c)
@@ -150,8 +148,8 @@ func addSize(a, b int64) int64 {
 }
 
 var (
-	errShort = errors.New("shorter than its manifest says")
-	errLong  = errors.New("longer than its manifest says")
+	errShort = fmt.Errorf("%w: shorter than its manifest says", bundle.ErrTruncated)
+	errLong  = fmt.Errorf("%w: longer than its manifest says (data after its end)", bundle.ErrFormat)
 )
 
 // countingReader counts what bundle.Open read: the header, manifest and
@@ -165,56 +163,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	return n, err
-}
-
-// reason says for people why a bundle file is not used.
-func reason(err error) string {
-	msg := strings.TrimPrefix(err.Error(), "bundle: ")
-	return kind(err) + ": " + msg
-}
-
-// kind sorts a bundle error into what people can do about it.
-func kind(err error) string {
-	switch {
-	case errors.Is(err, bundle.ErrUntrusted):
-		return "not signed with an update key this appliance trusts"
-	case errors.Is(err, bundle.ErrSignature), errors.Is(err, bundle.ErrPart):
-		return "damaged, or changed after it was signed"
-	case errors.Is(err, bundle.ErrTruncated), errors.Is(err, errShort):
-		return "incomplete (was the copy interrupted? copy it again)"
-	case errors.Is(err, errLong):
-		return "not as it was built (data after its end)"
-	case errors.Is(err, bundle.ErrFormat):
-		return "not a valid update bundle"
-	}
-	return "cannot be read"
-}
-
-// Verify reads all of the bundle c, checking every part against the
-// manifest, which it checks is still the one Bundles read. Bundles does
-// not read the parts: this costs reading the whole file, which the
-// updater does anyway while it stages the update; Verify lets it refuse
-// a damaged bundle before it writes anything.
-func Verify(c Candidate, trusted []*x509.Certificate) error {
-	f, err := os.Open(c.Path)
-	if err != nil {
-		return fmt.Errorf("updatestick: %w", err)
-	}
-	defer f.Close()
-	r, err := bundle.Open(bufio.NewReaderSize(f, 1<<20), trusted)
-	if err != nil {
-		return fmt.Errorf("updatestick: %s: %s: %w", c.Path, kind(err), err)
-	}
-	if !reflect.DeepEqual(r.Manifest(), c.Manifest) {
-		return fmt.Errorf("updatestick: %s changed since it was listed: it is now %s %s", c.Path, r.Manifest().Product, r.Manifest().Version)
-	}
-	for {
-		_, _, err := r.Next() // checks what was left unread of the previous part
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("updatestick: %s: %s: %w", c.Path, kind(err), err)
-		}
-	}
 }

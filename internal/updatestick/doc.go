@@ -42,11 +42,11 @@
 // Bundles opens each file just far enough to check its signature and read
 // its manifest, and checks that the file is as long as the manifest says
 // (an interrupted copy is the most common damage). A part whose bytes
-// were changed is found only when the parts are read: by Verify, or by
-// the updater's bundle.Reader while it stages the update. Pick then
-// chooses the newest bundle for this product that may update the
-// installed version and has not failed here before, and says for every
-// other file why not.
+// were changed is found only when the parts are read: by the updater's
+// bundle.Reader while it stages the update into a temporary file, which
+// becomes the slot only when it matches. Pick then chooses the newest
+// bundle that bundle.Manifest.Applicable allows (the policy every update
+// source follows), and says for every other file why not.
 //
 // # Watching
 //

@@ -2,7 +2,6 @@ package updatestick
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/plinth-os/plinth/internal/bundle"
 )
@@ -16,15 +15,15 @@ import (
 // versions cannot be ordered against each other (two builds from
 // different branches), none is picked: guessing could install the one
 // nobody meant.
-func Pick(cands []Candidate, product, installed string, failed func(version string) bool) (best Candidate, ok bool, rejected []Rejected) {
-	why := make([]string, len(cands))
+func Pick(cands []Candidate, product, installed string, failedBefore func(version string) string) (best Candidate, ok bool, rejected []Rejected) {
+	why := make([]*bundle.Refusal, len(cands))
 	for i, c := range cands {
-		why[i] = unsuitable(c.Manifest, product, installed, failed)
+		why[i] = c.Manifest.Applicable(product, installed, failedBefore)
 	}
 	b := newest(cands, why)
 	for i, c := range cands {
 		if i != b {
-			rejected = append(rejected, Rejected{Path: c.Path, Version: c.Manifest.Version, Reason: why[i]})
+			rejected = append(rejected, Rejected{Path: c.Path, Version: c.Manifest.Version, Refusal: *why[i]})
 		}
 	}
 	if b < 0 {
@@ -33,35 +32,12 @@ func Pick(cands []Candidate, product, installed string, failed func(version stri
 	return cands[b], true, rejected
 }
 
-// unsuitable says why m may not update an appliance of product running
-// installed, or "".
-func unsuitable(m *bundle.Manifest, product, installed string, failed func(string) bool) string {
-	if m.Product != product {
-		return fmt.Sprintf("for another product: this is %s %s, and this appliance runs %s", m.Product, m.Version, product)
-	}
-	if err := m.CheckUpdate(product, installed); err != nil {
-		return "cannot update the installed version: " + strings.TrimPrefix(err.Error(), "bundle: ")
-	}
-	c, err := bundle.CompareVersions(m.Version, installed)
-	switch {
-	case err != nil:
-		return fmt.Sprintf("cannot tell whether %s is newer than the installed version: %v", m.Version, err)
-	case c == 0:
-		return fmt.Sprintf("not newer: %s is the installed version", m.Version)
-	case c < 0:
-		return fmt.Sprintf("not newer: %s is older than the installed %s", m.Version, installed)
-	case failed != nil && failed(m.Version):
-		return fmt.Sprintf("%s failed its trial on this appliance before and is not tried again", m.Version)
-	}
-	return ""
-}
-
-// newest returns the index of the newest candidate whose why is "", or
+// newest returns the index of the newest candidate whose why is nil, or
 // -1, and sets why for the others that had none.
-func newest(cands []Candidate, why []string) int {
+func newest(cands []Candidate, why []*bundle.Refusal) int {
 	ok := make([]bool, len(cands))
 	for i := range cands {
-		ok[i] = why[i] == ""
+		ok[i] = why[i] == nil
 	}
 	var top []int // no other suitable candidate is newer
 	for i := range cands {
@@ -69,7 +45,7 @@ func newest(cands []Candidate, why []string) int {
 			continue
 		}
 		if j := newerThan(cands, ok, i); j >= 0 {
-			why[i] = fmt.Sprintf("%s is older than %s in %s", version(cands[i]), version(cands[j]), cands[j].Path)
+			why[i] = &bundle.Refusal{Code: bundle.RefusedSuperseded, Reason: fmt.Sprintf("%s is older than %s in %s", version(cands[i]), version(cands[j]), cands[j].Path)}
 			continue
 		}
 		top = append(top, i)
@@ -81,13 +57,13 @@ func newest(cands []Candidate, why []string) int {
 		if c, err := bundle.CompareVersions(version(cands[t]), version(cands[top[0]])); err != nil || c != 0 {
 			for k, u := range top {
 				other := cands[top[(k+1)%len(top)]]
-				why[u] = fmt.Sprintf("%s cannot be ordered against %s in %s: leave only the one to install on the stick", version(cands[u]), version(other), other.Path)
+				why[u] = &bundle.Refusal{Code: bundle.RefusedVersion, Reason: fmt.Sprintf("%s cannot be ordered against %s in %s: leave only the one to install on the stick", version(cands[u]), version(other), other.Path)}
 			}
 			return -1
 		}
 	}
 	for _, t := range top[1:] {
-		why[t] = fmt.Sprintf("the same version as %s, which is used", cands[top[0]].Path)
+		why[t] = &bundle.Refusal{Code: bundle.RefusedSuperseded, Reason: fmt.Sprintf("the same version as %s, which is used", cands[top[0]].Path)}
 	}
 	return top[0]
 }

@@ -9,7 +9,8 @@ import (
 )
 
 func cand(path, prod, version, minVersion string) Candidate {
-	return Candidate{Path: path, Manifest: &bundle.Manifest{Product: prod, Version: version, MinVersion: minVersion}}
+	m := &bundle.Manifest{Product: prod, Version: version, MinVersion: minVersion, Parts: []bundle.PartInfo{{Name: bundle.PartRuntime}}}
+	return Candidate{Path: path, Manifest: m}
 }
 
 type pickCase struct {
@@ -34,7 +35,7 @@ func pickCases() []pickCase {
 			name:      "the installed version",
 			cands:     []Candidate{cand("a", product, "v1.0.0+build.7", "")},
 			installed: "v1.0.0",
-			why:       map[string]string{"a": "not newer: v1.0.0+build.7 is the installed version"},
+			why:       map[string]string{"a": "not newer: v1.0.0+build.7 is the running version"},
 		},
 		{
 			name:      "failed, so the next newest",
@@ -62,7 +63,7 @@ func pickCases() []pickCase {
 			name:      "installed version not comparable",
 			cands:     []Candidate{cand("a", product, "v1.4.0", "")},
 			installed: "v1.4.0-dirty",
-			why:       map[string]string{"a": "cannot tell whether v1.4.0 is newer than the installed version"},
+			why:       map[string]string{"a": "cannot tell whether v1.4.0 is newer than the running v1.4.0-dirty"},
 		},
 		{
 			name:      "other product and minimum version",
@@ -70,7 +71,7 @@ func pickCases() []pickCase {
 			installed: "v1.0.0", want: "c",
 			why: map[string]string{
 				"a": "for another product: this is Acme Cache v2.0.0, and this appliance runs Acme DB",
-				"b": "cannot update the installed version: Acme DB v3.0.0 updates only v2.0.0 or later; this appliance runs v1.0.0",
+				"b": "cannot update the running version: Acme DB v3.0.0 updates only v2.0.0 or later; this appliance runs v1.0.0",
 			},
 		},
 	}
@@ -80,9 +81,14 @@ func TestPick(t *testing.T) {
 	t.Parallel()
 	for _, tt := range pickCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			var failed func(string) bool
+			var failed func(string) string
 			if tt.failed != nil {
-				failed = func(v string) bool { return slices.Contains(tt.failed, v) }
+				failed = func(v string) string {
+					if slices.Contains(tt.failed, v) {
+						return "unhealthy"
+					}
+					return ""
+				}
 			}
 			best, ok, rej := Pick(tt.cands, product, tt.installed, failed)
 			if ok != (tt.want != "") || best.Path != tt.want {
