@@ -97,10 +97,10 @@ func (a *app) interactive(keys <-chan byte) {
 		case wizard.PowerOff:
 			scr.Invalidate()
 			fmt.Fprint(a.out, "\x1b[r\x1b[2J\x1b[HPowering off.\r\n")
-			shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
+			a.shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
 		case wizard.Reboot:
 			fmt.Fprint(a.out, "\x1b[r\x1b[2J\x1b[HRebooting.\r\n")
-			shutdown(unix.LINUX_REBOOT_CMD_RESTART)
+			a.shutdown(unix.LINUX_REBOOT_CMD_RESTART)
 		default:
 			a.do(wz, act, wk)
 		}
@@ -225,6 +225,7 @@ func (a *app) finished(wz *wizard.Wizard, d installDone) {
 		a.reportError(d.err)
 		wz.Finished(wizard.Result{}, &wizard.Failure{Code: errorCode(d.err), Message: d.err.Error(), Wrote: install.Wrote(d.err),
 			Installed: install.Installed(d.err)})
+		a.sendLogBundle()
 		return
 	}
 	a.installed(d.res, "")

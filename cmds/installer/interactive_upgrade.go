@@ -101,6 +101,7 @@ func (a *app) upgradeFinished(wz *wizard.Wizard, d upgradeDone) {
 	if d.err != nil {
 		a.reportError(d.err)
 		wz.Finished(wizard.Result{}, &wizard.Failure{Code: errorCode(d.err), Message: d.err.Error(), Wrote: install.Wrote(d.err)})
+		a.sendLogBundle()
 		return
 	}
 	res := d.res

@@ -10,6 +10,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/logbundle"
 )
 
@@ -30,6 +31,22 @@ func (a *app) exportLogs() (string, error) {
 	}
 	t := targets[0]
 	now := time.Now().UTC()
+	bundle, err := a.logBundle(cands, now)
+	if err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("plinth-logs-%s.tar.gz", now.Format("20060102-150405"))
+	where, err := logbundle.Export(t, name, bundle, logbundle.KernelMounter{})
+	if err != nil {
+		return "", err
+	}
+	return where + " on " + t.Describe, nil
+}
+
+// logBundle is the log bundle (logbundle.Build): the installer's log and
+// events, the kernel log, the disks as seen, the plan, parts of /proc,
+// the boot entries and the release.
+func (a *app) logBundle(cands []installplan.Candidate, now time.Time) ([]byte, error) {
 	var files []logbundle.File
 	add := func(name string, data []byte) {
 		if len(data) > 0 {
@@ -54,14 +71,9 @@ func (a *app) exportLogs() (string, error) {
 	}
 	var bundle bytes.Buffer
 	if err := logbundle.Build(&bundle, files, now); err != nil {
-		return "", err
+		return nil, err
 	}
-	name := fmt.Sprintf("plinth-logs-%s.tar.gz", now.Format("20060102-150405"))
-	where, err := logbundle.Export(t, name, bundle.Bytes(), logbundle.KernelMounter{})
-	if err != nil {
-		return "", err
-	}
-	return where + " on " + t.Describe, nil
+	return bundle.Bytes(), nil
 }
 
 // bootEntries lists the UEFI boot entries for the bundle.

@@ -1,16 +1,46 @@
 // Command installer is the uinit of Plinth's installer image: u-root's
 // init starts it on the console after mounting /dev, /proc and /sys.
 //
-// With answers (install.yaml embedded by mkiso -answers, or on a FAT
-// volume labelled PLINTHCFG) it installs unattended. Otherwise, or when
-// the unattended install fails, it runs the interactive installer on
-// every console: welcome and hardware, disk choice, typed confirmation,
-// progress, finish, or the failure screen. A disk that holds an
-// installation of the same product can be upgraded there instead of
-// erased (internal/upgrade): the new version goes into its inactive
-// slot for one trial boot, its data and identity kept. It never
-// returns, because u-root's init would panic ("Attempted to kill init")
-// if it did.
+// With answers it installs unattended. It takes them from the first of
+// these sources that has some:
+//
+//  1. install.yaml embedded in the image (mkiso -answers, or plinth.yaml's
+//     installer: answers:), at install.AnswersPath;
+//  2. install.yaml on a FAT volume labelled PLINTHCFG (internal/answersvol);
+//  3. the URL template of the SMBIOS OEM string plinth.answers-url=
+//     (internal/netanswers), set per machine by its firmware, BMC or
+//     hypervisor;
+//  4. the URL template built into the image (mkiso -answers-url, or
+//     installer: answers-url:), at netinstall.Path;
+//  5. none: the install is interactive.
+//
+// For a URL (3 and 4) it brings up every wired interface with DHCP
+// (internal/netup), waits a while for an address, fills in the template
+// for this machine (${mac}, ${uuid}, ${serial}) and asks the server
+// until it has answers for the machine, however long that takes; the
+// screen and answers-waiting events say why it waits. Answers from a
+// URL are checked as a local install.yaml is: a malformed file is an
+// error event and no disk is touched. answers-found says which source
+// gave the answers.
+//
+// With a report URL template (the SMBIOS OEM string plinth.report-url=,
+// else mkiso -report-url or installer: report-url:) it posts every
+// event, those before the network was up included, to the provisioning
+// server (internal/report), and its log bundle after a failed install.
+// Reports never hold up the install: before it reboots or powers off
+// the installer gives them a few seconds, then goes on, noting in its
+// log what was not delivered. HTTPS servers are trusted by the system's
+// CAs and those built into the image (mkiso -answers-ca, installer:
+// ca:) at netinstall.CAPath.
+//
+// Without answers, or when the unattended install fails, it runs the
+// interactive installer on every console: welcome and hardware, disk
+// choice, typed confirmation, progress, finish, or the failure screen.
+// A disk that holds an installation of the same product can be upgraded
+// there instead of erased (internal/upgrade): the new version goes into
+// its inactive slot for one trial boot, its data and identity kept. It
+// never returns, because u-root's init would panic ("Attempted to kill
+// init") if it did.
 //
 //	installer --plan [--answers FILE]
 //
@@ -32,6 +62,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -39,15 +70,16 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
-	"github.com/plinth-os/plinth/internal/answersvol"
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/esp"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/install"
+	"github.com/plinth-os/plinth/internal/netinstall"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/setting"
@@ -76,10 +108,13 @@ func main() {
 		halt()
 	}
 	journal := newJournal()
-	events := event.New(io.MultiWriter(cons.Events(), journal))
+	// The reports join the events once the network is up: they sit in
+	// the writer from the start and keep what comes before.
+	reports := newReports(journal.Logf)
+	events := event.New(io.MultiWriter(journal, reports, cons.Events()))
 	a := &app{
-		events: events, journal: journal,
-		rel: readRelease(releaseFile), roots: defaultRoots(),
+		events: events, journal: journal, reports: reports,
+		rel: readRelease(releaseFile), roots: defaultRoots(), net: defaultNetOptions(),
 	}
 	// With a framebuffer the screen shows graphics, and the text UI stays
 	// on the serial consoles; without one the text UI is on every console.
@@ -92,16 +127,7 @@ func main() {
 	a.out = text.Text()
 	a.loadPayload() // the manifest holds the product's minimums
 	a.env = a.installEnv()
-	ans, src, err := findAnswers(a.roots)
-	if src.Disk != "" {
-		// Never an install target, whether its answers are good or not.
-		a.env.Exclude = map[string]string{src.Disk: "holds the answers volume " + answersvol.Label}
-	}
-	if err != nil {
-		a.unattendedFailed(err)
-	} else if ans != nil {
-		a.unattended(ans, src)
-	}
+	a.startUnattended(context.Background())
 	a.interactive(text.Keys())
 }
 
@@ -116,13 +142,15 @@ type roots struct {
 	MokManager     string
 	Product        string       // the product file (productspec), for its settings
 	SecureBootKeys string       // the Secure Boot key directory (sbenroll.KeyDir)
+	NetInstall     string       // the URL templates built into the image (netinstall.Path)
+	NetInstallCA   string       // their CA certificates (netinstall.CAPath)
 	Vars           efivar.Store // nil: not booted through UEFI
 }
 
 func defaultRoots() roots {
 	r := roots{Sys: "/sys", Dev: "/dev", Proc: "/proc", Answers: install.AnswersPath,
 		Manifest: install.ManifestPath, RuntimeUKI: install.RuntimeUKIPath, Shim: install.ShimPath, MokManager: install.MokManagerPath,
-		Product: productspec.Path, SecureBootKeys: sbenroll.KeyDir}
+		Product: productspec.Path, SecureBootKeys: sbenroll.KeyDir, NetInstall: netinstall.Path, NetInstallCA: netinstall.CAPath}
 	if vars, err := efivar.OpenEfivarfs(); err == nil {
 		r.Vars = vars
 	}
@@ -135,9 +163,16 @@ type app struct {
 	gfx     *graphics // nil: text UI only
 	events  *event.Emitter
 	journal *journal
+	reports *reports // the events' way to the report URL, if there is one
 	rel     release
 	roots   roots
 	env     install.Env
+	net     netOptions
+	netOnce sync.Once
+	netw    network // brought up by network(), when the answers or reports need it
+	// poweroff reboots or powers off (unix.Reboot's cmd); nil: the
+	// system's reboot(2). Tests record it instead.
+	poweroff func(cmd int)
 
 	manifest     install.Manifest
 	payload      install.Request // the runtime UKI and shim chain the manifest describes
@@ -258,6 +293,17 @@ func uptimeSeconds() float64 {
 		return 0
 	}
 	return float64(si.Uptime)
+}
+
+// shutdown reboots or powers off once the reports had their few
+// seconds to go out.
+func (a *app) shutdown(cmd int) {
+	a.finishReports()
+	if a.poweroff != nil {
+		a.poweroff(cmd)
+		return
+	}
+	shutdown(cmd)
 }
 
 func shutdown(cmd int) {

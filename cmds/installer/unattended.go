@@ -24,8 +24,10 @@ import (
 
 // answersSource says where install.yaml came from.
 type answersSource struct {
-	Where string // for people: a path, or the PLINTHCFG volume
+	Kind  string // sourceEmbedded, sourceVolume, sourceSMBIOS or sourceImage, as answers-found names it
+	Where string // for people: a path, the PLINTHCFG volume, or the URL
 	Disk  string // kernel name of the disk holding it; never an install target
+	URL   string // the URL they were fetched from (sourceSMBIOS, sourceImage)
 }
 
 // findAnswers reads install.yaml: embedded in the image, or else from
@@ -34,7 +36,7 @@ type answersSource struct {
 func findAnswers(r roots) (*answers.Answers, answersSource, error) {
 	if data, err := os.ReadFile(r.Answers); err == nil {
 		a, err := answers.Parse(data)
-		return a, answersSource{Where: r.Answers}, err
+		return a, answersSource{Kind: sourceEmbedded, Where: r.Answers}, err
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, answersSource{}, fmt.Errorf("read %s: %w", r.Answers, err)
 	}
@@ -54,7 +56,7 @@ func findAnswers(r roots) (*answers.Answers, answersSource, error) {
 	if err != nil {
 		return nil, answersSource{}, err
 	}
-	src := answersSource{Where: answersvol.Label + " volume " + v.Describe, Disk: v.Disk}
+	src := answersSource{Kind: sourceVolume, Where: answersvol.Label + " volume " + v.Describe, Disk: v.Disk}
 	data, err := answersvol.Read(v)
 	if err != nil {
 		return nil, src, err
@@ -136,10 +138,7 @@ func (a *app) upgrade(env install.Env, ans *answers.Answers) {
 		a.manifest.Product, res.FromVersion, res.ToVersion, res.Plan.Disk.Name, res.Duration.Round(time.Second))
 	a.journal.Logf("%s", msg)
 	fmt.Fprintf(a.out, "%s\r\n", msg)
-	if after == answers.AfterPoweroff {
-		shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
-	}
-	shutdown(unix.LINUX_REBOOT_CMD_RESTART)
+	a.shutdown(rebootCmd(after))
 }
 
 // installed reports a finished install; unattended installs then end.
@@ -158,10 +157,15 @@ func (a *app) installed(res *install.Result, after string) {
 		return // interactive: the finish screen takes over
 	}
 	fmt.Fprintf(a.out, "%s\r\n", msg)
+	a.shutdown(rebootCmd(after))
+}
+
+// rebootCmd is reboot(2)'s cmd for the answers' after:.
+func rebootCmd(after string) int {
 	if after == answers.AfterPoweroff {
-		shutdown(unix.LINUX_REBOOT_CMD_POWER_OFF)
+		return unix.LINUX_REBOOT_CMD_POWER_OFF
 	}
-	shutdown(unix.LINUX_REBOOT_CMD_RESTART)
+	return unix.LINUX_REBOOT_CMD_RESTART
 }
 
 // unattendedFailed reports why the unattended install stopped; the
@@ -169,6 +173,7 @@ func (a *app) installed(res *install.Result, after string) {
 func (a *app) unattendedFailed(err error) {
 	a.reportError(err)
 	a.startFailure = &wizard.Failure{Code: errorCode(err), Message: err.Error(), Wrote: install.Wrote(err), Installed: install.Installed(err)}
+	a.sendLogBundle()
 }
 
 // reportError emits the error event: code and message, plus line and

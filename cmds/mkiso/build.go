@@ -260,7 +260,7 @@ func (b *isoBuild) packInstaller(context.Context) (string, error) {
 	if b.cfg.Answers != nil {
 		answers = ", answers"
 	}
-	return fmt.Sprintf("%s zstd (runtime UKI, manifest%s inside)", mib(len(b.installerInitrd)), answers), nil
+	return fmt.Sprintf("%s zstd (runtime UKI, manifest%s%s inside)", mib(len(b.installerInitrd)), answers, netInstallWords(b.cfg)), nil
 }
 
 func (b *isoBuild) assembleInstaller(context.Context) (string, error) {

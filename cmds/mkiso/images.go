@@ -89,14 +89,19 @@ func merge(sets ...map[string][]byte) (map[string][]byte, error) {
 }
 
 // installerInitramfs describes the installer's initramfs: the runtime UKI
-// and its manifest, the answers if any, the release, the brand, and
-// extra files (Secure Boot keys, the shim chain) by path.
+// and its manifest, the answers if any, the URLs and CA of installs over
+// the network if any, the release, the brand, and extra files (Secure
+// Boot keys, the shim chain) by path.
 func installerInitramfs(cfg config, bb []byte, parts brandParts, manifest, runtimeUKI, spec []byte, extra map[string][]byte) (initramfs.Image, error) {
 	own := map[string][]byte{install.ManifestPath: manifest, install.RuntimeUKIPath: runtimeUKI, releasePath: releaseJSON(cfg), productspec.Path: spec}
 	if cfg.Answers != nil {
 		own[install.AnswersPath] = cfg.Answers
 	}
-	files, err := merge(own, parts.Files, extra)
+	net, err := netInstallFiles(cfg)
+	if err != nil {
+		return initramfs.Image{}, err
+	}
+	files, err := merge(own, net, parts.Files, extra)
 	if err != nil {
 		return initramfs.Image{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/brand"
+	"github.com/plinth-os/plinth/internal/netinstall"
 	"github.com/plinth-os/plinth/internal/product"
 	"github.com/plinth-os/plinth/internal/sbkeys"
 	"github.com/plinth-os/plinth/internal/setting"
@@ -90,6 +91,14 @@ type config struct {
 	UpdateCA []byte
 	// NewUpdateKeyDir: generate an update key there and build nothing.
 	NewUpdateKeyDir string
+
+	// NetInstall are the URL templates of installs over the network
+	// (plinth.yaml's installer: answers-url: and report-url:, the
+	// -answers-url and -report-url flags winning), validated; zero: none.
+	NetInstall netinstall.Config
+	// NetInstallCA is the PEM text of the CA certificates the installer
+	// trusts for them (-answers-ca, else installer: ca:); nil: none.
+	NetInstallCA []byte
 }
 
 const defaultStub = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
@@ -139,7 +148,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if err := applyProduct(&cfg, &raw, setFlags(fs)); err != nil {
 		return cfg, err
 	}
-	resolvers := []func(*config, rawFlags) error{resolveOutputs, resolveInputs, resolveBrand, resolveSourceTree}
+	resolvers := []func(*config, rawFlags) error{resolveOutputs, resolveInputs, resolveNetInstall, resolveBrand, resolveSourceTree}
 	if !cfg.generatingKeys() { // the keys to make are not there yet
 		resolvers = append(resolvers, resolveKeys, resolveShim, resolveUpdates)
 	}
@@ -157,6 +166,7 @@ type rawFlags struct {
 	epoch, diskSize, answersFile, brandDir string
 	configFile, keysDir, shimDir           string
 	updateKeyDir, updateChannel            string
+	answersURL, reportURL, answersCA       string
 	shim                                   bool
 	payloads                               multiFlag
 }
@@ -181,6 +191,9 @@ func defineFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 	fs.StringVar(&raw.diskSize, "disk-size", "4G", "size of the -disk image: bytes or with a K, M, G or T suffix")
 	fs.Var(&raw.payloads, "payload", "a service for the runtime image: a Go package path (compiled in) or a static binary; repeatable (default: the demo service)")
 	fs.StringVar(&raw.answersFile, "answers", "", "embed this install.yaml: the installer then installs unattended (see README)")
+	fs.StringVar(&raw.answersURL, "answers-url", "", "URL `template` (http or https; ${mac}, ${uuid}, ${serial}) the installer fetches its answers from when it has no others: installs over the network (see README); wins over plinth.yaml's installer: answers-url:")
+	fs.StringVar(&raw.reportURL, "report-url", "", "URL `template` (as -answers-url) the installer posts its events to, and its logs after a failure; wins over plinth.yaml's installer: report-url:")
+	fs.StringVar(&raw.answersCA, "answers-ca", "", "PEM `file` of CA certificates the installer trusts for the answers and report URLs' HTTPS besides the system's; wins over plinth.yaml's installer: ca:")
 	fs.BoolVar(&cfg.RebuildGo, "rebuild-go", false, "compile the busybox binaries even when the cache has them for these sources")
 	fs.StringVar(&raw.configFile, "config", "", "the product file, `plinth.yaml` (see README): services, settings, files, brand, version; a flag that describes the product (-"+strings.Join(productFlags, ", -")+") wins over its field")
 	fs.StringVar(&raw.keysDir, "secureboot-keys", "", "sign the images for UEFI Secure Boot with the PK, KEK and db keys in this `directory` (see README); wins over plinth.yaml's secure-boot: keys")

@@ -58,7 +58,7 @@ func TestHelpDocumentsFlags(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err = %v, want ErrHelp", err)
 	}
-	for _, f := range []string{"-o", "-kernel", "-runtime-kernel", "-cmdline", "-stub", "-kernel-src", "-source-date-epoch", "-brand", "-product", "-update-key", "-update-channel", "-new-update-key"} {
+	for _, f := range []string{"-o", "-kernel", "-runtime-kernel", "-cmdline", "-stub", "-kernel-src", "-source-date-epoch", "-brand", "-product", "-update-key", "-update-channel", "-new-update-key", "-answers-url", "-report-url", "-answers-ca"} {
 		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
 			t.Errorf("help lacks %s:\n%s", f, out.String())
 		}

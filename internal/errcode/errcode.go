@@ -15,6 +15,13 @@ type Code string
 const (
 	// AnswersInvalid: the answers file install.yaml is malformed; the event adds its line and field.
 	AnswersInvalid Code = "answers-invalid"
+	// AnswersUnavailable: the answers URL (SMBIOS OEM string
+	// plinth.answers-url, else the one built into the image) cannot give
+	// this machine its answers, and waiting will not mend it: the server
+	// refused (403, 401, another status than 404, 408, 429 and 5xx), its
+	// certificate is not trusted, the URL template needs a value this
+	// machine lacks, or the OEM strings are ambiguous.
+	AnswersUnavailable Code = "answers-unavailable"
 	// NoDisk: no disk is there, or none matches the answers' selector.
 	NoDisk Code = "no-disk"
 	// DiskAmbiguous: the selector matches more than one disk.
@@ -121,7 +128,7 @@ const (
 // All returns every code, in the order of this file.
 func All() []Code {
 	return []Code{
-		AnswersInvalid, NoDisk, DiskAmbiguous, DiskIneligible, DiskTooSmall, DiskHasData,
+		AnswersInvalid, AnswersUnavailable, NoDisk, DiskAmbiguous, DiskIneligible, DiskTooSmall, DiskHasData,
 		MachineTooSmall, DataSizeInvalid, Internal, PayloadMissing, PayloadCorrupt, Sysinfo,
 		Discover, DiskChanged, DiskOpen, SecureBootRequired, SecureBootKeys,
 		UpgradeNoInstallation, UpgradeOtherProduct, UpgradeNotNewer, UpgradeTrialPending,

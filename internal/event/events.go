@@ -40,6 +40,7 @@ const (
 // lists them.
 func All() []Event {
 	return []Event{
+		AnswersWaiting{}, AnswersFound{},
 		Ready{}, Screen{}, Plan{}, Progress{}, Installed{}, Upgraded{}, LogsExported{}, Error{},
 		RuntimeReady{}, RuntimeDegraded{}, ServiceStart{}, ServiceExit{}, ServiceStop{}, ServiceHealth{},
 		Network{}, Shutdown{},
@@ -47,6 +48,47 @@ func All() []Event {
 		E2EStep{}, E2EDone{},
 	}
 }
+
+// Names of the events of installs over the network.
+const (
+	NameAnswersWaiting Name = "answers-waiting"
+	NameAnswersFound   Name = "answers-found"
+)
+
+// AnswersWaiting is emitted by the installer while it waits for the
+// answers of an unattended install from the network (the URL template
+// of the SMBIOS OEM string plinth.answers-url, else the one built into
+// the image): first as it waits for the network to get an address
+// (attempt 0), then after every round of requests that found no
+// answers, before it waits and asks again. It asks until the server has answers for this
+// machine; the screen shows the same message.
+type AnswersWaiting struct {
+	// Source is where the URL template comes from: smbios (the OEM string plinth.answers-url) or image (built into the installer image).
+	Source string `json:"source"`
+	// Template is the URL template, before ${mac}, ${uuid} and ${serial} are replaced.
+	Template string `json:"template"`
+	// URLs are the URLs asked, in order: the template for this machine, one per wired network interface with ${mac}; absent while waiting for an address.
+	URLs []string `json:"urls,omitempty"`
+	// Message says for people what happened and when the next try is, e.g. "no answers for this machine (uuid 4c4c4544-…, mac 52-54-00-12-34-56) at http://10.0.2.2:8080/a/4c4c4544-….yaml; retrying in 4s".
+	Message string `json:"message"`
+	// Attempt is the number of rounds of requests that found no answers so far; 0 while waiting for a network address.
+	Attempt int `json:"attempt"`
+}
+
+func (AnswersWaiting) EventName() Name { return NameAnswersWaiting }
+
+// AnswersFound is emitted by the installer when it has well-formed
+// answers for an unattended install, before it checks them against the
+// machine and its disks. Malformed answers are an error event instead
+// (code answers-invalid), wherever they come from.
+type AnswersFound struct {
+	// Source is where they come from, the first of: embedded (built into the image), volume (install.yaml on a FAT volume labelled PLINTHCFG), smbios (fetched by the OEM string plinth.answers-url), image (fetched by the URL template built into the image).
+	Source string `json:"source"`
+	// URL is the URL the answers were fetched from (sources smbios and image).
+	URL string `json:"url,omitempty"`
+}
+
+func (AnswersFound) EventName() Name { return NameAnswersFound }
 
 // Ready is emitted by the installer once it has looked at the machine
 // and waits for the user on its first screen (also after an unattended
@@ -165,6 +207,10 @@ type ScreenDisk struct {
 	HasData bool `json:"hasData"`
 	// Selected says whether the cursor is on this disk.
 	Selected bool `json:"selected"`
+	// Installed is the version of this product installed on the disk, "" when it holds none.
+	Installed string `json:"installed,omitempty"`
+	// Upgradable says whether u upgrades that installation in place, keeping its data.
+	Upgradable bool `json:"upgradable,omitempty"`
 }
 
 // SecureBootScreen is present on the secure-boot screen (key enrollment).

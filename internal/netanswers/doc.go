@@ -41,7 +41,9 @@
 // UUID in lower case, ${serial} the system serial number; firmware
 // placeholders ("To Be Filled By O.E.M.", an all-zero UUID) count as
 // missing, since many machines share them. A template that needs a value
-// the machine lacks is an error, as is any other ${name}.
+// the machine lacks is an error, as is any other ${name}. CheckTemplate
+// checks a template without a machine, as the build does before it puts
+// one into an image (package netinstall).
 //
 // # Fetching
 //

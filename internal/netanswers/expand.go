@@ -48,6 +48,35 @@ func Expand(template string, id Identity) ([]string, error) {
 	return out, nil
 }
 
+// sampleIdentity is a machine with every value a template may use, so
+// that CheckTemplate can render a template without a real machine.
+func sampleIdentity() Identity {
+	return Identity{
+		UUID:   "00000000-0000-4000-8000-000000000001",
+		Serial: "SERIAL",
+		NICs:   []NIC{{Name: "eth0", MAC: "52-54-00-00-00-01"}},
+	}
+}
+
+// CheckTemplate checks a URL template without a machine, as mkiso does
+// before it builds one into an image: its variables are known and
+// closed, it holds no space or control character, and it gives an
+// http:// or https:// URL with a host and without a #fragment (which
+// no server sees).
+func CheckTemplate(template string) error {
+	t := strings.TrimSpace(template)
+	switch {
+	case t == "":
+		return errors.New("netanswers: empty URL template: want an http:// or https:// URL")
+	case strings.ContainsFunc(t, func(r rune) bool { return r <= ' ' || r == 0x7f }):
+		return fmt.Errorf("netanswers: URL template %q contains a space or control character", t)
+	case strings.Contains(t, "#"):
+		return fmt.Errorf("netanswers: URL template %q has a #fragment, which a server never sees: remove it", t)
+	}
+	_, err := Expand(t, sampleIdentity())
+	return err
+}
+
 // part is literal text or, when name is set, a variable.
 type part struct {
 	text, name string

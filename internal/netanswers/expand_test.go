@@ -64,3 +64,31 @@ func TestExpand(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckTemplate(t *testing.T) {
+	tests := []struct {
+		template string
+		wantErr  string // "" accepts
+	}{
+		{"https://prov.example/answers/${uuid}.yaml", ""},
+		{"http://10.0.2.2:8080/plinth/${mac}/install.yaml", ""},
+		{"http://p/?s=${serial}&m=${mac}&u=${uuid}", ""},
+		{"http://${serial}.prov.example/install.yaml", ""},
+		{"  http://p/x  ", ""},
+		{"", "empty URL template"},
+		{"http://p/${hostname}", "unknown variable ${hostname}"},
+		{"http://p/${uuid", "no closing }"},
+		{"ftp://p/${uuid}", "want an http:// or https:// URL"},
+		{"${uuid}://p/x", "gives"},
+		{"/answers/${mac}", "want an http:// or https:// URL"},
+		{"http:///x", "no host"},
+		{"http://p/my answers.yaml", "space or control character"},
+		{"http://p/a.yaml#top", "#fragment"},
+	}
+	for _, tt := range tests {
+		err := CheckTemplate(tt.template)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("CheckTemplate(%q) = %v, want %q", tt.template, err, tt.wantErr)
+		}
+	}
+}

@@ -92,13 +92,20 @@ type StatusError struct {
 
 func (e *StatusError) Error() string { return "server answered " + e.Status }
 
+// Found is what Fetch got: the answers file at one of the URLs.
+type Found struct {
+	URL     string // where the answers came from: the installer names it
+	Body    []byte // the file as the server sent it
+	Answers *answers.Answers
+}
+
 // Fetch gets the answers file, trying urls (Expand's result) in turn,
 // round after round, until one gives it. Per URL:
 //
 //   - 200: the body is parsed with answers.Parse, as a local install.yaml
-//     is. Fetch returns the body and the answers; or, if the file is
-//     malformed, an *Error wrapping the *answers.ParseError: final, the
-//     server's file must be fixed.
+//     is. Fetch returns the URL, the body and the answers; or, if the
+//     file is malformed, an *Error wrapping the *answers.ParseError:
+//     final, the server's file must be fixed.
 //   - 404 or 410: no answers for this machine (yet): the next URL, and
 //     next round.
 //   - 408, 429, 5xx, and network errors (no route, refused, reset,
@@ -112,9 +119,9 @@ func (e *StatusError) Error() string { return "server answered " + e.Status }
 // at <url>; retrying in 4s". It waits until ctx ends (the error wraps
 // ctx.Err()) or Options.MaxWait has passed (the error wraps ErrGaveUp).
 // client is typically updatechannel.NewClient(CAs given at build time).
-func Fetch(ctx context.Context, client *http.Client, urls []string, opts Options) ([]byte, *answers.Answers, error) {
+func Fetch(ctx context.Context, client *http.Client, urls []string, opts Options) (*Found, error) {
 	if len(urls) == 0 || client == nil {
-		return nil, nil, errors.New("netanswers: Fetch needs a client and at least one URL")
+		return nil, errors.New("netanswers: Fetch needs a client and at least one URL")
 	}
 	opts = opts.withDefaults()
 	start := time.Now()
@@ -129,28 +136,28 @@ func Fetch(ctx context.Context, client *http.Client, urls []string, opts Options
 			case errors.As(err, &m):
 				misses = append(misses, *m)
 			default:
-				return nil, nil, err
+				return nil, err
 			}
 		}
 		wait := waitAfter(opts.Backoff, round, misses)
 		if opts.MaxWait > 0 && time.Since(start)+wait > opts.MaxWait {
-			return nil, nil, fmt.Errorf("netanswers: %w within %v: %s", ErrGaveUp, opts.MaxWait, describe(misses, opts.Identity))
+			return nil, fmt.Errorf("netanswers: %w within %v: %s", ErrGaveUp, opts.MaxWait, describe(misses, opts.Identity))
 		}
 		if opts.Waiting != nil {
 			opts.Waiting(fmt.Sprintf("%s; retrying in %s", describe(misses, opts.Identity), human(wait)))
 		}
 		if err := backoff.Sleep(ctx, wait); err != nil {
-			return nil, nil, fmt.Errorf("netanswers: waiting for answers: %w", err)
+			return nil, fmt.Errorf("netanswers: waiting for answers: %w", err)
 		}
 	}
 }
 
-func parse(u string, body []byte) ([]byte, *answers.Answers, error) {
+func parse(u string, body []byte) (*Found, error) {
 	a, err := answers.Parse(body)
 	if err != nil {
-		return nil, nil, &Error{URL: u, Err: err}
+		return nil, &Error{URL: u, Err: err}
 	}
-	return body, a, nil
+	return &Found{URL: u, Body: body, Answers: a}, nil
 }
 
 // miss is a request that found no answers but may find them later.

@@ -92,12 +92,12 @@ func TestFetchNotFoundThenFound(t *testing.T) {
 	})
 	u := srv.URL + "/a/" + testID.UUID + ".yaml"
 	var msgs messages
-	body, a, err := Fetch(testCtx(t), srv.Client(), []string{u}, Options{Identity: testID, Backoff: fastBackoff, Waiting: msgs.add})
+	f, err := Fetch(testCtx(t), srv.Client(), []string{u}, Options{Identity: testID, Backoff: fastBackoff, Waiting: msgs.add})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(body) != goodAnswers || a.Disk.Kind != answers.SelectLargest || !a.Wipe {
-		t.Errorf("Fetch = %q, %+v", body, a)
+	if a := f.Answers; string(f.Body) != goodAnswers || f.URL != u || a.Disk.Kind != answers.SelectLargest || !a.Wipe {
+		t.Errorf("Fetch = %q from %s, %+v", f.Body, f.URL, a)
 	}
 	got := msgs.list()
 	want := "no answers for this machine (uuid 4c4c4544-0042-3610-8058-b4c04f564e32, mac 52-54-00-12-34-56 or 52-54-00-ab-cd-ef) at " + u + "; retrying in "
@@ -122,8 +122,8 @@ func TestFetchRetriesServerErrors(t *testing.T) {
 	})
 	var msgs messages
 	start := time.Now()
-	_, a, err := Fetch(testCtx(t), srv.Client(), []string{srv.URL + "/x"}, Options{Backoff: fastBackoff, Waiting: msgs.add})
-	if err != nil || a == nil {
+	f, err := Fetch(testCtx(t), srv.Client(), []string{srv.URL + "/x"}, Options{Backoff: fastBackoff, Waiting: msgs.add})
+	if err != nil || f.Answers == nil {
 		t.Fatalf("Fetch: %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
@@ -186,9 +186,9 @@ func TestFetchFinal(t *testing.T) {
 			opts := tt.opts
 			opts.Backoff = fastBackoff
 			opts.Waiting = func(msg string) { t.Errorf("Waiting(%q) for a final error", msg) }
-			_, a, err := Fetch(testCtx(t), srv.Client(), []string{u, srv.URL + "/never"}, opts)
+			f, err := Fetch(testCtx(t), srv.Client(), []string{u, srv.URL + "/never"}, opts)
 			if err == nil {
-				t.Fatalf("Fetch = %+v, want an error", a)
+				t.Fatalf("Fetch = %+v, want an error", f)
 			}
 			var fe *Error
 			if !errors.As(err, &fe) || fe.URL != u || !strings.Contains(err.Error(), u) {
@@ -213,7 +213,7 @@ func TestFetchTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, a, err := Fetch(testCtx(t), trusting, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff}); err != nil || a == nil {
+	if f, err := Fetch(testCtx(t), trusting, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff}); err != nil || f.Answers == nil {
 		t.Fatalf("with the test CA: %v", err)
 	}
 
@@ -221,7 +221,7 @@ func TestFetchTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = Fetch(testCtx(t), untrusting, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff,
+	_, err = Fetch(testCtx(t), untrusting, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff,
 		Waiting: func(msg string) { t.Errorf("Waiting(%q): an untrusted certificate is final", msg) }})
 	var fe *Error
 	if !errors.As(err, &fe) || !untrusted(err) {
@@ -237,7 +237,7 @@ func TestFetchRefusesDowngrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = Fetch(testCtx(t), client, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff,
+	_, err = Fetch(testCtx(t), client, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff,
 		Waiting: func(msg string) { t.Errorf("Waiting(%q): a refused redirect is final", msg) }})
 	var fe *Error
 	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "https to http") {
@@ -250,7 +250,7 @@ func TestFetchCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
-	_, _, err := Fetch(ctx, srv.Client(), []string{srv.URL + "/a"}, Options{
+	_, err := Fetch(ctx, srv.Client(), []string{srv.URL + "/a"}, Options{
 		Backoff: backoff.Policy{Initial: time.Hour}, // only the cancel ends this wait
 		Waiting: func(string) { cancel() },
 	})
@@ -271,7 +271,7 @@ func TestFetchMaxWaitAndNetworkErrors(t *testing.T) {
 	l.Close() // nothing listens there now: connection refused
 	var msgs messages
 	start := time.Now()
-	_, _, err = Fetch(testCtx(t), http.DefaultClient, []string{down}, Options{Backoff: fastBackoff, MaxWait: 150 * time.Millisecond, Waiting: msgs.add})
+	_, err = Fetch(testCtx(t), http.DefaultClient, []string{down}, Options{Backoff: fastBackoff, MaxWait: 150 * time.Millisecond, Waiting: msgs.add})
 	if !errors.Is(err, ErrGaveUp) || !strings.Contains(err.Error(), down) {
 		t.Errorf("err = %v, want ErrGaveUp naming %s", err, down)
 	}
@@ -312,10 +312,11 @@ func TestFetchMACOrder(t *testing.T) {
 				t.Fatal(err)
 			}
 			var msgs messages
-			_, a, err := Fetch(testCtx(t), srv.Client(), urls, Options{Identity: testID, Backoff: fastBackoff, Waiting: msgs.add})
+			f, err := Fetch(testCtx(t), srv.Client(), urls, Options{Identity: testID, Backoff: fastBackoff, Waiting: msgs.add})
 			if err != nil {
 				t.Fatal(err)
 			}
+			a := f.Answers
 			paths, _, _ := rec.list()
 			last := strings.TrimPrefix(paths[len(paths)-1], "/m/")
 			if !slices.Equal(paths, tt.wantPaths) || a.Disk.Value != last || len(msgs.list()) != tt.wantWaits {
@@ -342,7 +343,7 @@ func TestFetchBackoffTiming(t *testing.T) {
 	})
 	p := backoff.Policy{Initial: 20 * time.Millisecond, Max: 80 * time.Millisecond}
 	start := time.Now()
-	if _, _, err := Fetch(testCtx(t), srv.Client(), []string{srv.URL + "/a"}, Options{Backoff: p}); err != nil {
+	if _, err := Fetch(testCtx(t), srv.Client(), []string{srv.URL + "/a"}, Options{Backoff: p}); err != nil {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(start)

@@ -17,7 +17,8 @@ import (
 // static x86-64 ELF executable (the runtime image has no dynamic loader
 // nor shared libraries), every from: file exists, and so does the
 // directory of every go: ./<dir> package (whether it builds is for the
-// build to say), and the updates: ca: file holds PEM certificates only.
+// build to say), and the updates: ca: and installer: ca: files hold PEM
+// certificates only.
 // Each problem is one *ParseError, naming the field, in the joined error.
 func (p *Product) Check(dir string) error {
 	var errs []error
@@ -42,6 +43,9 @@ func (p *Product) Check(dir string) error {
 	}
 	if p.Updates.CA != "" {
 		errs = append(errs, p.checkAt("updates.ca", dir, p.Updates.CA, checkCA))
+	}
+	if p.Installer.CA != "" {
+		errs = append(errs, p.checkAt("installer.ca", dir, p.Installer.CA, checkCA))
 	}
 	return errors.Join(errs...)
 }

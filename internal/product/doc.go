@@ -90,6 +90,15 @@
 //	                              #   256MiB; default: the installer's own minimums
 //	  answers:                    # embedded install answers, install.yaml's keys and rules
 //	    disk: largest             #   (package answers); with them every install is unattended
+//	  answers-url: https://prov.example.com/answers/${uuid}.yaml
+//	                              # URL template of the answers of installs over the network,
+//	                              #   http or https; ${mac}, ${uuid} and ${serial} are the
+//	                              #   machine's (see README); mkiso -answers-url wins
+//	  report-url: https://prov.example.com/report/${uuid}
+//	                              # URL template the installer posts its events to, and its
+//	                              #   logs after a failure (see README); mkiso -report-url wins
+//	  ca: certs/prov-ca.pem       # PEM CA certificates trusted for their HTTPS besides the
+//	                              #   system's; relative to this file; mkiso -answers-ca wins
 //	network:                      # the installed appliance's network unless the install answers
 //	  mode: dhcp                  #   give one: install.yaml's network: keys and rules
 //	secure-boot:                  # sign the images for UEFI Secure Boot (see README)

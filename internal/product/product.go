@@ -259,6 +259,15 @@ type Installer struct {
 	// of its own (comments kept), for the installer to read.
 	Answers     *answers.Answers
 	AnswersYAML []byte
+	// AnswersURL and ReportURL are URL templates (package netanswers:
+	// ${mac}, ${uuid}, ${serial}) of the answers of installs over the
+	// network and of where the installer reports to; "": none.
+	AnswersURL string
+	ReportURL  string
+	// CA is a PEM file of CA certificates the installer trusts for their
+	// HTTPS besides the system's, slash-separated and relative to
+	// plinth.yaml's directory; "": none.
+	CA string
 }
 
 // SecureBoot is secure-boot:.

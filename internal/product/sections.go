@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/netanswers"
 )
 
 // Defaults of files and data directories.
@@ -138,7 +139,7 @@ func dataDirPath(v val) (string, error) {
 const minSize = 256 << 20
 
 func (ps *parser) installer(v val) error {
-	f, err := v.fields("answers", "min-memory", "min-disk")
+	f, err := v.fields("answers", "min-memory", "min-disk", "answers-url", "report-url", "ca")
 	if err != nil {
 		return err
 	}
@@ -158,7 +159,42 @@ func (ps *parser) installer(v val) error {
 			return err
 		}
 	}
+	return ps.netInstall(f)
+}
+
+// netInstall reads the installer's answers-url:, report-url: and ca:.
+func (ps *parser) netInstall(f fields) error {
+	in := &ps.p.Installer
+	var err error
+	for _, k := range []struct {
+		key string
+		dst *string
+	}{{"answers-url", &in.AnswersURL}, {"report-url", &in.ReportURL}} {
+		if uv, ok := f.get(k.key); ok {
+			if *k.dst, err = urlTemplate(uv); err != nil {
+				return err
+			}
+		}
+	}
+	if cv, ok := f.get("ca"); ok {
+		if in.CA, err = repoPath(cv); err != nil {
+			return err
+		}
+		ps.p.lines[cv.field] = position{cv.Line, cv.Column}
+	}
 	return nil
+}
+
+// urlTemplate reads a URL template of package netanswers.
+func urlTemplate(v val) (string, error) {
+	s, err := v.line()
+	if err != nil {
+		return "", err
+	}
+	if err := netanswers.CheckTemplate(s); err != nil {
+		return "", v.errorf("%s", strings.TrimPrefix(err.Error(), "netanswers: "))
+	}
+	return strings.TrimSpace(s), nil
 }
 
 // size reads a size with a binary unit, as install.yaml's data-size.

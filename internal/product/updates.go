@@ -201,7 +201,7 @@ func checkCA(path, rel string) string {
 		}
 	}
 	if n == 0 {
-		return fmt.Sprintf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificates the channel's HTTPS server chains to", rel)
+		return fmt.Sprintf("%s holds no PEM certificate (-----BEGIN CERTIFICATE-----): give the CA certificates the HTTPS server's certificate chains to", rel)
 	}
 	return ""
 }

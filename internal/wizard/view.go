@@ -204,8 +204,12 @@ func (w *Wizard) Event() event.Screen {
 	case ScreenDisks:
 		ev.DisksScreen = &event.DisksScreen{}
 		for i, c := range w.cands {
-			ev.Disks = append(ev.Disks, event.ScreenDisk{ShortID: c.ShortID, Name: c.Disk.Name, Serial: c.Disk.Serial,
-				Eligible: c.Eligible, HasData: c.HasData, Selected: i == w.cursor})
+			d := event.ScreenDisk{ShortID: c.ShortID, Name: c.Disk.Name, Serial: c.Disk.Serial,
+				Eligible: c.Eligible, HasData: c.HasData, Selected: i == w.cursor}
+			if in := w.installationOn(c); in != nil {
+				d.Installed, d.Upgradable = in.Version, in.Refused == ""
+			}
+			ev.Disks = append(ev.Disks, d)
 		}
 	case ScreenConfirm:
 		ev.ConfirmScreen = &event.ConfirmScreen{ShortID: w.target.ShortID, Disk: w.target.Disk.Name, HasData: w.target.HasData,
