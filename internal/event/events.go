@@ -563,8 +563,9 @@ type ServiceHealth struct {
 
 func (ServiceHealth) EventName() Name { return NameServiceHealth }
 
-// Network is emitted by the appliance each time an interface gets an
-// address (static, or a DHCP lease or its renewal).
+// Network is emitted by the appliance, and by the installer when it asks
+// the network for its answers, each time an interface gets an address
+// (static, or a DHCP lease or its renewal).
 type Network struct {
 	// Interface is the network interface, e.g. eth0.
 	Interface string `json:"interface"`
