@@ -97,6 +97,12 @@ func (f files) replace(rel string, r io.Reader, size int64, want [32]byte) error
 	if err := syncDir(f.abs(path.Dir(rel))); err != nil {
 		return fmt.Errorf("write %s: %w", rel, err)
 	}
+	// On vfat the renamed file's directory entry is its inode's: syncing
+	// the directory does not write it, syncing the file does (the ESP is
+	// also mounted dirsync, see package esp).
+	if err := syncFile(f.abs(rel)); err != nil {
+		return fmt.Errorf("write %s: %w", rel, err)
+	}
 	got, n, err := f.digest(rel)
 	if err != nil {
 		return fmt.Errorf("read back %s: %w", rel, err)
@@ -209,6 +215,20 @@ func (f files) copyFile(src, dst string, want [32]byte) error {
 	}
 	if err := f.replace(dst, fh, fi.Size(), want); err != nil {
 		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	return nil
+}
+
+// syncFile writes a file's data and metadata (on vfat: its directory
+// entry) to the disk.
+func syncFile(name string) error {
+	fh, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer fh.Close()
+	if err := fh.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", name, err)
 	}
 	return nil
 }

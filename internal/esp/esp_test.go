@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/guid"
@@ -87,6 +89,9 @@ func (m *fakeMounter) Mount(source, target, fstype string, flags uintptr, data s
 	if flags&mountFlags != mountFlags {
 		return errors.New("ESP must be mounted read-only, nosuid, nodev, noexec")
 	}
+	if flags&unix.MS_RDONLY == 0 && flags&unix.MS_DIRSYNC == 0 {
+		return errors.New("a writable ESP must be mounted dirsync: renames must be on the disk before the old clusters are freed")
+	}
 	for p, c := range m.fs[source] {
 		full := filepath.Join(target, p)
 		os.MkdirAll(filepath.Dir(full), 0o755)
@@ -131,6 +136,7 @@ func TestMountByLoaderVar(t *testing.T) {
 	vars := efivar.NewMemStore()
 	vars.Set(LoaderDevicePartUUIDVar, LoaderVendor(), 6, utf16z(strings.ToUpper(esp2)))
 	o.Vars = vars
+	o.Writable = true // the appliance's mount: the fake refuses it without dirsync
 	r, err := Mount(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)

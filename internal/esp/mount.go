@@ -119,6 +119,14 @@ func (o Options) mount(p partfind.Partition, how string) (Result, error) {
 	flags := uintptr(mountFlags)
 	if !o.Writable {
 		flags |= unix.MS_RDONLY
+	} else {
+		// Linux's vfat writes a renamed file's directory entry when the
+		// inode is written back, and the clusters of the file it
+		// replaced are freed in the FAT at once: a power cut between the
+		// two leaves the old entry pointing at free clusters (seen in the
+		// power-cut test: a fallback loader that no longer loads).
+		// dirsync makes rename write the new entry before it returns.
+		flags |= unix.MS_DIRSYNC
 	}
 	if err := o.Mounter.Mount(p.Device, o.MountPoint, "vfat", flags, ""); err != nil {
 		return Result{}, fmt.Errorf("esp: mount %s (%s) on %s: %w", p.Device, p.PartUUID, o.MountPoint, err)
