@@ -75,7 +75,16 @@ type Config struct {
 	// HostForwards maps host loopback ports to guest TCP ports through
 	// user-mode networking on a virtio NIC; nil means no network at all.
 	HostForwards map[int]int
-	QMP          bool // open a QMP socket in Dir (for system_powerdown)
+	// MAC is the NIC's MAC address (QEMU picks one when empty); with
+	// MAC or HTTPBoot the machine has a NIC even without forwards.
+	MAC string
+	// HTTPBoot is a URL the firmware's UEFI HTTP boot loads and starts:
+	// QEMU's DHCP server hands it out as the bootfile, and the NIC
+	// comes first in the boot order. The NIC has no option ROM, so that
+	// OVMF's own HTTP boot does it: QEMU's iPXE ROM loads a UKI too, but
+	// the kernel it starts hangs after the stub loads the initrd.
+	HTTPBoot string
+	QMP      bool // open a QMP socket in Dir (for system_powerdown)
 	// SecureBoot runs the Secure Boot firmware (OVMFCodeSecureBoot, SMM).
 	SecureBoot bool
 	// VarsTemplate is the VARS file a fresh copy is made of when Vars is
@@ -128,7 +137,7 @@ func Args(cfg Config, vars string) ([]string, error) {
 		"-drive", "if=pflash,format=raw,unit=1,file=" + vars,
 		"-display", "none", "-serial", "stdio", "-monitor", "none",
 	}
-	args = append(args, "-nic", nic(cfg.HostForwards))
+	args = append(args, nicArgs(cfg)...)
 	if cfg.SecureBoot {
 		// Only SMM code may write the variable store: what makes the
 		// authenticated variables (PK, KEK, db) trustworthy.
@@ -155,22 +164,31 @@ func Args(cfg Config, vars string) ([]string, error) {
 	return append(args, cfg.Extra...), nil
 }
 
-// nic is the -nic value: none, or user-mode networking with the host
-// forwards in port order.
-func nic(forwards map[int]int) string {
-	if forwards == nil {
-		return "none"
+// nicArgs are the network arguments: none, or user-mode networking
+// with the host forwards in port order, the MAC address and the HTTP
+// boot URL the config asks for.
+func nicArgs(cfg Config) []string {
+	if cfg.HostForwards == nil && cfg.MAC == "" && cfg.HTTPBoot == "" {
+		return []string{"-nic", "none"}
 	}
-	nic := "user,model=virtio-net-pci"
-	ports := make([]int, 0, len(forwards))
-	for h := range forwards {
+	netdev := "user,id=net0"
+	ports := make([]int, 0, len(cfg.HostForwards))
+	for h := range cfg.HostForwards {
 		ports = append(ports, h)
 	}
 	sort.Ints(ports)
 	for _, h := range ports {
-		nic += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", h, forwards[h])
+		netdev += fmt.Sprintf(",hostfwd=tcp:127.0.0.1:%d-:%d", h, cfg.HostForwards[h])
 	}
-	return nic
+	dev := "virtio-net-pci,netdev=net0"
+	if cfg.MAC != "" {
+		dev += ",mac=" + cfg.MAC
+	}
+	if cfg.HTTPBoot != "" {
+		netdev += ",bootfile=" + cfg.HTTPBoot
+		dev += ",bootindex=0,romfile="
+	}
+	return []string{"-netdev", netdev, "-device", dev}
 }
 
 // driveArgs are the -drive and -device values for drive i (a USB drive

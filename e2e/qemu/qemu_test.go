@@ -36,12 +36,22 @@ func TestArgs(t *testing.T) {
 	if _, err := Args(Config{Drives: []Drive{{Kind: "floppy"}}}, "v"); err == nil {
 		t.Error("unknown media kind accepted")
 	}
-	args, _ := Args(Config{HostForwards: map[int]int{8080: 80}}, "v")
-	if !strings.Contains(strings.Join(args, " "), "-nic user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:8080-:80") {
-		t.Errorf("host forward missing: %q", args)
+	for _, tt := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "-nic none"},
+		{Config{HostForwards: map[int]int{8080: 80, 22: 2222}}, "-netdev user,id=net0,hostfwd=tcp:127.0.0.1:22-:2222,hostfwd=tcp:127.0.0.1:8080-:80 -device virtio-net-pci,netdev=net0"},
+		{Config{MAC: "52:54:00:00:00:01", HTTPBoot: "http://10.0.2.2:8000/i.efi"},
+			"-netdev user,id=net0,bootfile=http://10.0.2.2:8000/i.efi -device virtio-net-pci,netdev=net0,mac=52:54:00:00:00:01,bootindex=0,romfile="},
+	} {
+		args, _ := Args(tt.cfg, "v")
+		if !strings.Contains(strings.Join(args, " "), tt.want) {
+			t.Errorf("%+v: args %q lack %q", tt.cfg, args, tt.want)
+		}
 	}
 	t.Setenv(KVMEnv, "1")
-	args, _ = Args(Config{}, "v")
+	args, _ := Args(Config{}, "v")
 	if !strings.Contains(strings.Join(args, " "), "-accel kvm") {
 		t.Error("KVM not used when asked")
 	}
