@@ -171,6 +171,7 @@ func TestUpdateLifecycle(t *testing.T) {
 	if ev := next("update-committed", 3*time.Minute); ev["version"] != "2.0" || ev["previous"] != "1.0" {
 		t.Fatalf("committed %v", ev)
 	}
+	updateTimings(t, m, "2.0")
 	if ev := next("update-failed", 4*time.Minute); ev["version"] != "3.0" || !strings.Contains(ev["reason"].(string), "versionlog") {
 		t.Fatalf("3.0: %v", ev)
 	}
@@ -201,6 +202,50 @@ func TestUpdateLifecycle(t *testing.T) {
 	if rest, ok := strings.CutPrefix(got, want); !ok || (rest != "2.0 1.0\n" && rest != "5.0 2.0\n2.0 1.0\n") {
 		t.Errorf("versions.log on the data partition:\n%s\nwant\n%s[5.0 2.0]\n2.0 1.0", got, want)
 	}
+}
+
+// updateTimings records, from when the machine's events arrived, how
+// long version took from "found" (update-check) to committed, and its
+// parts: download, verify and write (to update-staged); the reboot into
+// it (update-staged to its runtime-ready: a clean shutdown, the firmware
+// and a boot, what any reboot of this machine costs); and the health
+// window and the commit. Also the bytes downloaded, and the machine's
+// cold boot to runtime-ready for scale.
+func updateTimings(t *testing.T, m *qemu.Machine, version string) {
+	t.Helper()
+	at := map[string]float64{}
+	var bytes float64
+	for _, ev := range m.Events() {
+		name, _ := ev["event"].(string)
+		key := name
+		switch {
+		case name == "runtime-ready" && ev["version"] == version:
+			key = "ready-new"
+		case name == "runtime-ready" && at["ready-old"] == 0:
+			key = "ready-old"
+		case name == "update-check" && ev["available"] == version:
+			// The last check before the staging: an earlier one may
+			// have found a bundle that was refused.
+			if _, staged := at["update-staged"]; !staged {
+				at["found"] = ev["_elapsed"].(float64)
+			}
+			continue
+		case name == "update-download" && ev["version"] == version:
+			bytes = ev["total"].(float64)
+		case (name == "update-staged" || name == "update-committed") && ev["version"] == version:
+		default:
+			continue
+		}
+		if _, seen := at[key]; !seen {
+			at[key] = ev["_elapsed"].(float64)
+		}
+	}
+	recordTiming(t, "update/cold-boot-to-ready", at["ready-old"])
+	recordTiming(t, "update/found-to-committed", at["update-committed"]-at["found"])
+	recordTiming(t, "update/found-to-staged", at["update-staged"]-at["found"])
+	recordTiming(t, "update/staged-to-ready (the reboot)", at["ready-new"]-at["update-staged"])
+	recordTiming(t, "update/ready-to-committed", at["update-committed"]-at["ready-new"])
+	t.Logf("update/bytes-downloaded: %.0f", bytes)
 }
 
 // versionLog reads versionlog's file from the disk's data partition
@@ -330,19 +375,19 @@ func mtools(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// TestUpgradeInPlace boots the v2 installer on a machine whose disk runs
-// v1: with mode: upgrade it writes v2 into the inactive slot and reboots;
-// v2 boots on trial, commits, and its service finds v1's data.
+// TestUpgradeInPlace boots the v2 installer on machines whose disk runs
+// v1, twice from the same build: unattended, with mode: upgrade from a
+// PLINTHCFG stick, and interactively, where the disk list shows the
+// installation and u then Enter upgrade it. Each time v2 goes into the
+// inactive slot, the machine reboots, v2 boots on trial, commits, and
+// its service finds v1's data.
 func TestUpgradeInPlace(t *testing.T) {
 	t.Parallel()
 	dir := machineDir(t)
 	keys := filepath.Join(dir, "keys")
 	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
-	answers := filepath.Join(dir, "upgrade.yaml")
-	os.WriteFile(answers, []byte("mode: upgrade\nafter: reboot\n"), 0o644)
 	v1 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"1.0", 8088, "", false}, ""), filepath.Join(dir, "out-1.0"), "-secureboot-keys", keys)
-	v2 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"2.0", 8088, "", false}, ""), filepath.Join(dir, "out-2.0"),
-		"-secureboot-keys", keys, "-answers", answers)
+	v2 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"2.0", 8088, "", false}, ""), filepath.Join(dir, "out-2.0"), "-secureboot-keys", keys)
 
 	os.MkdirAll(filepath.Join(dir, "v1"), 0o755)
 	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "v1"), QMP: true, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: v1.Disk, BootIndex: 1}}})
@@ -351,16 +396,59 @@ func TestUpgradeInPlace(t *testing.T) {
 	}
 	waitEventUnlessError(t, m, "runtime-ready", *bootLimit)
 	powerOff(t, m)
+	second := filepath.Join(dir, "interactive.img")
+	run(t, "cp", "--sparse=always", v1.Disk, second)
 
-	os.MkdirAll(filepath.Join(dir, "upgrade"), 0o755)
-	m, err = startMachine(t, qemu.Config{Dir: filepath.Join(dir, "upgrade"), Vars: m.Vars, QMP: true, Drives: []qemu.Drive{
-		{Kind: qemu.CD, File: v2.ISO, ReadOnly: true, BootIndex: 1},
-		{Kind: qemu.Virtio, File: v1.Disk, BootIndex: 2},
-	}})
+	t.Run("unattended", func(t *testing.T) {
+		stick := fatVolume(t, dir, "PLINTHCFG", map[string][]byte{"install.yaml": []byte("mode: upgrade\nafter: reboot\n")})
+		m := upgradeMachine(t, filepath.Join(dir, "unattended"), m.Vars, v2.ISO, v1.Disk, qemu.Drive{Kind: qemu.USB, File: stick, ReadOnly: true})
+		checkUpgraded(t, m, waitEventUnlessError(t, m, "upgraded", 5*time.Minute), v1.Disk)
+	})
+	t.Run("interactive", func(t *testing.T) {
+		m := upgradeMachine(t, filepath.Join(dir, "interactive"), m.Vars, v2.ISO, second)
+		s := &screenWaiter{t: t, m: m}
+		s.wait("welcome", "", *bootLimit)
+		s.keys("\r")
+		var disk map[string]any
+		for _, d := range s.wait("disks", "", time.Minute)["disks"].([]any) {
+			if d := d.(map[string]any); d["installed"] == "1.0" {
+				disk = d
+			}
+		}
+		if disk == nil || disk["upgradable"] != true || disk["selected"] != true {
+			t.Fatalf("the disk holding 1.0 is not listed as upgradable and selected: %v", disk)
+		}
+		s.keys("u")
+		s.wait("upgrade", "", time.Minute)
+		s.keys("\r")
+		ev := waitEventUnlessError(t, m, "upgraded", 5*time.Minute)
+		s.wait("done", "", time.Minute)
+		s.keys("\r") // Reboot
+		checkUpgraded(t, m, ev, second)
+	})
+}
+
+// upgradeMachine boots the installer ISO on a machine whose disk holds
+// an installation (and whose VARS hold its entries), with more drives.
+func upgradeMachine(t *testing.T, dir, vars, iso, disk string, more ...qemu.Drive) *qemu.Machine {
+	t.Helper()
+	os.MkdirAll(dir, 0o755)
+	vcopy := filepath.Join(dir, "OVMF_VARS.fd")
+	os.WriteFile(vcopy, must(os.ReadFile(vars)), 0o644)
+	m, err := startMachine(t, qemu.Config{Dir: dir, Vars: vcopy, QMP: true, Drives: append([]qemu.Drive{
+		{Kind: qemu.CD, File: iso, ReadOnly: true, BootIndex: 1},
+		{Kind: qemu.Virtio, File: disk, BootIndex: 2},
+	}, more...)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := waitEventUnlessError(t, m, "upgraded", 5*time.Minute)
+	return m
+}
+
+// checkUpgraded follows an upgrade from 1.0 to 2.0 that the installer
+// reported with ev to its commit, and checks the data partition.
+func checkUpgraded(t *testing.T, m *qemu.Machine, ev map[string]any, disk string) {
+	t.Helper()
 	if ev["from"] != "1.0" || ev["version"] != "2.0" {
 		t.Errorf("upgraded %v", ev)
 	}
@@ -368,7 +456,7 @@ func TestUpgradeInPlace(t *testing.T) {
 		t.Errorf("committed %v", ev)
 	}
 	powerOff(t, m)
-	if got, want := versionLog(t, v1.Disk), "1.0 \n2.0 1.0\n"; got != want {
+	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n"; got != want {
 		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
 	}
 }
