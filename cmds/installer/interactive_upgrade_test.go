@@ -24,10 +24,10 @@ import (
 	"github.com/plinth-os/plinth/internal/install"
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
+	"github.com/plinth-os/plinth/internal/testdisk"
 	"github.com/plinth-os/plinth/internal/vfat"
 	"github.com/plinth-os/plinth/internal/view"
 	"github.com/plinth-os/plinth/internal/wizard"
-	"golang.org/x/sys/unix"
 )
 
 // upgradeMachine is a fake machine whose vda holds an installation of
@@ -153,7 +153,7 @@ func TestInteractiveUpgrade(t *testing.T) {
 	esp, _ := m.plan.ESP()
 	data := m.plan.Partitions[1]
 	ss := int64(m.plan.Disk.SectorSize)
-	dataBefore := hashFile(t, m.sys.Device("vda"), int64(data.FirstLBA)*ss, int64(data.Sectors())*ss)
+	dataBefore := testdisk.ExtentSum(t, m.sys.Device("vda"), int64(data.FirstLBA)*ss, int64(data.Sectors())*ss)
 	cfgBefore := readESPFile(t, m.sys.Device("vda"), esp, ss, appconfig.RelPath)
 
 	a := m.app()
@@ -197,7 +197,7 @@ func TestInteractiveUpgrade(t *testing.T) {
 		t.Fatalf("upgraded event %v", up)
 	}
 	m.checkSlotB(esp, ss, up["bootEntry"].(string))
-	if got := hashFile(t, m.sys.Device("vda"), int64(data.FirstLBA)*ss, int64(data.Sectors())*ss); got != dataBefore {
+	if got := testdisk.ExtentSum(t, m.sys.Device("vda"), int64(data.FirstLBA)*ss, int64(data.Sectors())*ss); got != dataBefore {
 		t.Error("the data partition changed")
 	}
 	if got := readESPFile(t, m.sys.Device("vda"), esp, ss, appconfig.RelPath); !bytes.Equal(got, cfgBefore) {
@@ -360,40 +360,6 @@ func readESPFile(t *testing.T, img string, esp installplan.PlanPart, ss int64, r
 		t.Fatal(err)
 	}
 	return b
-}
-
-// hashFile is the SHA-256 of size bytes of the sparse file at off:
-// where its data extents lie and their bytes. Holes are skipped, so
-// that a large disk image hashes quickly; a write into one, even of
-// zeros, allocates it and changes the hash.
-func hashFile(t *testing.T, path string, off, size int64) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	for pos, end := off, off+size; pos < end; {
-		data, err := unix.Seek(int(f.Fd()), pos, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) || err == nil && data >= end {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		hole, err := unix.Seek(int(f.Fd()), data, unix.SEEK_HOLE)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hole = min(hole, end)
-		fmt.Fprintf(h, "extent %d %d\n", data, hole)
-		if _, err := io.Copy(h, io.NewSectionReader(f, data, hole-data)); err != nil {
-			t.Fatal(err)
-		}
-		pos = hole
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 func readString(t *testing.T, path string) string {

@@ -307,21 +307,7 @@ func TestUpdateFlagErrors(t *testing.T) {
 		{"version not comparable", []string{"-config", product("  min-version: 1.0.0\n"), "-update-key", updDir, "-version", "dev"},
 			[]string{"this build's version cannot be compared with 1.0.0"}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "out", "x.iso")
-			_, err := parseFlags(append(tc.args, "-o", out), io.Discard)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-			if _, serr := os.Stat(filepath.Dir(out)); serr == nil {
-				t.Error("out/ was created")
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkRefused(t, tc.args, tc.want) })
 	}
 	// Without a key there is no bundle, so min-version cannot be wrong.
 	if _, err := parseFlags([]string{"-config", product("  min-version: 2.0.0\n")}, io.Discard); err != nil {
@@ -356,5 +342,24 @@ func TestNewUpdateKey(t *testing.T) {
 	}
 	if cfg, err = parseFlags([]string{"-config", conf}, io.Discard); err != nil || cfg.UpdateKey == nil || cfg.UpdateKey.Cert.Subject.CommonName != "Acme DB update signing" {
 		t.Errorf("build with the new key: %v", err)
+	}
+}
+
+// checkRefused runs mkiso's flag parsing on args, which must fail with
+// an error containing every string of want, before out/ exists.
+func checkRefused(t *testing.T, args, want []string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "out", "x.iso")
+	_, err := parseFlags(append(args, "-o", out), io.Discard)
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	if _, serr := os.Stat(filepath.Dir(out)); serr == nil {
+		t.Error("out/ was created")
 	}
 }

@@ -1,9 +1,7 @@
 package product
 
 import (
-	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -69,21 +67,7 @@ func TestCheckInstallerCA(t *testing.T) {
 			if tc.content != "" {
 				write(t, filepath.Join(dir, "prov.pem"), tc.content)
 			}
-			p, err := Parse([]byte(inst("  answers-url: https://p/${uuid}", "  ca: prov.pem")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = p.Check(dir)
-			if tc.msg == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			var pe *ParseError
-			if !errors.As(err, &pe) || pe.Line != 5 || pe.Field != "installer.ca" || !strings.Contains(pe.Message, tc.msg) {
-				t.Errorf("Check = %v, want line 5 field installer.ca saying %q", err, tc.msg)
-			}
+			checkCAFile(t, inst("  answers-url: https://p/${uuid}", "  ca: prov.pem"), dir, "installer.ca", tc.msg)
 		})
 	}
 }

@@ -119,21 +119,7 @@ func TestCheckUpdatesCA(t *testing.T) {
 			} else {
 				write(t, filepath.Join(dir, "ca.pem"), string(tc.content))
 			}
-			p, err := Parse([]byte(updates("  channel: https://u.example/c.json", "  ca: ca.pem")))
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = p.Check(dir)
-			if tc.msg == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			var pe *ParseError
-			if !errors.As(err, &pe) || pe.Line != 5 || pe.Field != "updates.ca" || !strings.Contains(pe.Message, tc.msg) {
-				t.Errorf("Check = %v, want line 5 field updates.ca saying %q", err, tc.msg)
-			}
+			checkCAFile(t, updates("  channel: https://u.example/c.json", "  ca: ca.pem"), dir, "updates.ca", tc.msg)
 		})
 	}
 }
@@ -148,5 +134,26 @@ func TestCheckChannel(t *testing.T) {
 		if err := CheckChannel(s); err == nil {
 			t.Errorf("CheckChannel(%q) accepted it", s)
 		}
+	}
+}
+
+// checkCAFile parses yaml, whose CA file is in dir, and checks it: Check
+// passes when msg is "", else fails on line 5 in field saying msg.
+func checkCAFile(t *testing.T, yaml, dir, field, msg string) {
+	t.Helper()
+	p, err := Parse([]byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Check(dir)
+	if msg == "" {
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 5 || pe.Field != field || !strings.Contains(pe.Message, msg) {
+		t.Errorf("Check = %v, want line 5 field %s saying %q", err, field, msg)
 	}
 }

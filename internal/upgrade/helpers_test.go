@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/partfind/partfindtest"
 	"github.com/plinth-os/plinth/internal/provision"
+	"github.com/plinth-os/plinth/internal/testdisk"
 	"github.com/plinth-os/plinth/internal/vfat"
 	"golang.org/x/sys/unix"
 )
@@ -282,7 +282,7 @@ func (m *machine) fingerprint() map[string]string {
 		m.t.Fatal(err)
 	}
 	for _, e := range entries {
-		out["disk "+e.Name()] = hex.EncodeToString(hashRegion(m.t, filepath.Join(m.sys.Dev, e.Name()), 0, -1))
+		out["disk "+e.Name()] = fmt.Sprintf("%x", testdisk.ExtentSum(m.t, filepath.Join(m.sys.Dev, e.Name()), 0, -1))
 	}
 	refs, err := m.vars.List()
 	if err != nil {
@@ -298,46 +298,8 @@ func (m *machine) fingerprint() map[string]string {
 // dataSum is the SHA-256 of disk name's data partition, every byte.
 func (m *machine) dataSum(name string) []byte {
 	l := m.layouts[name]
-	return hashRegion(m.t, m.img(name), l.Offset(l.Data), l.Size(l.Data))
-}
-
-// hashRegion hashes size bytes of the file at off (size -1: to the
-// end): where its data extents lie and their bytes. Holes read as zeros
-// and are skipped, so that a sparse disk image hashes quickly; a write
-// into a hole, even of zeros, allocates it and changes the hash.
-func hashRegion(t *testing.T, path string, off, size int64) []byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if size < 0 {
-		fi, _ := f.Stat()
-		size = fi.Size() - off
-	}
-	end := off + size
-	h := sha256.New()
-	for pos := off; pos < end; {
-		data, err := unix.Seek(int(f.Fd()), pos, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) || err == nil && data >= end {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		hole, err := unix.Seek(int(f.Fd()), data, unix.SEEK_HOLE)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hole = min(hole, end)
-		fmt.Fprintf(h, "extent %d %d\n", data, hole)
-		if _, err := io.Copy(h, io.NewSectionReader(f, data, hole-data)); err != nil {
-			t.Fatal(err)
-		}
-		pos = hole
-	}
-	return h.Sum(nil)
+	sum := testdisk.ExtentSum(m.t, m.img(name), l.Offset(l.Data), l.Size(l.Data))
+	return sum[:]
 }
 
 // espFS opens disk name's ESP from the raw image, as the firmware sees it.
