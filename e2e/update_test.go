@@ -409,6 +409,8 @@ func TestUpgradeInPlace(t *testing.T) {
 		s := &screenWaiter{t: t, m: m}
 		s.wait("welcome", "", *bootLimit)
 		s.keys("\r")
+		s.wait("secure-boot", "", time.Minute) // the image has keys, the firmware is in Setup Mode
+		s.keys("s")
 		var disk map[string]any
 		for _, d := range s.wait("disks", "", time.Minute)["disks"].([]any) {
 			if d := d.(map[string]any); d["installed"] == "1.0" {

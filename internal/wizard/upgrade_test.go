@@ -54,6 +54,13 @@ func TestUpgradeDiskList(t *testing.T) {
 		{"too small for an install, upgradable", []Installation{tooSmall},
 			func(c []installplan.Candidate) { c[2].Eligible, c[2].Reasons = false, tooSmall.Disk.Reasons },
 			"\n3", 2, "  - holds Acme DB 1.0, host db-01; cannot be installed to: smaller than the 16 GiB minimum", view.Normal, true},
+		{"nothing to install to: the cursor starts on the upgradable disk", []Installation{tooSmall},
+			func(c []installplan.Candidate) {
+				for i := range c {
+					c[i].Eligible, c[i].Reasons = false, tooSmall.Disk.Reasons
+				}
+			},
+			"\n", 2, "  - holds Acme DB 1.0, host db-01; cannot be installed to: smaller than the 16 GiB minimum", view.Normal, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -224,7 +224,7 @@ func (w *Wizard) Target() (installplan.Candidate, bool) {
 func (w *Wizard) goTo(screen string) {
 	w.screen, w.cursor, w.note, w.input = screen, 0, "", nil
 	if screen == ScreenDisks {
-		w.cursor = w.firstEligible()
+		w.cursor = w.firstChoice()
 		if c, ok := w.chosen(); ok {
 			if i := w.index(c); i >= 0 {
 				w.cursor = i
@@ -244,9 +244,16 @@ func (w *Wizard) chosen() (installplan.Candidate, bool) {
 	return installplan.Candidate{}, false
 }
 
-func (w *Wizard) firstEligible() int {
+func (w *Wizard) firstChoice() int {
 	for i, c := range w.cands {
 		if c.Eligible {
+			return i
+		}
+	}
+	// No disk to install to: the one whose installation u upgrades,
+	// which the welcome screen has just pointed at.
+	for i, c := range w.cands {
+		if in := w.installationOn(c); in != nil && in.Refused == "" {
 			return i
 		}
 	}
@@ -492,7 +499,7 @@ func (w *Wizard) SetDisks(cands []installplan.Candidate) {
 		}
 	}
 	if w.screen == ScreenDisks && (w.cursor >= len(cands) || w.cursor < 0) {
-		w.cursor = w.firstEligible()
+		w.cursor = w.firstChoice()
 	}
 }
 
