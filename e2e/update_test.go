@@ -20,7 +20,9 @@ import (
 
 	"github.com/plinth-os/plinth/e2e/qemu"
 	"github.com/plinth-os/plinth/internal/bundle"
+	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/gpt"
+	"github.com/plinth-os/plinth/internal/ovmfvars"
 	"github.com/plinth-os/plinth/internal/updatechannel"
 )
 
@@ -196,6 +198,7 @@ func TestUpdateLifecycle(t *testing.T) {
 		t.Fatalf("ready %v", ev)
 	}
 	powerOff(t, m)
+	checkCommittedEntries(t, m, "B")
 	// 5.0's line is there unless the reset came before ext4 wrote it.
 	got := versionLog(t, disk)
 	want := "1.0 \n2.0 1.0\n3.0 2.0\n2.0 1.0\n2.0 1.0\n"
@@ -246,6 +249,62 @@ func updateTimings(t *testing.T, m *qemu.Machine, version string) {
 	recordTiming(t, "update/staged-to-ready (the reboot)", at["ready-new"]-at["update-staged"])
 	recordTiming(t, "update/ready-to-committed", at["update-committed"]-at["ready-new"])
 	t.Logf("update/bytes-downloaded: %.0f", bytes)
+}
+
+// firmwareEntries reads a VM's VARS file as the firmware left it: its
+// Boot#### entries by description, and BootOrder.
+func firmwareEntries(t *testing.T, vars string) (map[string][]uint16, []uint16) {
+	t.Helper()
+	live, err := ovmfvars.Parse(must(os.ReadFile(vars)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := efivar.NewMemStore()
+	for _, v := range live {
+		store.Set(v.Name, v.Vendor, v.Attributes, v.Data)
+	}
+	entries, err := efivar.ListBootEntries(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byLabel := map[string][]uint16{}
+	for _, e := range entries {
+		if e.Option != nil {
+			byLabel[e.Option.Description] = append(byLabel[e.Option.Description], e.Num)
+		}
+	}
+	order, err := efivar.ReadBootOrder(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return byLabel, order
+}
+
+// checkCommittedEntries checks, in the VARS of a powered-off machine
+// whose last boot reported ready, that the product has exactly its two
+// entries, that BootOrder starts with the committed slot's, and that the
+// last boot came from it.
+func checkCommittedEntries(t *testing.T, m *qemu.Machine, slot string) {
+	t.Helper()
+	byLabel, order := firmwareEntries(t, m.Vars)
+	a, b := byLabel[updateProduct+" A"], byLabel[updateProduct+" B"]
+	var ours int
+	for label, nums := range byLabel {
+		if strings.HasPrefix(label, updateProduct) {
+			ours += len(nums)
+		}
+	}
+	if len(a) != 1 || len(b) != 1 || ours != 2 {
+		t.Fatalf("entries of ours: %v, want exactly one %q and one %q", byLabel, updateProduct+" A", updateProduct+" B")
+	}
+	want := map[string]uint16{"A": a[0], "B": b[0]}[slot]
+	if len(order) == 0 || order[0] != want {
+		t.Errorf("BootOrder %04X, want the committed slot %s's Boot%04X first", order, slot, want)
+	}
+	ready := eventsNamed(m, "runtime-ready")
+	if got := fmt.Sprint(ready[len(ready)-1]["bootCurrent"]); !strings.EqualFold(got, fmt.Sprintf("%04X", want)) {
+		t.Errorf("the last boot came from Boot%v, want slot %s's Boot%04X", got, slot, want)
+	}
 }
 
 // versionLog reads versionlog's file from the disk's data partition
@@ -337,6 +396,7 @@ func TestUpdateFromStick(t *testing.T) {
 		delete(want, name)
 	}
 	powerOff(t, m)
+	checkCommittedEntries(t, m, "B") // the legacy entry is gone
 	if got, want := versionLog(t, disk), "1.0 \n2.0 1.0\n"; got != want {
 		t.Errorf("versions.log:\n%s\nwant\n%s", got, want)
 	}

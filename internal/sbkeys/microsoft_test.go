@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/plinth-os/plinth/internal/sbkeys/internal/ovmfvars"
+	"github.com/plinth-os/plinth/internal/ovmfvars"
 )
 
 // ovmfMSVars is the VARS image of Debian's ovmf package (in

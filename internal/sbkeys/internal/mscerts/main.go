@@ -17,7 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/plinth-os/plinth/internal/sbkeys/internal/ovmfvars"
+	"github.com/plinth-os/plinth/internal/ovmfvars"
 )
 
 // DefaultVars is the VARS image of Debian's ovmf package with Microsoft's

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"text/template"
 
-	"github.com/plinth-os/plinth/internal/sbkeys/internal/ovmfvars"
+	"github.com/plinth-os/plinth/internal/ovmfvars"
 )
 
 // purposes says what each certificate Microsoft enrolls is for, by subject

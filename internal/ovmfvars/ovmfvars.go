@@ -1,8 +1,10 @@
 // Package ovmfvars reads the UEFI variables that an EDK2 (OVMF) VARS image
 // holds, and the X.509 certificates in its Secure Boot databases. It exists
 // so that the Microsoft certificates Plinth embeds can be taken from a file
-// a distribution ships and checked against it again at any time; it is a
-// build-host tool, never linked into a target command.
+// a distribution ships and checked against it again at any time, and so
+// that the end-to-end tests can read what a VM's firmware stored (its boot
+// entries and BootOrder); it is a build-host tool, never linked into a
+// target command.
 //
 // The layouts are EDK2's (MdeModulePkg/Include/Guid/VariableFormat.h and
 // PiFirmwareVolume.h, all structures packed, little-endian): a firmware
