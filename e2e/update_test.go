@@ -405,6 +405,13 @@ func TestUpdateFromStick(t *testing.T) {
 		strings.Contains(listing, "update-probe.efi") {
 		t.Errorf("the ESP was not converted to slots:\n%s", listing)
 	}
+	// The tampered bundle, refused again with 2.0 running, left the
+	// inactive slot A as the conversion made it: 1.0's runtime.
+	slotA := filepath.Join(dir, "slot-a.efi")
+	mtools(t, "mcopy", "-n", "-i", esp, "::/EFI/plinth/slot-a.efi", slotA)
+	if fileSHA(t, slotA) != fileSHA(t, filepath.Join(builds["1.0"].Dir, "plinth-runtime.efi")) {
+		t.Error("slot A is not 1.0's runtime any more")
+	}
 }
 
 // partitionOffset is the byte offset of the disk image's n'th partition.
