@@ -2,18 +2,16 @@ package netanswers
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/httpretry"
 )
 
 // Defaults of Options.
@@ -74,7 +72,7 @@ var ErrGaveUp = errors.New("gave up waiting for answers")
 
 // Error is a final failure of Fetch at one URL: Err is an
 // *answers.ParseError for a malformed answers file (errors.As finds its
-// line and field), a *StatusError for a status no retry can mend, or
+// line and field), a *httpretry.StatusError for a status no retry can mend, or
 // the transport's error (an untrusted certificate, a refused redirect).
 type Error struct {
 	URL string
@@ -83,14 +81,6 @@ type Error struct {
 
 func (e *Error) Error() string { return "netanswers: answers at " + e.URL + ": " + e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
-
-// StatusError is an HTTP status other than 200.
-type StatusError struct {
-	StatusCode int
-	Status     string // as the server sent it, e.g. "403 Forbidden"
-}
-
-func (e *StatusError) Error() string { return "server answered " + e.Status }
 
 // Found is what Fetch got: the answers file at one of the URLs.
 type Found struct {
@@ -209,47 +199,25 @@ func transportError(ctx context.Context, u string, resp *http.Response, err erro
 	// A response with an error is a redirect the client's CheckRedirect
 	// refused (updatechannel's client: https to http): final, like an
 	// untrusted certificate.
-	if resp != nil || untrusted(err) {
+	if resp != nil || httpretry.Untrusted(err) {
 		return &Error{URL: u, Err: err}
 	}
 	return &miss{url: u, err: err}
 }
 
-func untrusted(err error) bool {
-	var verify *tls.CertificateVerificationError
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
-}
-
 // checkStatus returns nil for 200, else a *miss or a final *Error.
 func checkStatus(u string, resp *http.Response, maxAfter time.Duration) error {
 	c := resp.StatusCode
-	st := &StatusError{StatusCode: c, Status: resp.Status}
+	st := &httpretry.StatusError{StatusCode: c, Status: resp.Status}
 	switch {
 	case c == http.StatusOK:
 		return nil
 	case c == http.StatusNotFound || c == http.StatusGone:
 		return &miss{url: u, notFound: true, err: st}
-	case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500:
-		return &miss{url: u, err: st, after: min(retryAfter(resp.Header.Get("Retry-After"), time.Now()), maxAfter)}
+	case httpretry.Transient(c):
+		return &miss{url: u, err: st, after: httpretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), maxAfter)}
 	}
 	return &Error{URL: u, Err: st}
-}
-
-// retryAfter reads a Retry-After header: seconds or an HTTP date.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil && s > 0 {
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // waitAfter is the wait after round (0 is the first): the jittered

@@ -15,6 +15,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/httpretry"
 	"github.com/plinth-os/plinth/internal/updatechannel"
 )
 
@@ -159,14 +160,14 @@ func TestFetchFinal(t *testing.T) {
 			}},
 		{name: "403", respond: func(w http.ResponseWriter) { w.WriteHeader(http.StatusForbidden) },
 			check: func(t *testing.T, err error) {
-				var se *StatusError
+				var se *httpretry.StatusError
 				if !errors.As(err, &se) || se.StatusCode != 403 || !strings.Contains(err.Error(), "403 Forbidden") {
 					t.Errorf("err = %v, want a StatusError 403", err)
 				}
 			}},
 		{name: "401", respond: func(w http.ResponseWriter) { w.WriteHeader(http.StatusUnauthorized) },
 			check: func(t *testing.T, err error) {
-				var se *StatusError
+				var se *httpretry.StatusError
 				if !errors.As(err, &se) || se.StatusCode != 401 {
 					t.Errorf("err = %v, want a StatusError 401", err)
 				}
@@ -224,7 +225,7 @@ func TestFetchTLS(t *testing.T) {
 	_, err = Fetch(testCtx(t), untrusting, []string{srv.URL + "/a.yaml"}, Options{Backoff: fastBackoff,
 		Waiting: func(msg string) { t.Errorf("Waiting(%q): an untrusted certificate is final", msg) }})
 	var fe *Error
-	if !errors.As(err, &fe) || !untrusted(err) {
+	if !errors.As(err, &fe) || !httpretry.Untrusted(err) {
 		t.Errorf("without the CA: err = %v, want a final certificate error", err)
 	}
 }
@@ -363,23 +364,6 @@ func TestFetchBackoffTiming(t *testing.T) {
 	// default schedule's 1 s, 2 s, ...
 	if elapsed > sum+time.Second {
 		t.Errorf("took %v, want about %v at most", elapsed, sum)
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	tests := []struct {
-		v    string
-		want time.Duration
-	}{
-		{"", 0}, {"5", 5 * time.Second}, {"0", 0}, {"-3", 0}, {"soon", 0},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		if got := retryAfter(tt.v, now); got != tt.want {
-			t.Errorf("retryAfter(%q) = %v, want %v", tt.v, got, tt.want)
-		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/plinth-os/plinth/internal/backoff"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/httpretry"
 	"github.com/plinth-os/plinth/internal/logbundle"
 )
 
@@ -338,7 +339,7 @@ func TestBundle(t *testing.T) {
 			defer cancel()
 			err := r.Bundle(ctx, data)
 			if tt.wantErr != "" {
-				var se *StatusError
+				var se *httpretry.StatusError
 				if !errors.As(err, &se) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("Bundle = %v, want %s", err, tt.wantErr)
 				}

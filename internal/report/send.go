@@ -3,8 +3,6 @@ package report
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/backoff"
+	"github.com/plinth-os/plinth/internal/httpretry"
 )
 
 // batch is one request's worth of events.
@@ -158,14 +157,6 @@ type finalError struct{ err error }
 func (e *finalError) Error() string { return e.err.Error() }
 func (e *finalError) Unwrap() error { return e.err }
 
-// StatusError is an HTTP status other than 2xx.
-type StatusError struct {
-	StatusCode int
-	Status     string // as the server sent it, e.g. "403 Forbidden"
-}
-
-func (e *StatusError) Error() string { return "server answered " + e.Status }
-
 // post makes one request. It returns nil for a 2xx status, a
 // *finalError for what no retry mends, and any other error otherwise.
 func (r *Reporter) post(ctx context.Context, contentType string, body []byte, seq string) error {
@@ -184,7 +175,7 @@ func (r *Reporter) post(ctx context.Context, contentType string, body []byte, se
 	}
 	resp, err := r.client.Do(req)
 	if err != nil {
-		if resp != nil || untrusted(err) { // a refused redirect, a certificate
+		if resp != nil || httpretry.Untrusted(err) { // a refused redirect, a certificate
 			return &finalError{fmt.Errorf("report: POST %s: %w", r.url, err)}
 		}
 		return fmt.Errorf("report: POST %s: %w", r.url, err)
@@ -195,18 +186,10 @@ func (r *Reporter) post(ctx context.Context, contentType string, body []byte, se
 	switch {
 	case c >= 200 && c < 300:
 		return nil
-	case c == http.StatusRequestTimeout || c == http.StatusTooManyRequests || c >= 500:
-		return fmt.Errorf("report: POST %s: %w", r.url, &StatusError{c, resp.Status})
+	case httpretry.Transient(c):
+		return fmt.Errorf("report: POST %s: %w", r.url, &httpretry.StatusError{StatusCode: c, Status: resp.Status})
 	}
-	return &finalError{fmt.Errorf("report: POST %s: %w", r.url, &StatusError{c, resp.Status})}
-}
-
-func untrusted(err error) bool {
-	var verify *tls.CertificateVerificationError
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid)
+	return &finalError{fmt.Errorf("report: POST %s: %w", r.url, &httpretry.StatusError{StatusCode: c, Status: resp.Status})}
 }
 
 // Bundle sends the log bundle (logbundle.Build's gzip-compressed tar).

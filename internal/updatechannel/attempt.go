@@ -2,8 +2,6 @@ package updatechannel
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/plinth-os/plinth/internal/httpretry"
 )
 
 // copyBufferSize is how much of the body is read per write to the .part.
@@ -89,12 +89,7 @@ func (d *downloader) failed(ctx, actx context.Context, err error) error {
 // isFinal reports errors that no retry can mend: a certificate the
 // client does not trust, or a redirect it refuses.
 func isFinal(err error) bool {
-	var verify *tls.CertificateVerificationError
-	var unknown x509.UnknownAuthorityError
-	var host x509.HostnameError
-	var invalid x509.CertificateInvalidError
-	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) ||
-		errors.As(err, &invalid) || errors.Is(err, errDowngrade)
+	return httpretry.Untrusted(err) || errors.Is(err, errDowngrade)
 }
 
 // accept checks the response's status and headers and prepares the .part
@@ -110,10 +105,10 @@ func (d *downloader) accept(resp *http.Response) (body bool, err error) {
 		return d.acceptRange(resp)
 	case c == http.StatusRequestedRangeNotSatisfiable:
 		return false, d.notSatisfiable(resp)
-	case retryableStatus(c):
+	case httpretry.Transient(c):
 		return false, &retryError{
 			err:   &StatusError{URL: d.ch.URL, StatusCode: c, Status: resp.Status},
-			after: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
+			after: httpretry.RetryAfter(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter),
 		}
 	}
 	return false, fmt.Errorf("updatechannel: %w", &StatusError{URL: d.ch.URL, StatusCode: resp.StatusCode, Status: resp.Status})
@@ -237,19 +232,4 @@ func parseContentRange(s string) (start, total int64, ok bool) {
 		return 0, 0, false
 	}
 	return start, total, true
-}
-
-// retryAfter parses a Retry-After value, seconds or an HTTP date, into a
-// wait from now; 0 when absent or not understood.
-func retryAfter(v string, now time.Time) time.Duration {
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		d = time.Duration(min(max(secs, 0), int64(maxRetryAfter/time.Second))) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }

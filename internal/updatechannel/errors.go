@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/plinth-os/plinth/internal/httpretry"
 )
 
 // Kinds of final download error, for errors.Is. Each error's message says
@@ -46,13 +48,8 @@ func (e *StatusError) meaning() string {
 		return "the channel names a bundle the server does not have"
 	case c == http.StatusUnauthorized || c == http.StatusForbidden:
 		return "the server refuses access"
-	case retryableStatus(c):
+	case httpretry.Transient(c):
 		return "the server could not answer"
 	}
 	return "unexpected answer"
-}
-
-// retryableStatus reports whether a status means "try again later".
-func retryableStatus(code int) bool {
-	return code >= 500 || code == http.StatusRequestTimeout || code == http.StatusTooManyRequests
 }
