@@ -29,7 +29,7 @@ func Copy(w io.Writer, f *os.File) (int64, error) {
 	size := st.Size()
 	var off int64
 	for off < size {
-		data, hole, err := nextExtent(f, off, size)
+		data, hole, err := NextExtent(f, off, size)
 		if err != nil {
 			return off, fmt.Errorf("sparse: %s: %w", f.Name(), err)
 		}
@@ -44,16 +44,17 @@ func Copy(w io.Writer, f *os.File) (int64, error) {
 	return size, nil
 }
 
-// nextExtent returns the next data extent at or after off: [data, hole).
-// Past the last extent both are size.
-func nextExtent(f *os.File, off, size int64) (data, hole int64, err error) {
+// NextExtent returns the next data extent of f at or after off, cut at
+// end: [data, hole). Past the last extent before end both are end. A
+// file system without SEEK_DATA has one extent, [off, end).
+func NextExtent(f *os.File, off, end int64) (data, hole int64, err error) {
 	fd := int(f.Fd())
 	data, err = unix.Seek(fd, off, unix.SEEK_DATA)
 	switch {
-	case errors.Is(err, unix.ENXIO): // no data after off: a hole to the end
-		return size, size, nil
+	case errors.Is(err, unix.ENXIO) || err == nil && data >= end: // no data after off: a hole to the end
+		return end, end, nil
 	case errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP):
-		return off, size, nil // no SEEK_DATA here: everything is data
+		return off, end, nil // no SEEK_DATA here: everything is data
 	case err != nil:
 		return 0, 0, fmt.Errorf("seek data at %d: %w", off, err)
 	}
@@ -61,7 +62,7 @@ func nextExtent(f *os.File, off, size int64) (data, hole int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("seek hole at %d: %w", data, err)
 	}
-	return data, min(hole, size), nil
+	return data, min(hole, end), nil
 }
 
 func writeZeros(w io.Writer, n int64) error {

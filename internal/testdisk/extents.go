@@ -2,13 +2,12 @@ package testdisk
 
 import (
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/plinth-os/plinth/internal/sparse"
 )
 
 // ExtentSum hashes size bytes of the file at off (size -1: to the end):
@@ -32,18 +31,13 @@ func ExtentSum(t testing.TB, path string, off, size int64) [32]byte {
 	}
 	h := sha256.New()
 	for pos, end := off, off+size; pos < end; {
-		data, err := unix.Seek(int(f.Fd()), pos, unix.SEEK_DATA)
-		if errors.Is(err, unix.ENXIO) || err == nil && data >= end {
+		data, hole, err := sparse.NextExtent(f, pos, end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if data == end {
 			break
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		hole, err := unix.Seek(int(f.Fd()), data, unix.SEEK_HOLE)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hole = min(hole, end)
 		fmt.Fprintf(h, "extent %d %d\n", data, hole)
 		if _, err := io.Copy(h, io.NewSectionReader(f, data, hole-data)); err != nil {
 			t.Fatal(err)
