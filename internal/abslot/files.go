@@ -220,8 +220,12 @@ func (f files) copyFile(src, dst string, want [32]byte) error {
 }
 
 // syncFile writes a file's data and metadata (on vfat: its directory
-// entry) to the disk.
-func syncFile(name string) error {
+// entry) to the disk; syncDir makes a rename or removal in a directory
+// durable. Both are an fsync of the path.
+func syncFile(name string) error { return syncPath(name) }
+func syncDir(dir string) error   { return syncPath(dir) }
+
+func syncPath(name string) error {
 	fh, err := os.Open(name)
 	if err != nil {
 		return err
@@ -229,19 +233,6 @@ func syncFile(name string) error {
 	defer fh.Close()
 	if err := fh.Sync(); err != nil {
 		return fmt.Errorf("sync %s: %w", name, err)
-	}
-	return nil
-}
-
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }
