@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
-	"github.com/plinth-os/plinth/internal/bundle"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -71,17 +70,17 @@ func TestUpdatePowerCuts(t *testing.T) {
 	dir := machineDir(t)
 	srv, port := startChannel(t)
 	channel := fmt.Sprintf("http://10.0.2.2:%d/channel.json", port)
-	keys := filepath.Join(dir, "keys")
-	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
 	p := &powerCuts{t: t, dir: dir, srv: srv, bundles: map[string][]byte{}, committed: "1.0",
 		versions: []string{"2.0", "2.1", "2.2", "2.3", "2.4", "2.5"}}
+	var versions []updateVersion
 	for _, v := range append([]string{"1.0"}, p.versions...) {
-		b := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{v, 8088, "", false}, channel), filepath.Join(dir, "out-"+v), "-secureboot-keys", keys)
-		p.bundles[v] = must(os.ReadFile(filepath.Join(b.Dir, bundle.FileName(updateProduct, v))))
-		if v == "1.0" {
-			p.disk = b.Disk
-		}
+		versions = append(versions, plainVersion(v))
 	}
+	builds := updateBuilds(t, dir, channel, versions...)
+	for v, b := range builds {
+		p.bundles[v] = b.bundleOf(t, v)
+	}
+	p.disk = builds["1.0"].Disk
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("cut points from seed %d", seed)
 	p.rng = rand.New(rand.NewPCG(seed, seed>>1))

@@ -78,6 +78,30 @@ cmdline:`, 1)
 	return mod
 }
 
+// updateBuilds makes Secure Boot keys in dir and builds each version of
+// the update product, signed with them (its bundle signed with the db
+// key), checking channel ("": none).
+func updateBuilds(t *testing.T, dir, channel string, versions ...updateVersion) map[string]productBuild {
+	t.Helper()
+	keys := filepath.Join(dir, "keys")
+	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
+	builds := map[string]productBuild{}
+	for _, v := range versions {
+		builds[v.version] = buildProduct(t, writeUpdateProduct(t, dir, v, channel), filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
+	}
+	return builds
+}
+
+// plainVersion is a version whose service is healthy and that neither
+// panics nor hangs.
+func plainVersion(v string) updateVersion { return updateVersion{v, 8088, "", false} }
+
+// bundleOf reads the bundle of b, a build of the update product at version.
+func (b productBuild) bundleOf(t *testing.T, version string) []byte {
+	t.Helper()
+	return must(os.ReadFile(filepath.Join(b.Dir, bundle.FileName(updateProduct, version))))
+}
+
 // channelServer serves the channel file and bundles on 127.0.0.1, as
 // any static HTTP server would (ranges, validators).
 type channelServer struct {
@@ -136,17 +160,9 @@ func TestUpdateLifecycle(t *testing.T) {
 	dir := machineDir(t)
 	srv, port := startChannel(t)
 	channel := fmt.Sprintf("http://10.0.2.2:%d/channel.json", port)
-	keys := filepath.Join(dir, "keys")
-	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
-	builds := map[string]productBuild{}
-	for _, v := range []updateVersion{{"1.0", 8088, "", false}, {"2.0", 8088, "", false}, {"3.0", 8099, "", false},
-		{"4.0", 8088, "rdinit=/nonexistent", false}, {"5.0", 8088, "", true}} {
-		mod := writeUpdateProduct(t, dir, v, channel)
-		builds[v.version] = buildProduct(t, mod, filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
-	}
-	bundleOf := func(v string) []byte {
-		return must(os.ReadFile(filepath.Join(builds[v].Dir, bundle.FileName(updateProduct, v))))
-	}
+	builds := updateBuilds(t, dir, channel, plainVersion("1.0"), plainVersion("2.0"), updateVersion{"3.0", 8099, "", false},
+		updateVersion{"4.0", 8088, "rdinit=/nonexistent", false}, updateVersion{"5.0", 8088, "", true})
+	bundleOf := func(v string) []byte { return builds[v].bundleOf(t, v) }
 
 	tampered := bundleOf("2.0")
 	tampered[40] ^= 1 // in the signed manifest
@@ -342,16 +358,11 @@ func sha256Hex(b []byte) string {
 func TestUpdateFromStick(t *testing.T) {
 	t.Parallel()
 	dir := machineDir(t)
-	keys := filepath.Join(dir, "keys")
-	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
-	builds := map[string]productBuild{}
-	for _, v := range []updateVersion{{"1.0", 8088, "", false}, {"2.0", 8088, "", false}} {
-		builds[v.version] = buildProduct(t, writeUpdateProduct(t, dir, v, ""), filepath.Join(dir, "out-"+v.version), "-secureboot-keys", keys)
-	}
-	v2 := must(os.ReadFile(filepath.Join(builds["2.0"].Dir, bundle.FileName(updateProduct, "2.0"))))
+	builds := updateBuilds(t, dir, "", plainVersion("1.0"), plainVersion("2.0"))
+	v2 := builds["2.0"].bundleOf(t, "2.0")
 	tampered := append([]byte(nil), v2...)
 	tampered[40] ^= 1
-	v1 := must(os.ReadFile(filepath.Join(builds["1.0"].Dir, bundle.FileName(updateProduct, "1.0"))))
+	v1 := builds["1.0"].bundleOf(t, "1.0")
 	stick := fatVolume(t, dir, "PLINTHUPD", map[string][]byte{bundle.FileName(updateProduct, "1.0"): v1,
 		bundle.FileName(updateProduct, "2.0"): v2, "plinth/tampered.plinth": tampered})
 
@@ -451,10 +462,8 @@ func mtools(t *testing.T, args ...string) string {
 func TestUpgradeInPlace(t *testing.T) {
 	t.Parallel()
 	dir := machineDir(t)
-	keys := filepath.Join(dir, "keys")
-	mkiso(t, repoRoot(t), "-new-secureboot-keys", keys)
-	v1 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"1.0", 8088, "", false}, ""), filepath.Join(dir, "out-1.0"), "-secureboot-keys", keys)
-	v2 := buildProduct(t, writeUpdateProduct(t, dir, updateVersion{"2.0", 8088, "", false}, ""), filepath.Join(dir, "out-2.0"), "-secureboot-keys", keys)
+	builds := updateBuilds(t, dir, "", plainVersion("1.0"), plainVersion("2.0"))
+	v1, v2 := builds["1.0"], builds["2.0"]
 
 	os.MkdirAll(filepath.Join(dir, "v1"), 0o755)
 	m, err := startMachine(t, qemu.Config{Dir: filepath.Join(dir, "v1"), QMP: true, Drives: []qemu.Drive{{Kind: qemu.Virtio, File: v1.Disk, BootIndex: 1}}})
