@@ -7,6 +7,14 @@
 // at boot. Built bzImages are cached outside the source tree, keyed by the
 // fragments, the kernel source and this builder's version, because a build
 // takes many minutes on small machines and CI reuses the cache.
+//
+// Both kernels are compiled in one object tree per source, kept in the
+// cache: kbuild records which CONFIG_ symbols each object depends on, so
+// the second kernel, or a kernel after a fragment changes, recompiles only
+// the objects those options touch (on 2 cores, a minute or two instead of
+// seven). That is why options that reach widely used headers (SECURITY,
+// SECURITYFS) are in base.config even though only the runtime uses them:
+// differing, they would recompile nearly every object.
 package kernelconfig
 
 import (
@@ -35,7 +43,7 @@ import (
 var fragmentFiles embed.FS
 
 // builderVersion changes whenever the build recipe changes, to invalidate caches.
-const builderVersion = "plinth-kernel-build-1"
+const builderVersion = "plinth-kernel-build-2"
 
 // debianSource is Debian 12's packaged kernel source (package linux-source-6.1),
 // the version the fragments are written for.
@@ -239,11 +247,13 @@ type kernelBuild struct {
 	outDir   string   // the cache entry: bzImage, config, release
 	res      Result
 
-	srcDir   string   // unpacked kernel tree
-	buildDir string   // O= object tree, removed after a successful build
-	logPath  string   // make's output, kept when a step fails
-	logFile  *os.File // open on logPath
-	resolved []byte   // .config after olddefconfig
+	srcDir     string   // unpacked kernel tree
+	treeDir    string   // O= object tree, shared by the kinds and kept
+	unlockTree func()   // releases treeDir's lock
+	reused     bool     // treeDir held an earlier build
+	logPath    string   // make's output, kept when a step fails
+	logFile    *os.File // open on logPath
+	resolved   []byte   // .config after olddefconfig
 }
 
 // plan reads the fragments, checks that the source and tools are there and
@@ -281,29 +291,46 @@ func plan(opts Options) (*kernelBuild, error) {
 	}, nil
 }
 
-// run builds the kernel and stores it in the cache.
+// run builds the kernel and stores it in the cache. A compile that
+// fails in a reused object tree is tried once more in a clean one: an
+// interrupted earlier build can leave objects make takes as current.
 func (b *kernelBuild) run(ctx context.Context) error {
 	fmt.Fprintf(b.opts.Log, "kernel %s: not cached (%s), building from %s with %d jobs\n", b.opts.Kind, b.res.Key, b.opts.Source, b.opts.Jobs)
-	defer func() {
-		if b.logFile != nil {
-			b.logFile.Close()
-		}
-	}()
-	for _, step := range []func(context.Context) error{
-		b.unpackSource,
-		b.makeBuildDir,
-		b.configure,
-		b.makeBzImage,
-		b.readRelease,
-		b.store,
-	} {
-		if err := step(ctx); err != nil {
-			return err
+	defer b.close()
+	if err := b.unpackSource(ctx); err != nil {
+		return err
+	}
+	if err := b.openTree(); err != nil {
+		return err
+	}
+	if err := b.configure(ctx); err != nil {
+		return err
+	}
+	err := b.makeBzImage(ctx)
+	if err != nil && b.reused && ctx.Err() == nil {
+		fmt.Fprintf(b.opts.Log, "kernel %s: %v; building again in a clean object tree\n", b.opts.Kind, err)
+		if err = b.cleanTree(); err == nil {
+			if err = b.configure(ctx); err == nil {
+				err = b.makeBzImage(ctx)
+			}
 		}
 	}
-	// The object tree is large and keyed by config: a changed fragment gets a new key anyway.
-	os.RemoveAll(b.buildDir)
-	return nil
+	if err != nil {
+		return err
+	}
+	if err := b.readRelease(ctx); err != nil {
+		return err
+	}
+	return b.store(ctx)
+}
+
+func (b *kernelBuild) close() {
+	if b.logFile != nil {
+		b.logFile.Close()
+	}
+	if b.unlockTree != nil {
+		b.unlockTree()
+	}
 }
 
 func (b *kernelBuild) unpackSource(ctx context.Context) error {
@@ -312,28 +339,65 @@ func (b *kernelBuild) unpackSource(ctx context.Context) error {
 	return err
 }
 
-// makeBuildDir starts from an empty object tree with a fresh build log.
-func (b *kernelBuild) makeBuildDir(context.Context) error {
-	b.buildDir = filepath.Join(b.opts.CacheDir, "build", b.res.Key)
-	if err := os.RemoveAll(b.buildDir); err != nil {
-		return fmt.Errorf("kernel: clean %s: %w", b.buildDir, err)
-	}
-	if err := os.MkdirAll(b.buildDir, 0o755); err != nil {
+// openTree locks the source's object tree for this build (another
+// mkiso building the other kind waits) and opens this kind's build log
+// in it.
+func (b *kernelBuild) openTree() error {
+	sum := sha256.Sum256([]byte(b.srcID))
+	b.treeDir = filepath.Join(b.opts.CacheDir, "build", "tree-"+hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(b.treeDir, 0o755); err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
-	b.logPath = filepath.Join(b.buildDir, "build.log")
-	f, err := os.Create(b.logPath)
+	unlock, err := lock(b.treeDir+".lock", b.opts.Log)
 	if err != nil {
+		return err
+	}
+	b.unlockTree = unlock
+	_, err = os.Stat(filepath.Join(b.treeDir, ".config"))
+	b.reused = err == nil
+	b.logPath = filepath.Join(b.treeDir, "build-"+b.opts.Kind+".log")
+	if b.logFile, err = os.Create(b.logPath); err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
-	b.logFile = f
 	return nil
+}
+
+// cleanTree empties the object tree, keeping this build's log.
+func (b *kernelBuild) cleanTree() error {
+	entries, err := os.ReadDir(b.treeDir)
+	if err != nil {
+		return fmt.Errorf("kernel: clean %s: %w", b.treeDir, err)
+	}
+	for _, e := range entries {
+		if p := filepath.Join(b.treeDir, e.Name()); p != b.logPath {
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("kernel: clean %s: %w", b.treeDir, err)
+			}
+		}
+	}
+	b.reused = false
+	return nil
+}
+
+// buildEnv pins what kbuild would otherwise take from the machine and
+// the moment (user, host, date, the tree's build count), so that a
+// kernel's bytes do not depend on who built it, when, or how many builds
+// the shared tree has seen.
+func buildEnv() []string {
+	return append(os.Environ(), "KBUILD_BUILD_USER=plinth", "KBUILD_BUILD_HOST=plinth", "KBUILD_BUILD_VERSION=1",
+		"KBUILD_BUILD_TIMESTAMP=Thu Jan  1 00:00:00 UTC 1970")
+}
+
+// make is a make command on the source tree into the object tree.
+func (b *kernelBuild) make(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, "make", append([]string{"-C", b.srcDir, "O=" + b.treeDir}, args...)...)
+	cmd.Env = buildEnv()
+	return cmd
 }
 
 // runMake runs make on the tree into the object directory, logging to the build log.
 func (b *kernelBuild) runMake(ctx context.Context, args ...string) error {
-	all := append([]string{"-C", b.srcDir, "O=" + b.buildDir}, args...)
-	cmd := exec.CommandContext(ctx, "make", all...)
+	cmd := b.make(ctx, args...)
 	cmd.Stdout, cmd.Stderr = b.logFile, b.logFile
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("kernel: make %s: %w (log: %s)", strings.Join(args, " "), err, b.logPath)
@@ -347,7 +411,7 @@ func (b *kernelBuild) configure(ctx context.Context) error {
 	if err := b.runMake(ctx, "tinyconfig"); err != nil {
 		return err
 	}
-	cfgPath := filepath.Join(b.buildDir, ".config")
+	cfgPath := filepath.Join(b.treeDir, ".config")
 	if err := appendFragment(cfgPath, b.fragOpts); err != nil {
 		return err
 	}
@@ -366,12 +430,12 @@ func (b *kernelBuild) configure(ctx context.Context) error {
 }
 
 func (b *kernelBuild) makeBzImage(ctx context.Context) error {
-	return makeWithProgress(ctx, b.srcDir, b.buildDir, b.opts, b.logFile, b.logPath)
+	return makeWithProgress(b.make(ctx, fmt.Sprintf("-j%d", b.opts.Jobs), "bzImage"), b.opts, b.logFile, b.logPath)
 }
 
 // readRelease asks the build for the kernel release (uname -r).
 func (b *kernelBuild) readRelease(ctx context.Context) error {
-	relOut, err := exec.CommandContext(ctx, "make", "-s", "-C", b.srcDir, "O="+b.buildDir, "kernelrelease").Output()
+	relOut, err := b.make(ctx, "-s", "kernelrelease").Output()
 	if err != nil {
 		return fmt.Errorf("kernel: make kernelrelease: %w", err)
 	}
@@ -387,7 +451,7 @@ func (b *kernelBuild) store(context.Context) error {
 	if err := os.MkdirAll(tmpOut, 0o755); err != nil {
 		return fmt.Errorf("kernel: %w", err)
 	}
-	if err := copyFile(filepath.Join(b.buildDir, "arch/x86/boot/bzImage"), filepath.Join(tmpOut, "bzImage")); err != nil {
+	if err := copyFile(filepath.Join(b.treeDir, "arch/x86/boot/bzImage"), filepath.Join(tmpOut, "bzImage")); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(tmpOut, "config"), b.resolved, 0o644); err != nil {
@@ -456,8 +520,7 @@ func lastLine(s string) string {
 }
 
 // makeWithProgress runs the bzImage build, reporting a line every 15 s.
-func makeWithProgress(ctx context.Context, srcDir, buildDir string, opts Options, logFile *os.File, logPath string) error {
-	cmd := exec.CommandContext(ctx, "make", "-C", srcDir, "O="+buildDir, fmt.Sprintf("-j%d", opts.Jobs), "bzImage")
+func makeWithProgress(cmd *exec.Cmd, opts Options, logFile *os.File, logPath string) error {
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	var steps atomic.Int64
