@@ -30,6 +30,7 @@ type execution struct {
 	dev   *os.File     // the target disk, open for writing
 	gd    *gptdev.Disk // the same, for committing the GPT
 	out   *countingFile
+	files map[string][]byte // the ESP's files by path, checked against the plan
 }
 
 // execute carries out plan, and nothing else: these steps, in order.
@@ -40,7 +41,7 @@ func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]b
 	if err != nil {
 		return nil, err
 	}
-	x := &execution{env: env, plan: plan, start: start}
+	x := &execution{env: env, plan: plan, start: start, files: files}
 	var fileBytes int64
 	for _, f := range files {
 		fileBytes += int64(len(f))
@@ -93,9 +94,13 @@ func (x *execution) enroll() error {
 }
 
 // espFiles gathers the bytes of each file the plan puts on the ESP, by
-// its source, and checks them against the plan's size and digest.
+// its source, and checks them against the plan's size and digest. A
+// source is hashed once however many files it fills (the runtime UKI is
+// its slot and the removable-media copy): hashing megabytes is most of
+// the CPU an install uses on a slow machine.
 func espFiles(plan *installplan.Plan, payload map[installplan.Source][]byte) (map[string][]byte, error) {
 	files := map[string][]byte{}
+	sums := map[installplan.Source][32]byte{}
 	for _, f := range plan.ESPFiles {
 		data := payload[f.Source]
 		switch {
@@ -115,7 +120,11 @@ func espFiles(plan *installplan.Plan, payload map[installplan.Source][]byte) (ma
 		default:
 			return nil, fail(errcode.Internal, "install: %s: the plan names no source for it", f.Path)
 		}
-		sum := sha256.Sum256(data)
+		sum, ok := sums[f.Source]
+		if !ok {
+			sum = sha256.Sum256(data)
+			sums[f.Source] = sum
+		}
 		if int64(len(data)) != f.Size || hex.EncodeToString(sum[:]) != f.SHA256 {
 			return nil, fail(errcode.Internal, "install: %s: %d bytes with sha256 %x, the plan says %d bytes with sha256 %q", f.Path, len(data), sum, f.Size, f.SHA256)
 		}
