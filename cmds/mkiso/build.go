@@ -97,6 +97,8 @@ func mib(n int) string { return fmt.Sprintf("%.1f MiB (%d bytes)", float64(n)/(1
 
 func build(ctx context.Context, cfg config, log io.Writer) error {
 	total := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // a failed step stops the kernel builds
 	b := &isoBuild{cfg: cfg, log: log, kernels: map[string][]byte{}, releases: map[string]string{}}
 	if err := runSteps(ctx, log, b.steps()); err != nil {
 		return err
@@ -114,7 +116,10 @@ type isoBuild struct {
 	cacheDir string
 	kernels  map[string][]byte // bzImage by kernel kind
 	releases map[string]string // uname -r by kernel kind
-	parts    brandParts
+	// kernelDone delivers each kind's kernel from the builds that run
+	// beside the Go steps (startKernels).
+	kernelDone map[string]chan builtKernel
+	parts      brandParts
 
 	spec          []byte // productspec.Spec as JSON, in both images
 	specValue     productspec.Spec
@@ -132,19 +137,23 @@ type isoBuild struct {
 	keyFiles        map[string][]byte // Secure Boot enrollment files by name; nil without keys
 }
 
-// steps is the build, in order: kernels, brand, the runtime image (and a
-// disk with it installed), then the installer image around it, the ISO and
-// the checksums.
+// steps is the build, in order: the kernels start in the background, the
+// brand and both Go binaries are compiled meanwhile (they need no kernel,
+// and a kernel build leaves a core idle while it unpacks and links), then
+// the runtime image (and a disk with it installed), the installer image
+// around it, the ISO and the checksums.
 func (b *isoBuild) steps() []step {
-	steps := []step{{"", b.readStub}, {"", b.findCacheDir}, {"secure boot keys", b.prepareKeys}}
+	steps := []step{{"", b.readStub}, {"", b.findCacheDir}, {"secure boot keys", b.prepareKeys}, {"", b.startKernels},
+		{"brand", b.renderBrand},
+		{"services", b.compileServices},
+		{"product spec", b.describeProduct},
+		{"runtime busybox binary", b.compileRuntime},
+		{"installer busybox binary", b.compileInstaller},
+	}
 	for _, kind := range kernelconfig.Kinds {
-		steps = append(steps, step{"kernel " + kind, func(ctx context.Context) (string, error) { return b.kernel(ctx, kind) }})
+		steps = append(steps, step{"kernel " + kind, func(ctx context.Context) (string, error) { return b.waitKernel(ctx, kind) }})
 	}
 	steps = append(steps,
-		step{"brand", b.renderBrand},
-		step{"services", b.compileServices},
-		step{"product spec", b.describeProduct},
-		step{"runtime busybox binary", b.compileRuntime},
 		step{"runtime initramfs", b.packRuntime},
 		step{"runtime UKI", b.assembleRuntime},
 		step{"update bundle", b.writeBundle},
@@ -154,7 +163,6 @@ func (b *isoBuild) steps() []step {
 	}
 	return append(steps,
 		step{"", b.describeRuntime},
-		step{"installer busybox binary", b.compileInstaller},
 		step{"initramfs", b.packInstaller},
 		step{"installer UKI", b.assembleInstaller},
 		step{"EFI boot image (FAT)", b.formatESP},
@@ -183,32 +191,70 @@ func (b *isoBuild) findCacheDir(context.Context) (string, error) {
 	return "", err
 }
 
+// builtKernel is one kind's kernel, or why there is none.
+type builtKernel struct {
+	image   []byte // bzImage
+	release string // uname -r
+	summary string // for the step's line
+	err     error
+}
+
+// startKernels builds (or takes from the cache) the kernels one kind
+// after the other, in the background: they share one object tree.
+func (b *isoBuild) startKernels(ctx context.Context) (string, error) {
+	b.kernelDone = map[string]chan builtKernel{}
+	for _, kind := range kernelconfig.Kinds {
+		b.kernelDone[kind] = make(chan builtKernel, 1)
+	}
+	go func() {
+		for _, kind := range kernelconfig.Kinds {
+			b.kernelDone[kind] <- b.kernel(ctx, kind)
+		}
+	}()
+	return "", nil
+}
+
+// waitKernel waits for kind's kernel from startKernels.
+func (b *isoBuild) waitKernel(ctx context.Context, kind string) (string, error) {
+	select {
+	case k := <-b.kernelDone[kind]:
+		if k.err != nil {
+			return "", k.err
+		}
+		b.kernels[kind], b.releases[kind] = k.image, k.release
+		return k.summary, nil
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
 // kernel reads the prebuilt bzImage of kind, or builds it (from the cache
 // when it can), and finds its release.
-func (b *isoBuild) kernel(ctx context.Context, kind string) (string, error) {
+func (b *isoBuild) kernel(ctx context.Context, kind string) builtKernel {
 	prebuilt := map[string]string{"installer": b.cfg.Kernel, "runtime": b.cfg.RuntimeKernel}
-	path, cached := prebuilt[kind], "prebuilt"
+	path, how := prebuilt[kind], "prebuilt"
+	var k builtKernel
 	if path == "" {
 		res, err := kernelconfig.Build(ctx, kernelconfig.Options{Kind: kind, Source: b.cfg.KernelSrc, CacheDir: b.cacheDir, Jobs: b.cfg.Jobs, Log: b.log})
 		if err != nil {
-			return "", err
+			return builtKernel{err: err}
 		}
-		path, b.releases[kind], cached = res.BzImage, res.Release, "built"
+		path, k.release, how = res.BzImage, res.Release, fmt.Sprintf("built in %s", res.Duration.Round(time.Second))
 		if res.Cached {
-			cached = "cached " + res.Key
+			how = "cached " + res.Key
 		}
 	}
 	img, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("kernel %s: %w", kind, err)
+		return builtKernel{err: fmt.Errorf("kernel %s: %w", kind, err)}
 	}
-	if b.releases[kind] == "" {
-		if b.releases[kind], err = kernelRelease(img); err != nil {
-			return "", fmt.Errorf("kernel %s (%s): %w", kind, path, err)
+	if k.release == "" {
+		if k.release, err = kernelRelease(img); err != nil {
+			return builtKernel{err: fmt.Errorf("kernel %s (%s): %w", kind, path, err)}
 		}
 	}
-	b.kernels[kind] = img
-	return fmt.Sprintf("%s, %s, %s", mib(len(img)), b.releases[kind], cached), nil
+	k.image, k.summary = img, fmt.Sprintf("%s, %s, %s", mib(len(img)), k.release, how)
+	return k
 }
 
 func (b *isoBuild) renderBrand(context.Context) (string, error) {
