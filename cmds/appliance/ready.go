@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/plinth-os/plinth/internal/boottime"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/netup"
@@ -31,7 +32,11 @@ func (a *appliance) announce(ctx context.Context, watch <-chan supervise.Overall
 				<-gotAddr
 				gotAddr = nil
 			}
-			ready := readyEvent(b, net.Addresses(), o.Services)
+			bt, err := boottime.Read(a.paths.Proc)
+			if err != nil {
+				a.say("Warning: %v", err)
+			}
+			ready := readyEvent(b, net.Addresses(), o.Services, bt)
 			a.events.Emit(ready)
 			a.say("")
 			a.say("%s", readyLine(b.spec.Product, b.spec.Version, ready.Addresses))
@@ -53,7 +58,7 @@ func (a *appliance) announce(ctx context.Context, watch <-chan supervise.Overall
 
 // readyEvent is the runtime-ready event. Its addresses are plain IPs
 // (no prefix length), ready to put in a URL.
-func readyEvent(b booted, addrs []netip.Prefix, services []supervise.Status) event.RuntimeReady {
+func readyEvent(b booted, addrs []netip.Prefix, services []supervise.Status, bt boottime.Times) event.RuntimeReady {
 	ips := []string{}
 	for _, p := range addrs {
 		ips = append(ips, p.Addr().String())
@@ -76,6 +81,8 @@ func readyEvent(b booted, addrs []netip.Prefix, services []supervise.Status) eve
 		SecureBoot:   b.secure.SecureBoot,
 		SetupMode:    b.secure.SetupMode,
 		Lockdown:     b.secure.Lockdown,
+		Uptime:       bt.Uptime,
+		InitStarted:  bt.InitStarted,
 	}
 }
 

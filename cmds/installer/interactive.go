@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/answers"
+	"github.com/plinth-os/plinth/internal/boottime"
 	"github.com/plinth-os/plinth/internal/disk"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -158,9 +159,13 @@ func (a *app) startWizard() *wizard.Wizard {
 	if a.startFailure != nil {
 		wz.Finished(wizard.Result{}, a.startFailure)
 	}
+	bt, err := boottime.Read(a.roots.Proc)
+	if err != nil {
+		a.journal.Logf("%v", err)
+	}
 	a.events.Emit(event.Ready{
 		Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, Memory: info.MemoryBytes,
-		Disks: disksOf(cands), Candidates: candidateEvents(cands), Uptime: uptimeSeconds(), Screen: wz.Screen(),
+		Disks: disksOf(cands), Candidates: candidateEvents(cands), Uptime: bt.Uptime, InitStarted: bt.InitStarted, Screen: wz.Screen(),
 		SecureBoot: m.SecureBoot.Status.SecureBoot, SetupMode: m.SecureBoot.Status.SetupMode, SecureBootKeys: m.SecureBoot.Keys,
 	})
 	return wz

@@ -287,14 +287,6 @@ func readRelease(path string) release {
 	return r
 }
 
-func uptimeSeconds() float64 {
-	var si unix.Sysinfo_t
-	if err := unix.Sysinfo(&si); err != nil {
-		return 0
-	}
-	return float64(si.Uptime)
-}
-
 // shutdown reboots or powers off once the reports had their few
 // seconds to go out.
 func (a *app) shutdown(cmd int) {

@@ -92,7 +92,7 @@ func TestValidate(t *testing.T) {
 		{`@plinth {"event":"runtime-ready","product":"P","version":"1","hostname":"h","machineID":"m","data":"/data",` +
 			`"dataPartUUID":"0fc63daf-8483-4772-8e79-3d69d8477de4","espPartUUID":"c12a7328-f81f-11d2-ba4b-00a0c93ec93b",` +
 			`"bootCurrent":"0003","addresses":["10.0.2.15"],"services":[{"name":"demo","state":"running","health":"healthy","pid":7,"restarts":0}],` +
-			`"secureBoot":true,"setupMode":false,"lockdown":"integrity"}`, ""},
+			`"secureBoot":true,"setupMode":false,"lockdown":"integrity","uptime":9.5,"initStarted":2.1}`, ""},
 		{`@plinth {"event":"screen","screen":"secure-boot","writes":["db","KEK","PK"],"microsoftKeys":true,"enroll":false}`, ""},
 		{`@plinth {"event":"progress","step":"secure-boot","percent":95,"seconds":30}`, ""},
 		{`@plinth {"event":"error","code":"secure-boot-not-setup-mode","message":"m"}`, ""},

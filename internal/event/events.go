@@ -108,6 +108,8 @@ type Ready struct {
 	Candidates []Candidate `json:"candidates"`
 	// Uptime is the seconds since the kernel started.
 	Uptime float64 `json:"uptime"`
+	// InitStarted is the seconds since the kernel started when PID 1 began: the kernel's part of Uptime.
+	InitStarted float64 `json:"initStarted"`
 	// Screen is the screen shown first, as the screen event names it.
 	Screen string `json:"screen"`
 	// SecureBoot says whether the firmware verified this boot (Secure Boot on); false without UEFI.
@@ -436,6 +438,10 @@ type RuntimeReady struct {
 	SetupMode bool `json:"setupMode"`
 	// Lockdown is the kernel's lockdown mode (none, integrity or confidentiality); "" without the lockdown LSM.
 	Lockdown string `json:"lockdown"`
+	// Uptime is the seconds since the kernel started.
+	Uptime float64 `json:"uptime"`
+	// InitStarted is the seconds since the kernel started when PID 1 began: the kernel's part of Uptime.
+	InitStarted float64 `json:"initStarted"`
 }
 
 // ServiceStatus is one service in the runtime-ready event.
