@@ -112,7 +112,7 @@ func testUKIFiles(t *testing.T, steps []([]string), after string, files map[stri
 }
 
 // fatImage writes a FAT filesystem holding files to a new file in dir.
-func fatImage(t *testing.T, dir, name string, size int64, files map[string][]byte) string {
+func fatImage(t testing.TB, dir, name string, size int64, files map[string][]byte) string {
 	t.Helper()
 	tree := treeFS(files)
 	path := filepath.Join(dir, name)

@@ -102,10 +102,13 @@ type Machine struct {
 	qmpPath string
 	Started time.Time
 
-	mu     sync.Mutex
-	lines  []string
-	output []byte // everything the serial console printed
-	events []map[string]any
+	mu    sync.Mutex
+	lines []string
+	// lineTimes are when each of lines was complete, in seconds since
+	// Started (LineElapsed).
+	lineTimes []float64
+	output    []byte // everything the serial console printed
+	events    []map[string]any
 	// invalid are the event lines that are not as internal/event
 	// defines them (CheckEvents).
 	invalid []error
@@ -359,6 +362,7 @@ func (m *Machine) addLine(line string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.lines = append(m.lines, line)
+	m.lineTimes = append(m.lineTimes, time.Since(m.Started).Seconds())
 	if ev, ok := event.Parse(strings.TrimRight(line, "\r\n")); ok {
 		if err := event.Validate(line); err != nil {
 			m.invalid = append(m.invalid, fmt.Errorf("%w\n  in %s", err, strings.TrimSpace(line)))
@@ -368,6 +372,20 @@ func (m *Machine) addLine(line string) {
 	}
 	close(m.notify)
 	m.notify = make(chan struct{})
+}
+
+// LineElapsed returns when the first console line holding s was
+// complete, in seconds since QEMU started: the firmware's and the
+// kernel's milestones have no events, only lines.
+func (m *Machine) LineElapsed(s string) (float64, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, l := range m.lines {
+		if strings.Contains(l, s) {
+			return m.lineTimes[i], true
+		}
+	}
+	return 0, false
 }
 
 // Exited is closed when QEMU has exited.
