@@ -4,7 +4,7 @@
 #
 #   make iso    build out/plinth-installer.iso
 #   make test   unit tests, then end-to-end boots under QEMU + OVMF
-#   make bench  benchmarks
+#   make bench  benchmarks, including the boot benchmark (VMs)
 
 GO_VERSION   := 1.26.8
 GOPROXY_URL  := $(firstword $(subst $(comma), ,$(or $(GOPROXY),https://proxy.golang.org)))
@@ -63,8 +63,12 @@ e2e: iso
 
 test: unit e2e
 
-bench: deps
+# The packages' benchmarks, then BenchmarkBoot (e2e/bench_test.go): the
+# installer and the runtime against UKIs of the same kernels with a trivial
+# init, booted in turn under QEMU; it needs the images of make iso.
+bench: iso
 	go test -run '^$$' -bench . -benchtime 3x ./...
+	go test -tags e2e -run '^$$' -bench Boot -benchtime 1x -timeout 60m ./e2e/
 
 clean:
 	rm -rf out e2e/artifacts

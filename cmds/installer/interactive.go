@@ -250,8 +250,8 @@ func (a *app) logsExported(wz *wizard.Wizard, e exportDone) {
 
 // runInstall carries out a confirmed interactive install.
 func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progress, done chan<- installDone) {
-	if a.payloadErr != nil {
-		done <- installDone{err: a.payloadErr}
+	if err := a.payloadErr(); err != nil {
+		done <- installDone{err: err}
 		return
 	}
 	ans := answers.Default()

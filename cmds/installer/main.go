@@ -174,11 +174,14 @@ type app struct {
 	// system's reboot(2). Tests record it instead.
 	poweroff func(cmd int)
 
-	manifest     install.Manifest
-	payload      install.Request // the runtime UKI and shim chain the manifest describes
-	settings     []setting.Decl  // the product's, from its product file
-	sbKeys       *sbenroll.Keys  // the image's Secure Boot keys; nil: unsigned
-	payloadErr   error
+	manifest install.Manifest
+	payload  install.Request // the runtime UKI and shim chain the manifest describes
+	settings []setting.Decl  // the product's, from its product file
+	sbKeys   *sbenroll.Keys  // the image's Secure Boot keys; nil: unsigned
+	// payloadErr waits for the check of the payload against the
+	// manifest, which runs in the background from boot on, and returns
+	// what is wrong with the medium, if anything.
+	payloadErr   func() error
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
 
@@ -202,20 +205,36 @@ func (a *app) installEnv() install.Env {
 // settings of the image; a problem is kept and reported when an install
 // starts.
 func (a *app) loadPayload() {
-	m, p, err := readPayload(a.roots)
-	a.manifest, a.payload, a.payloadErr = m, p, err
-	if err == nil {
-		a.payloadErr = install.CheckPayload(m, p.UKI)
-	}
-	decls, err := readSettings(a.roots.Product)
+	m, p, readErr := readPayload(a.roots)
+	a.manifest, a.payload = m, p
+	decls, declErr := readSettings(a.roots.Product)
 	a.settings = decls
-	if a.payloadErr == nil {
-		a.payloadErr = err
-	}
-	keys, err := readSecureBootKeys(a.roots.SecureBootKeys)
+	keys, keyErr := readSecureBootKeys(a.roots.SecureBootKeys)
 	a.sbKeys = keys
-	if a.payloadErr == nil {
-		a.payloadErr = err
+	a.payloadErr = inBackground(func() error {
+		if readErr != nil {
+			return readErr
+		}
+		if err := install.CheckPayload(m, p.UKI); err != nil {
+			return err
+		}
+		return errors.Join(declErr, keyErr)
+	})
+}
+
+// inBackground starts f and returns a function that waits for its
+// result. Hashing the runtime UKI takes a second of CPU on a slow
+// machine: ready does not wait for it, an install does.
+func inBackground(f func() error) func() error {
+	done := make(chan struct{})
+	var err error
+	go func() {
+		defer close(done)
+		err = f()
+	}()
+	return func() error {
+		<-done
+		return err
 	}
 }
 

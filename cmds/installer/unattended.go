@@ -89,8 +89,8 @@ func usbStoragePending(sysRoot string) bool {
 func (a *app) unattended(ans *answers.Answers, src answersSource) {
 	a.journal.Logf("Unattended installation (%s).", src.Where)
 	fmt.Fprintf(a.out, "\r\nUnattended installation (%s).\r\n", src.Where)
-	if a.payloadErr != nil {
-		a.unattendedFailed(a.payloadErr)
+	if err := a.payloadErr(); err != nil {
+		a.unattendedFailed(err)
 		return
 	}
 	env := a.env
