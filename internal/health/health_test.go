@@ -57,8 +57,9 @@ func TestTrackerPace(t *testing.T) {
 		state servicestate.Health
 		want  time.Duration
 	}{
-		{0, starting, time.Second},                // first check soon
-		{30 * time.Second, starting, time.Second}, // starting within the start period
+		{0, starting, firstPace},                                   // first check soon
+		{400 * time.Millisecond, starting, 200 * time.Millisecond}, // then at half the time since the start
+		{30 * time.Second, starting, time.Second},                  // starting within the start period: at most startPace
 		{30 * time.Second, healthy, 10 * time.Second},
 		{2 * time.Minute, starting, 10 * time.Second}, // start period over: failures count at Interval
 	} {
@@ -68,8 +69,8 @@ func TestTrackerPace(t *testing.T) {
 		}
 	}
 	tr.check.Interval = 200 * time.Millisecond
-	if got := tr.next(start); got != 200*time.Millisecond {
-		t.Errorf("next with a short interval = %v", got)
+	if got := tr.next(start.Add(10 * time.Second)); got != 200*time.Millisecond {
+		t.Errorf("next with a short interval = %v, want the interval", got)
 	}
 }
 
