@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"time"
@@ -34,10 +35,11 @@ type execution struct {
 }
 
 // execute carries out plan, and nothing else: these steps, in order.
-// payload holds the bytes of the plan's ESP files by source; start is
-// when the install began, for the elapsed time in progress reports.
-func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]byte, start time.Time) (*Result, error) {
-	files, err := espFiles(plan, payload)
+// payload holds the bytes of the plan's ESP files by source, and known
+// the SHA-256 of those already checked (checkRequest); start is when the
+// install began, for the elapsed time in progress reports.
+func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]byte, known map[installplan.Source][32]byte, start time.Time) (*Result, error) {
+	files, err := espFiles(plan, payload, known)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +98,15 @@ func (x *execution) enroll() error {
 // espFiles gathers the bytes of each file the plan puts on the ESP, by
 // its source, and checks them against the plan's size and digest. A
 // source is hashed once however many files it fills (the runtime UKI is
-// its slot and the removable-media copy): hashing megabytes is most of
-// the CPU an install uses on a slow machine.
-func espFiles(plan *installplan.Plan, payload map[installplan.Source][]byte) (map[string][]byte, error) {
+// its slot and the removable-media copy), and not at all when known has
+// its digest already: hashing megabytes is most of the CPU an install
+// uses on a slow machine.
+func espFiles(plan *installplan.Plan, payload map[installplan.Source][]byte, known map[installplan.Source][32]byte) (map[string][]byte, error) {
 	files := map[string][]byte{}
-	sums := map[installplan.Source][32]byte{}
+	sums := maps.Clone(known)
+	if sums == nil {
+		sums = map[installplan.Source][32]byte{}
+	}
 	for _, f := range plan.ESPFiles {
 		data := payload[f.Source]
 		switch {
@@ -186,7 +192,7 @@ func (x *execution) write(files map[string][]byte, fileBytes int64) error {
 	d.Progress = func(s step.Name) {
 		cur, _ = step.Lookup(s)
 		cw.stepBytes, cw.stepTotal = 0, stepBytes(s, fileBytes)
-		report()
+		cw.report()
 	}
 	err := provision.WriteDisk(cw, d)
 	cw.onWrite = nil

@@ -167,6 +167,21 @@ func checkRequest(req Request) error {
 	return nil
 }
 
+// checkedSums are the SHA-256 of the payload's parts as checkRequest
+// found them: the manifest's digests.
+func (req Request) checkedSums() map[installplan.Source][32]byte {
+	sums := map[installplan.Source][32]byte{}
+	for src, d := range map[installplan.Source]string{installplan.FromRuntimeUKI: req.Manifest.RuntimeUKISHA256,
+		installplan.FromShim: req.Manifest.Shim.Of().SHA256, installplan.FromMokManager: req.Manifest.MokManager.Of().SHA256} {
+		var sum [32]byte
+		if b, err := hex.DecodeString(d); err == nil && len(b) == len(sum) {
+			copy(sum[:], b)
+			sums[src] = sum
+		}
+	}
+	return sums
+}
+
 // payload is the bytes of each plan source but the config.
 func (req Request) payload() map[installplan.Source][]byte {
 	return map[installplan.Source][]byte{installplan.FromRuntimeUKI: req.UKI, installplan.FromShim: req.Shim, installplan.FromMokManager: req.MokManager}
@@ -227,7 +242,7 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 		env.Events.Emit(event.Plan{Plan: plan})
 	}
 	env.log("secure boot: %s", plan.SecureBoot.Note)
-	res, err := execute(env, plan, req.payload(), start)
+	res, err := execute(env, plan, req.payload(), req.checkedSums(), start)
 	if err != nil {
 		return nil, err
 	}

@@ -64,17 +64,60 @@ type countingFile struct {
 	*os.File
 	n, total             int64
 	stepBytes, stepTotal int64
-	onWrite              func()
-	lastReport           time.Time
+	// onWrite reports progress; WriteAt calls it through the throttle.
+	onWrite  func()
+	throttle throttle
 }
 
 func (c *countingFile) WriteAt(p []byte, off int64) (int, error) {
 	n, err := c.File.WriteAt(p, off)
 	c.n += int64(n)
 	c.stepBytes += int64(n)
-	if c.onWrite != nil && time.Since(c.lastReport) > 100*time.Millisecond {
-		c.lastReport = time.Now()
-		c.onWrite()
+	if c.onWrite != nil && c.throttle.due() {
+		c.throttle.run(c.onWrite)
 	}
 	return n, err
+}
+
+// report reports progress now (a step starts), and counts it for the
+// throttle.
+func (c *countingFile) report() {
+	if c.onWrite != nil {
+		c.throttle.run(c.onWrite)
+	}
+}
+
+// Reports during the writes come at most every reportEvery, and take at
+// most 1/reportShare of the time: a report redraws the screen and writes
+// the console, which under emulation or on a slow framebuffer can take
+// longer than reportEvery, and would then follow every single write.
+const (
+	reportEvery = 100 * time.Millisecond
+	reportShare = 5
+)
+
+// throttle spaces out reports: the next is due reportEvery after the
+// previous one ended, or (reportShare-1) times that report's own
+// duration, whichever is longer.
+type throttle struct {
+	next time.Time
+	now  func() time.Time // nil: time.Now
+}
+
+func (t *throttle) clock() time.Time {
+	if t.now == nil {
+		return time.Now()
+	}
+	return t.now()
+}
+
+// due reports whether a report may run now.
+func (t *throttle) due() bool { return !t.clock().Before(t.next) }
+
+// run runs report and schedules the next.
+func (t *throttle) run(report func()) {
+	start := t.clock()
+	report()
+	end := t.clock()
+	t.next = end.Add(max(reportEvery, (reportShare-1)*end.Sub(start)))
 }
