@@ -308,7 +308,7 @@ func (b *kernelBuild) run(ctx context.Context) error {
 	}
 	err := b.makeBzImage(ctx)
 	if err != nil && b.reused && ctx.Err() == nil {
-		fmt.Fprintf(b.opts.Log, "kernel %s: %v; building again in a clean object tree\n", b.opts.Kind, err)
+		fmt.Fprintf(b.opts.Log, "%v; building again in a clean object tree\n", err)
 		if err = b.cleanTree(); err == nil {
 			if err = b.configure(ctx); err == nil {
 				err = b.makeBzImage(ctx)
