@@ -103,7 +103,13 @@ olddefconfig)
 	if [ -n "$FAKE_MAKE_DROP" ]; then
 		grep -v "^$FAKE_MAKE_DROP=" "$out/.config" >"$out/.config.new" && mv "$out/.config.new" "$out/.config"
 	fi ;;
-bzImage) mkdir -p "$out/arch/x86/boot" && echo "bzImage of $out" >"$out/arch/x86/boot/bzImage" && echo "  CC      init/main.o" ;;
+bzImage)
+	if [ -n "$FAKE_MAKE_FAIL_ONCE" ] && [ -e "$FAKE_MAKE_FAIL_ONCE" ]; then
+		rm "$FAKE_MAKE_FAIL_ONCE"; echo "stale object" >&2; exit 2
+	fi
+	[ -e "$out/objects" ] && echo "reused" >>"$FAKE_MAKE_CALLS"
+	touch "$out/objects"
+	mkdir -p "$out/arch/x86/boot" && echo "bzImage of $out" >"$out/arch/x86/boot/bzImage" && echo "  CC      init/main.o" ;;
 kernelrelease) echo "6.1.0-fake" ;;
 *) echo "fake make: unexpected target $target" >&2; exit 2 ;;
 esac
@@ -161,9 +167,6 @@ func TestBuildSteps(t *testing.T) {
 	if miss := Missing(fragOpts, string(cfg)); !strings.HasPrefix(string(cfg), "CONFIG_64BIT=y\n") || len(miss) > 0 {
 		t.Errorf("cached config lacks tinyconfig or fragment options %q:\n%s", miss, cfg)
 	}
-	if _, err := os.Stat(filepath.Join(cache, "build", key)); !os.IsNotExist(err) {
-		t.Errorf("object tree left behind: %v", err)
-	}
 
 	os.Remove(calls)
 	again, err := Build(context.Background(), opts)
@@ -179,5 +182,60 @@ func TestBuildSteps(t *testing.T) {
 	_, err = Build(context.Background(), opts)
 	if err == nil || !strings.Contains(err.Error(), "options dropped by olddefconfig") || !strings.Contains(err.Error(), "CONFIG_EXT4_FS (asked y, got n)") {
 		t.Errorf("dropped option: err = %v", err)
+	}
+}
+
+// TestBuildSharesTree builds both kinds against the stand-in make: the
+// second compiles in the object tree the first left (the stand-in notes
+// "reused" when it finds the first's objects), and a compile that fails
+// in a reused tree is run once more in a clean one.
+func TestBuildSharesTree(t *testing.T) {
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "make"), []byte(fakeMake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	calls := filepath.Join(t.TempDir(), "calls")
+	t.Setenv("FAKE_MAKE_CALLS", calls)
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "Makefile"), []byte("# kernel\n"), 0o644)
+	cache := t.TempDir()
+	var log strings.Builder
+	build := func(kind string) {
+		t.Helper()
+		if _, err := Build(context.Background(), Options{Kind: kind, Source: src, CacheDir: cache, Log: &log}); err != nil {
+			t.Fatalf("Build %s: %v\nlog:\n%s", kind, err, log.String())
+		}
+	}
+	build("installer")
+	os.Remove(calls)
+	build("runtime")
+	if made, _ := os.ReadFile(calls); !strings.Contains(string(made), "reused") {
+		t.Errorf("the runtime kernel did not compile in the installer's tree: make saw %q", made)
+	}
+	var trees []string
+	entries, _ := os.ReadDir(filepath.Join(cache, "build"))
+	for _, e := range entries {
+		if e.IsDir() {
+			trees = append(trees, e.Name())
+		}
+	}
+	if len(trees) != 1 {
+		t.Errorf("object trees %q, want one for the source", trees)
+	}
+
+	// A fragment change gives a new key; its build fails once in the
+	// reused tree and succeeds in a clean one.
+	fail := filepath.Join(t.TempDir(), "fail-once")
+	os.WriteFile(fail, nil, 0o644)
+	t.Setenv("FAKE_MAKE_FAIL_ONCE", fail)
+	os.RemoveAll(filepath.Join(cache, "kernels"))
+	os.Remove(calls)
+	build("installer")
+	if !strings.Contains(log.String(), "building again in a clean object tree") {
+		t.Errorf("no retry in a clean tree; log:\n%s", log.String())
+	}
+	if made, _ := os.ReadFile(calls); strings.Contains(string(made), "reused") {
+		t.Errorf("the retry compiled in the old tree: make saw %q", made)
 	}
 }
