@@ -90,3 +90,42 @@ func TestReplaceBadStream(t *testing.T) {
 		})
 	}
 }
+
+// TestSame compares files across the 1 MiB chunk boundary and at either
+// end.
+func TestSame(t *testing.T) {
+	big := bytes.Repeat([]byte("plinth!\n"), 1<<17) // exactly 1 MiB
+	flip := func(b []byte, i int) []byte {
+		c := slices.Clone(b)
+		c[i] ^= 1
+		return c
+	}
+	cases := []struct {
+		name     string
+		src, dst []byte // dst nil: missing
+		want     bool
+	}{
+		{"equal small", []byte("abc"), []byte("abc"), true},
+		{"equal 1 MiB", big, slices.Clone(big), true},
+		{"equal 1 MiB + 1", append(slices.Clone(big), 'x'), append(slices.Clone(big), 'x'), true},
+		{"last byte differs", big, flip(big, len(big)-1), false},
+		{"differs after the first chunk", append(slices.Clone(big), 'x'), append(slices.Clone(big), 'y'), false},
+		{"dst shorter", big, big[:len(big)-1], false},
+		{"dst longer", big, append(slices.Clone(big), 'x'), false},
+		{"both empty", []byte{}, []byte{}, true},
+		{"dst missing", []byte("abc"), nil, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := bareFixture(t, chains[0].chain)
+			f.write("a", c.src)
+			if c.dst != nil {
+				f.write("b", c.dst)
+			}
+			got, err := files{root: f.root}.same("a", "b")
+			if err != nil || got != c.want {
+				t.Errorf("same = %v, %v; want %v", got, err, c.want)
+			}
+		})
+	}
+}

@@ -113,23 +113,24 @@ func (s *Slots) fallbackUKI(slot Slot) string {
 }
 
 // syncFallback makes every fallback file equal to what it copies, for
-// the chain of slot, whose UKI has been checked to have SHA-256 uki.
+// the chain of slot, whose UKI has been checked to have SHA-256 uki. A
+// fallback file is compared with its source byte for byte; a source is
+// hashed only when it has to be copied.
 func (s *Slots) syncFallback(slot Slot, uki [32]byte) ([]string, error) {
 	var changes []string
 	for _, j := range s.fallbackCopies(slot) {
-		want := uki
-		if j.src != slot.Path() {
-			var err error
-			if want, _, err = s.files.digest(j.src); err != nil {
-				return changes, fmt.Errorf("abslot: fallback %s: %w", j.dst, err)
-			}
-		}
-		ok, err := s.files.has(j.dst, want)
+		ok, err := s.files.same(j.src, j.dst)
 		if err != nil {
 			return changes, fmt.Errorf("abslot: fallback %s: %w", j.dst, err)
 		}
 		if ok {
 			continue
+		}
+		want := uki
+		if j.src != slot.Path() {
+			if want, _, err = s.files.digest(j.src); err != nil {
+				return changes, fmt.Errorf("abslot: fallback %s: %w", j.dst, err)
+			}
 		}
 		if err := s.files.copyFile(j.src, j.dst, want); err != nil {
 			return changes, fmt.Errorf("abslot: fallback: %w", err)
