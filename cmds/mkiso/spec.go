@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"syscall"
@@ -142,6 +143,10 @@ func legacyServices(payloads []payload) []productspec.Service {
 		}
 		if p.GoPkg == demoPayload {
 			s.Args = []setting.Template{{{Text: "-addr"}}, {{Text: ":80"}}}
+			// Healthy when it answers, not after a fixed time up.
+			s.Health = &productspec.Health{Kind: productspec.HealthHTTP, Port: 80, Path: "/status", Status: http.StatusOK,
+				Interval: productspec.Duration(product.DefaultHealthInterval), Timeout: productspec.Duration(product.DefaultHealthTimeout),
+				Retries: product.DefaultHealthRetries}
 		}
 		out = append(out, s)
 	}

@@ -19,6 +19,7 @@ import (
 )
 
 func TestTracker(t *testing.T) {
+	const sec = time.Second
 	fail := errors.New("GET /: 503")
 	type obs struct {
 		at   time.Duration // since the start
@@ -30,11 +31,12 @@ func TestTracker(t *testing.T) {
 		check Check
 		seq   []obs
 	}{
-		{"healthy at once", Check{Retries: 3}, []obs{{1, nil, healthy}}},
-		{"retries after start", Check{Retries: 2}, []obs{{1, fail, starting}, {2, fail, unhealthy}, {3, nil, healthy}}},
-		{"start period: failures do not count", Check{Retries: 1, StartPeriod: 10}, []obs{{1, fail, starting}, {9, fail, starting}, {10, fail, unhealthy}}},
-		{"start period: healthy, then failures count", Check{Retries: 2, StartPeriod: 10}, []obs{{1, nil, healthy}, {2, fail, healthy}, {3, fail, unhealthy}}},
-		{"a pass resets the count", Check{Retries: 2}, []obs{{1, nil, healthy}, {2, fail, healthy}, {3, nil, healthy}, {4, fail, healthy}, {5, fail, unhealthy}}},
+		{"healthy at once", Check{Retries: 3}, []obs{{sec, nil, healthy}}},
+		{"retries after start", Check{Retries: 2}, []obs{{sec, fail, starting}, {2 * sec, fail, unhealthy}, {3 * sec, nil, healthy}}},
+		{"the first second is a start period", Check{Retries: 1}, []obs{{sec / 10, fail, starting}, {sec - 1, fail, starting}, {sec, fail, unhealthy}}},
+		{"start period: failures do not count", Check{Retries: 1, StartPeriod: 10 * sec}, []obs{{sec, fail, starting}, {9 * sec, fail, starting}, {10 * sec, fail, unhealthy}}},
+		{"start period: healthy, then failures count", Check{Retries: 2, StartPeriod: 10 * sec}, []obs{{sec, nil, healthy}, {2 * sec, fail, healthy}, {3 * sec, fail, unhealthy}}},
+		{"a pass resets the count", Check{Retries: 2}, []obs{{sec, nil, healthy}, {2 * sec, fail, healthy}, {3 * sec, nil, healthy}, {4 * sec, fail, healthy}, {5 * sec, fail, unhealthy}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

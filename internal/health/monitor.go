@@ -19,7 +19,9 @@ const (
 // first after firstPace, then at gaps of half the time since it started,
 // between firstPace and startPace: a service that is up in 200 ms is
 // found healthy by about 300 ms, not at the first whole second, and one
-// that takes long is not asked more than once a startPace.
+// that takes long is not asked more than once a startPace. The start
+// period is at least startPace, so that a service without one is not
+// failed by the quick checks of its first second.
 const (
 	firstPace = 50 * time.Millisecond
 	startPace = time.Second
@@ -40,7 +42,7 @@ func (t *tracker) observe(at time.Time, err error) servicestate.Health {
 		t.failures, t.wasHealthy, t.state = 0, true, healthy
 		return t.state
 	}
-	if !t.wasHealthy && at.Sub(t.started) < t.check.StartPeriod {
+	if !t.wasHealthy && at.Sub(t.started) < t.startPeriod() {
 		return t.state // failures do not count yet
 	}
 	t.failures++
@@ -50,10 +52,13 @@ func (t *tracker) observe(at time.Time, err error) servicestate.Health {
 	return t.state
 }
 
+// startPeriod is the check's start period, at least startPace.
+func (t *tracker) startPeriod() time.Duration { return max(t.check.StartPeriod, startPace) }
+
 // next is the time from at to the next check.
 func (t *tracker) next(at time.Time) time.Duration {
 	since := at.Sub(t.started)
-	if t.state == starting && (since <= 0 || since < t.check.StartPeriod) {
+	if t.state == starting && since < t.startPeriod() {
 		return min(t.check.Interval, startPace, max(firstPace, since/2))
 	}
 	return t.check.Interval
