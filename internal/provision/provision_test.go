@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
@@ -331,19 +332,27 @@ func (c *countingWriter) WriteAt(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-func BenchmarkWriteDisk(b *testing.B) {
-	uki := bytes.Repeat([]byte("u"), 8<<20)
-	for _, size := range []int64{4 << 30, 64 << 30} {
-		b.Run(fmt.Sprintf("%dGiB", size>>30), func(b *testing.B) {
-			l, _ := Plan(size, 512, 0, nil)
-			cfg := testConfig(l)
-			for i := 0; i < b.N; i++ {
-				w := &countingWriter{}
-				if err := Write(w, l, Content{RuntimeUKI: uki, LoaderPath: "EFI/plinth/plinth.efi", Config: cfg}); err != nil {
-					b.Fatal(err)
-				}
-				b.ReportMetric(float64(w.n), "bytes-written")
-			}
-		})
+// TestMemFS checks that the ESP's file system behaves as an fs.FS and
+// serves its files for writing without a copy (io.WriterTo).
+func TestMemFS(t *testing.T) {
+	m := memFS{fstest.MapFS{
+		"EFI/BOOT/BOOTX64.EFI":   {Data: []byte("uki"), Mode: 0o644},
+		"EFI/plinth/plinth.json": {Data: []byte("{}"), Mode: 0o644},
+	}}
+	if err := fstest.TestFS(m, "EFI/BOOT/BOOTX64.EFI", "EFI/plinth/plinth.json"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := m.Open("EFI/BOOT/BOOTX64.EFI")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	wt, ok := f.(io.WriterTo)
+	if !ok {
+		t.Fatalf("%T does not implement io.WriterTo", f)
+	}
+	var b bytes.Buffer
+	if _, err := wt.WriteTo(&b); err != nil || b.String() != "uki" {
+		t.Errorf("WriteTo wrote %q, %v", b.String(), err)
 	}
 }

@@ -101,9 +101,17 @@ func (j *job) write(w io.WriterAt, off int64) error {
 		}
 	}
 
-	h := crc32.New(crc32.MakeTable(crc32.Castagnoli))
-	fmt.Fprintf(h, "%q %d %d %d %d %d %d\n", j.label, j.size, l.fatType, l.spc, l.sectorSize, j.opts.HiddenSectors, j.ts)
-	if err := j.writeData(w, off+l.clusterOffset(2), h); err != nil {
+	// The content feeds the derived volume ID only; hashing megabytes of
+	// files is most of Format's CPU time on a slow machine, so skip it
+	// when the ID is given.
+	var h hash.Hash32
+	var sum io.Writer = io.Discard
+	if j.opts.VolumeID == 0 {
+		h = crc32.New(crc32.MakeTable(crc32.Castagnoli))
+		sum = h
+		fmt.Fprintf(h, "%q %d %d %d %d %d %d\n", j.label, j.size, l.fatType, l.spc, l.sectorSize, j.opts.HiddenSectors, j.ts)
+	}
+	if err := j.writeData(w, off+l.clusterOffset(2), sum); err != nil {
 		return err
 	}
 	if l.fatType != 32 {
@@ -113,19 +121,11 @@ func (j *job) write(w io.WriterAt, off int64) error {
 			return fmt.Errorf("vfat: writing the root directory: %w", err)
 		}
 	}
-	head := fatHead(l, &j.p)
-	fatLen := int64(l.fatSectors) * ss
-	for i := range numFATs {
-		at := off + l.fatOffset(i)
-		if _, err := w.WriteAt(head, at); err != nil {
-			return fmt.Errorf("vfat: writing FAT %d: %w", i+1, err)
-		}
-		if err := zeroFill(w, at+int64(len(head)), fatLen-int64(len(head))); err != nil {
-			return err
-		}
+	if err := j.writeFATs(w, off); err != nil {
+		return err
 	}
 	volID := j.opts.VolumeID
-	if volID == 0 {
+	if h != nil {
 		volID = h.Sum32() | 1 // never 0, which would read as "none"
 	}
 	if _, err := w.WriteAt(j.reservedArea(volID), off); err != nil {
@@ -134,9 +134,27 @@ func (j *job) write(w io.WriterAt, off int64) error {
 	return nil
 }
 
+// writeFATs writes both FATs: the chains of the plan, zeros (free) after.
+func (j *job) writeFATs(w io.WriterAt, off int64) error {
+	l := &j.l
+	head := fatHead(l, &j.p)
+	fatLen := int64(l.fatSectors) * int64(l.sectorSize)
+	zero := make([]byte, max(1, min(fatLen-int64(len(head)), bufSize)))
+	for i := range numFATs {
+		at := off + l.fatOffset(i)
+		if _, err := w.WriteAt(head, at); err != nil {
+			return fmt.Errorf("vfat: writing FAT %d: %w", i+1, err)
+		}
+		if err := zeroFill(w, at+int64(len(head)), fatLen-int64(len(head)), zero); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // writeData writes every planned directory and file, in cluster order,
 // as one sequential run starting at off, feeding names and contents to h.
-func (j *job) writeData(w io.WriterAt, off int64, h hash.Hash32) error {
+func (j *job) writeData(w io.WriterAt, off int64, h io.Writer) error {
 	sw := newSeqWriter(w, off)
 	cs := j.l.clusterSize()
 	for _, n := range j.p.items {
@@ -161,14 +179,24 @@ func (j *job) writeData(w io.WriterAt, off int64, h hash.Hash32) error {
 	return sw.Flush()
 }
 
-// copyFile copies one file of Source into sw.
-func (j *job) copyFile(sw *seqWriter, n *node, h hash.Hash32) error {
+// copyFile copies one file of Source into sw: from its own memory when it
+// can write itself (io.WriterTo), else through sw's buffer.
+func (j *job) copyFile(sw *seqWriter, n *node, h io.Writer) error {
 	f, err := j.opts.Source.Open(n.path)
 	if err != nil {
 		return fmt.Errorf("vfat: reading source: %w", err)
 	}
 	defer f.Close()
-	if err := sw.copyExactly(f, n.size, h); err != nil {
+	fw := &fileWriter{sw: sw, left: n.size, h: h}
+	if wt, ok := f.(io.WriterTo); ok {
+		_, err = wt.WriteTo(fw)
+	} else {
+		_, err = fw.ReadFrom(f)
+	}
+	if err == nil && fw.left > 0 {
+		err = fmt.Errorf("%w (%d bytes missing)", errShrank, fw.left)
+	}
+	if err != nil {
 		return fmt.Errorf("vfat: copying %s: %w", n.path, err)
 	}
 	return nil

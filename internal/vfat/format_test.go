@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -645,4 +647,135 @@ func TestFormatSourceChanged(t *testing.T) {
 			t.Errorf("Format = %v, want an error saying the file %s", err, tt.want)
 		}
 	}
+}
+
+// writerToFS serves each file of a MapFS as a bytes.Reader, which
+// implements io.WriterTo: Format writes such files without copying them.
+type writerToFS struct{ fstest.MapFS }
+
+func (m writerToFS) Open(name string) (fs.File, error) {
+	f, err := m.MapFS.Open(name)
+	mf, ok := m.MapFS[name]
+	if err != nil || !ok || !mf.Mode.IsRegular() {
+		return f, err
+	}
+	return readerFile{bytes.NewReader(mf.Data), f}, nil
+}
+
+// readerFile is an fs.File reading from a bytes.Reader.
+type readerFile struct {
+	*bytes.Reader
+	f fs.File
+}
+
+func (r readerFile) Stat() (fs.FileInfo, error) { return r.f.Stat() }
+func (r readerFile) Close() error               { return r.f.Close() }
+
+// copyTree writes tree into a new directory and returns it.
+func copyTree(t *testing.T, tree fstest.MapFS) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, f := range tree {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		var err error
+		if f.Mode.IsDir() {
+			err = os.MkdirAll(p, 0o755)
+		} else if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+			err = os.WriteFile(p, f.Data, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// TestFormatSourceKinds checks that a file read through Format's buffer
+// (fstest.MapFS, os.DirFS, whose *os.File copies through io.Copy) and
+// one that writes itself (io.WriterTo) give the same bytes, derived
+// volume ID included, for content small and large.
+func TestFormatSourceKinds(t *testing.T) {
+	size := 64 * mib
+	tree := testTree()
+	tree["big/uki.efi"] = &fstest.MapFile{Data: seededBytes(9<<20+123, 4), Mode: 0o644}
+	tree["big/BOOTX64.EFI"] = tree["big/uki.efi"]
+	sources := []struct {
+		name string
+		src  fs.FS
+	}{
+		{"MapFS", tree},
+		{"WriterTo", writerToFS{tree}},
+		{"DirFS", os.DirFS(copyTree(t, tree))},
+	}
+	var want []byte
+	for _, s := range sources {
+		img := blockdev.NewMem(size, 0)
+		w := &largestWrite{WriterAt: img}
+		if err := Format(w, 0, size, Options{FATType: 32, Label: "KINDS", Source: s.src}); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		// A file that writes itself reaches WriteAt whole; others go
+		// through the buffer.
+		if direct := w.max == len(tree["big/uki.efi"].Data); direct != (s.name == "WriterTo") || w.max > len(tree["big/uki.efi"].Data) {
+			t.Errorf("%s: largest write %d bytes", s.name, w.max)
+		}
+		if want == nil {
+			want = img.Bytes()
+			continue
+		}
+		if !bytes.Equal(img.Bytes(), want) {
+			t.Errorf("%s: image differs from the one made from %s", s.name, sources[0].name)
+		}
+	}
+	f := sparseFile(t, size)
+	if _, err := f.WriteAt(want, 0); err != nil {
+		t.Fatal(err)
+	}
+	fsck(t, f.Name())
+}
+
+// TestFormatWriterToChanged is TestFormatSourceChanged for files that
+// write themselves.
+func TestFormatWriterToChanged(t *testing.T) {
+	listed := fstest.MapFS{"f": {Data: make([]byte, 1<<20)}, "g": {Data: []byte("g")}}
+	for _, tt := range []struct {
+		size int
+		want string
+	}{
+		{1<<20 - 1, "shrank"},
+		{1<<20 + 1, "grew"},
+		{10, "shrank"},
+		{3 << 20, "grew"},
+	} {
+		changed := fstest.MapFS{"f": {Data: make([]byte, tt.size)}, "g": listed["g"]}
+		src := changingWriterToFS{listed, writerToFS{changed}}
+		err := Format(blockdev.NewMem(8*mib, 0), 0, 8*mib, Options{Source: src})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%d bytes for 1 MiB listed: Format = %v, want an error saying the file %s", tt.size, err, tt.want)
+		}
+	}
+}
+
+// changingWriterToFS lists one tree and opens the files of another.
+type changingWriterToFS struct {
+	fstest.MapFS
+	open writerToFS
+}
+
+func (c changingWriterToFS) Open(name string) (fs.File, error) {
+	if _, ok := c.MapFS[name]; ok {
+		return c.open.Open(name)
+	}
+	return c.MapFS.Open(name)
+}
+
+// largestWrite records the size of the largest WriteAt.
+type largestWrite struct {
+	io.WriterAt
+	max int
+}
+
+func (l *largestWrite) WriteAt(p []byte, off int64) (int, error) {
+	l.max = max(l.max, len(p))
+	return l.WriterAt.WriteAt(p, off)
 }

@@ -34,7 +34,10 @@ type Options struct {
 	// of its location are stored, as FAT has no time zones.
 	ModTime time.Time
 	// Source, if set, is copied into the root directory: directories and
-	// regular files (symbolic links are followed), in sorted order.
+	// regular files (symbolic links are followed), in sorted order. A
+	// file that implements io.WriterTo (an in-memory file backed by a
+	// bytes.Reader, say) is written from its own memory in one call
+	// rather than copied through a buffer.
 	Source fs.FS
 	// HiddenSectors is stored in the boot sector: the number of sectors
 	// before the filesystem on its disk, that is the partition's first

@@ -23,6 +23,9 @@ type image struct {
 	nodes   []*node // every inode-owning node except the journal, by inode number
 	maxIno  uint64  // highest inode number in use
 	sb      ext4.Superblock
+	// blockBitmaps are the block bitmaps of the groups not flagged
+	// BLOCK_UNINIT, by group, as summarize built them.
+	blockBitmaps map[uint64][]byte
 }
 
 // plan validates opts, reads Source's metadata and lays out everything.

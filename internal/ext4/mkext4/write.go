@@ -216,8 +216,7 @@ func dirLinks(d *node) uint16 {
 func (im *image) writeBitmaps(o *out, _ fs.FS) error {
 	for n := range im.g.groups {
 		d := &im.gds[n]
-		if d.flags&bgBlockUninit == 0 {
-			bm, _ := im.blockBitmap(n)
+		if bm := im.blockBitmaps[n]; bm != nil {
 			if err := o.writeBlocks(d.blockBitmap, bm, fmt.Sprintf("block bitmap of group %d", n)); err != nil {
 				return err
 			}
@@ -232,12 +231,14 @@ func (im *image) writeBitmaps(o *out, _ fs.FS) error {
 }
 
 // writeSuperblocks writes every superblock backup with its group
-// descriptor table, then the primary copy.
+// descriptor table, then the primary copy. One buffer holds the
+// superblock block and the table after it; only the superblock changes
+// from copy to copy.
 func (im *image) writeSuperblocks(o *out, _ fs.FS) error {
 	g := im.g
-	gdt := make([]byte, g.gdtBlocks*g.bs)
+	blk := make([]byte, g.bs+g.gdtBlocks*g.bs)
 	for n := range g.groups {
-		im.gds[n].marshal(gdt[n*descSize:], uint32(n), im.seed)
+		im.gds[n].marshal(blk[g.bs+n*descSize:], uint32(n), im.seed)
 	}
 	if g.firstData == 1 { // 1 KiB blocks: the boot block precedes the superblock
 		if err := o.writeAt(make([]byte, ext4.SuperblockOffset), 0, "boot block"); err != nil {
@@ -248,13 +249,12 @@ func (im *image) writeSuperblocks(o *out, _ fs.FS) error {
 		if hasSuper(n) {
 			sb := im.sb
 			sb.BlockGroupNr = uint16(n)
-			blk := make([]byte, g.bs, g.bs+uint64(len(gdt)))
 			sbOff := uint64(0)
 			if n == 0 && g.bs > ext4.SuperblockOffset {
 				sbOff = ext4.SuperblockOffset // block 0 starts with the boot area
 			}
-			copy(blk[sbOff:], sb.Marshal())
-			blk = append(blk, gdt...)
+			clear(blk[:g.bs])
+			copy(blk[sbOff:g.bs], sb.Marshal())
 			if err := o.writeBlocks(g.groupStart(n), blk, fmt.Sprintf("superblock and descriptors of group %d", n)); err != nil {
 				return err
 			}
