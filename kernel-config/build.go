@@ -12,9 +12,10 @@
 // cache: kbuild records which CONFIG_ symbols each object depends on, so
 // the second kernel, or a kernel after a fragment changes, recompiles only
 // the objects those options touch (on 2 cores, a minute or two instead of
-// seven). That is why options that reach widely used headers (SECURITY,
-// SECURITYFS) are in base.config even though only the runtime uses them:
-// differing, they would recompile nearly every object.
+// seven). That is why options that reach widely used headers are in
+// base.config even though one kernel alone needs them (SECURITY and
+// SECURITYFS for the runtime's lockdown, BLK_DEV_SR, through CDROM, for
+// the installer): differing, they would recompile most objects.
 package kernelconfig
 
 import (
