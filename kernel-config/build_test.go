@@ -239,3 +239,14 @@ func TestBuildSharesTree(t *testing.T) {
 		t.Errorf("the retry compiled in the old tree: make saw %q", made)
 	}
 }
+
+func TestUntarArgs(t *testing.T) {
+	for _, tt := range []struct{ src, want string }{
+		{"/usr/src/linux-source-6.1.tar.xz", "--use-compress-program=xz -T0 -xf /usr/src/linux-source-6.1.tar.xz -C /c"},
+		{"/src/linux.tar.gz", "-xf /src/linux.tar.gz -C /c"},
+	} {
+		if got := strings.Join(untarArgs(tt.src, "/c"), " "); got != tt.want {
+			t.Errorf("untarArgs(%s) = %q, want %q", tt.src, got, tt.want)
+		}
+	}
+}
