@@ -16,8 +16,6 @@ import (
 
 	"github.com/plinth-os/plinth/e2e/qemu"
 	"github.com/plinth-os/plinth/initramfs"
-	kernelconfig "github.com/plinth-os/plinth/kernel-config"
-	"github.com/plinth-os/plinth/uki"
 )
 
 var benchBoots = flag.Int("boots", 5, "measured boots of each image in BenchmarkBoot (after one warm-up boot each)")
@@ -120,24 +118,7 @@ func trivialUKI(b *testing.B, bin []byte, kind, event string) []byte {
 	if err != nil {
 		b.Fatal(err)
 	}
-	k, err := kernelconfig.Build(context.Background(), kernelconfig.Options{Kind: kind})
-	if err != nil {
-		b.Fatal(err)
-	}
-	kernel, err := os.ReadFile(k.BzImage)
-	if err != nil {
-		b.Fatal(err)
-	}
-	stub, err := os.ReadFile(stubPath)
-	if err != nil {
-		b.Fatal(err)
-	}
-	efi, err := uki.Build(stub, uki.Image{OSRelease: uki.OSRelease("Plinth baseline", "plinth", "0"), Cmdline: uki.DefaultCmdline(),
-		Uname: k.Release, Linux: kernel, Initrd: initrd}.Sections())
-	if err != nil {
-		b.Fatal(err)
-	}
-	return efi
+	return kernelUKI(b, kind, "Plinth baseline", initrd)
 }
 
 // benchBootOnce boots img until its event and measures the phases.

@@ -86,7 +86,14 @@ func testUKIFiles(t *testing.T, steps []([]string), after string, files map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := kernelconfig.Build(context.Background(), kernelconfig.Options{Kind: "installer"})
+	return kernelUKI(t, "installer", "Plinth e2e", initrd)
+}
+
+// kernelUKI is a UKI of kind's kernel (the cached build mkiso uses) with
+// initrd and the default command line.
+func kernelUKI(t testing.TB, kind, name string, initrd []byte) []byte {
+	t.Helper()
+	k, err := kernelconfig.Build(context.Background(), kernelconfig.Options{Kind: kind})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +106,7 @@ func testUKIFiles(t *testing.T, steps []([]string), after string, files map[stri
 		t.Fatal(err)
 	}
 	efi, err := uki.Build(stub, uki.Image{
-		OSRelease: uki.OSRelease("Plinth e2e", "plinth", "test"),
+		OSRelease: uki.OSRelease(name, "plinth", "test"),
 		Cmdline:   uki.DefaultCmdline(),
 		Uname:     k.Release,
 		Linux:     kernel,
