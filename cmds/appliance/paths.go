@@ -15,7 +15,6 @@ import (
 type paths struct {
 	Root          string // the runtime image's root filesystem
 	Sys, Dev, Etc string
-	Proc          string // procfs, for the boot's times (package boottime)
 	Tmp           string // a tmpfs for everyone
 	Efivars       string // efivarfs
 	Lockdown      string // the kernel's lockdown mode (securityfs)
@@ -32,7 +31,6 @@ func systemPaths() paths {
 	return paths{
 		Root:          "/",
 		Sys:           "/sys",
-		Proc:          "/proc",
 		Dev:           "/dev",
 		Etc:           "/etc",
 		Tmp:           "/tmp",

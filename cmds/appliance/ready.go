@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"strings"
 
 	"github.com/plinth-os/plinth/internal/boottime"
@@ -32,7 +33,7 @@ func (a *appliance) announce(ctx context.Context, watch <-chan supervise.Overall
 				<-gotAddr
 				gotAddr = nil
 			}
-			bt, err := boottime.Read(a.paths.Proc)
+			bt, err := boottime.Read(filepath.Join(a.paths.Dev, "kmsg"))
 			if err != nil {
 				a.say("Warning: %v", err)
 			}

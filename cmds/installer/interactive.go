@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"time"
 
@@ -159,7 +160,7 @@ func (a *app) startWizard() *wizard.Wizard {
 	if a.startFailure != nil {
 		wz.Finished(wizard.Result{}, a.startFailure)
 	}
-	bt, err := boottime.Read(a.roots.Proc)
+	bt, err := boottime.Read(filepath.Join(a.roots.Dev, "kmsg"))
 	if err != nil {
 		a.journal.Logf("%v", err)
 	}

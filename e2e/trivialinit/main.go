@@ -21,13 +21,10 @@ func main() {
 	if err != nil {
 		fmt.Println("trivialinit:", err)
 	}
-	if err := os.MkdirAll("/proc", 0o555); err == nil {
-		err = unix.Mount("proc", "/proc", "proc", 0, "")
-		if err != nil {
-			fmt.Println("trivialinit: mount /proc:", err)
-		}
+	if err := unix.Mount("devtmpfs", "/dev", "devtmpfs", 0, ""); err != nil {
+		fmt.Println("trivialinit: mount /dev:", err)
 	}
-	bt, err := boottime.Read("/proc")
+	bt, err := boottime.Read("/dev/kmsg")
 	if err != nil {
 		fmt.Println("trivialinit:", err)
 	}

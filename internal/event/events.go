@@ -108,7 +108,7 @@ type Ready struct {
 	Candidates []Candidate `json:"candidates"`
 	// Uptime is the seconds since the kernel started.
 	Uptime float64 `json:"uptime"`
-	// InitStarted is the seconds since the kernel started when PID 1 began: the kernel's part of Uptime.
+	// InitStarted is the seconds since the kernel started when it ran /init, as its log says: the kernel's part of Uptime (0 if the log no longer says).
 	InitStarted float64 `json:"initStarted"`
 	// Screen is the screen shown first, as the screen event names it.
 	Screen string `json:"screen"`
@@ -440,7 +440,7 @@ type RuntimeReady struct {
 	Lockdown string `json:"lockdown"`
 	// Uptime is the seconds since the kernel started.
 	Uptime float64 `json:"uptime"`
-	// InitStarted is the seconds since the kernel started when PID 1 began: the kernel's part of Uptime.
+	// InitStarted is the seconds since the kernel started when it ran /init, as its log says: the kernel's part of Uptime (0 if the log no longer says).
 	InitStarted float64 `json:"initStarted"`
 }
 

@@ -126,6 +126,32 @@ func ReadAll(path string) ([]byte, error) {
 	}
 }
 
+// First returns the oldest record still in the kernel's log buffer for
+// which match says true, and whether there is one.
+func First(path string, match func(Record) bool) (Record, bool, error) {
+	fd, err := open(path)
+	if err != nil {
+		return Record{}, false, err
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, bufSize)
+	for {
+		n, err := unix.Read(fd, buf) // one record a read
+		switch {
+		case errors.Is(err, unix.EAGAIN) || (err == nil && n == 0):
+			return Record{}, false, nil
+		case errors.Is(err, unix.EPIPE) || errors.Is(err, unix.EINTR):
+			continue // overwritten while read: go on from the oldest left
+		case err != nil:
+			return Record{}, false, fmt.Errorf("kmsg: read %s: %w", path, err)
+		}
+		header, _, _ := strings.Cut(string(buf[:n]), "\n")
+		if r, ok := Parse(header); ok && match(r) {
+			return r, true, nil
+		}
+	}
+}
+
 // Follow sends the records logged from now on whose priority is
 // maxPriority or more severe, until ctx ends.
 func Follow(ctx context.Context, path string, maxPriority int) (<-chan Record, error) {

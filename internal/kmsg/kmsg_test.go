@@ -145,3 +145,22 @@ func TestReadAllFile(t *testing.T) {
 		t.Errorf("ReadAll without kmsg: %v", err)
 	}
 }
+
+// TestFirst reads this machine's kernel log, a record a read: the oldest
+// record there is found, one nothing matches is not, and a missing
+// device is an error.
+func TestFirst(t *testing.T) {
+	if _, err := os.Stat("/dev/kmsg"); err != nil {
+		t.Skip("no /dev/kmsg here")
+	}
+	r, ok, err := First("/dev/kmsg", func(Record) bool { return true })
+	if err != nil || !ok || r.Text == "" {
+		t.Errorf("First(any) = %+v, %v, %v", r, ok, err)
+	}
+	if _, ok, err := First("/dev/kmsg", func(Record) bool { return false }); err != nil || ok {
+		t.Errorf("First(none) = %v, %v; want not found", ok, err)
+	}
+	if _, _, err := First(filepath.Join(t.TempDir(), "kmsg"), func(Record) bool { return true }); err == nil {
+		t.Error("First on a missing device succeeded")
+	}
+}
