@@ -115,22 +115,29 @@ kernelrelease) echo "6.1.0-fake" ;;
 esac
 `
 
-// TestBuildSteps runs the whole build against a stand-in make: the cache
-// entry it leaves, the second call served from the cache, and the error
-// when olddefconfig drops an option.
-func TestBuildSteps(t *testing.T) {
+// withFakeMake puts fakeMake first in PATH and returns where it records
+// its calls, a source tree for it and an empty cache.
+func withFakeMake(t *testing.T) (calls, src, cache string) {
+	t.Helper()
 	bin := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bin, "make"), []byte(fakeMake), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	calls := filepath.Join(t.TempDir(), "calls")
+	calls = filepath.Join(t.TempDir(), "calls")
 	t.Setenv("FAKE_MAKE_CALLS", calls)
-	src := t.TempDir()
+	src = t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "Makefile"), []byte("# kernel\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cache := t.TempDir()
+	return calls, src, t.TempDir()
+}
+
+// TestBuildSteps runs the whole build against a stand-in make: the cache
+// entry it leaves, the second call served from the cache, and the error
+// when olddefconfig drops an option.
+func TestBuildSteps(t *testing.T) {
+	calls, src, cache := withFakeMake(t)
 	var log strings.Builder
 	opts := Options{Kind: "runtime", Source: src, CacheDir: cache, Jobs: 3, Log: &log}
 
@@ -190,16 +197,7 @@ func TestBuildSteps(t *testing.T) {
 // "reused" when it finds the first's objects), and a compile that fails
 // in a reused tree is run once more in a clean one.
 func TestBuildSharesTree(t *testing.T) {
-	bin := t.TempDir()
-	if err := os.WriteFile(filepath.Join(bin, "make"), []byte(fakeMake), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	calls := filepath.Join(t.TempDir(), "calls")
-	t.Setenv("FAKE_MAKE_CALLS", calls)
-	src := t.TempDir()
-	os.WriteFile(filepath.Join(src, "Makefile"), []byte("# kernel\n"), 0o644)
-	cache := t.TempDir()
+	calls, src, cache := withFakeMake(t)
 	var log strings.Builder
 	build := func(kind string) {
 		t.Helper()
