@@ -62,9 +62,10 @@ func (f files) has(rel string, want [32]byte) (bool, error) {
 }
 
 // same reports whether the file at dst holds the bytes of the file at
-// src; a missing dst does not. Comparing costs far less CPU than hashing
-// dst, which matters at every boot on a slow machine. dst's page cache
-// is dropped first, as in digest.
+// src, which must exist (a missing src is an error wrapping
+// fs.ErrNotExist); a missing dst does not. Comparing costs far less CPU
+// than hashing, which matters at every boot on a slow machine. dst's page
+// cache is dropped first, as in digest.
 func (f files) same(src, dst string) (bool, error) {
 	a, err := os.Open(f.abs(src))
 	if err != nil {
@@ -192,7 +193,7 @@ func (f files) tempFor(rel string) (string, error) {
 		if i > 0 {
 			tmp = fmt.Sprintf("%s.new%d", rel, i)
 		}
-		twin, err := f.sameFile(tmp, rel)
+		twin, err := f.same(tmp, rel)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return tmp, nil
@@ -207,27 +208,6 @@ func (f files) tempFor(rel string) (string, error) {
 		return tmp, nil
 	}
 	return "", fmt.Errorf("write %s: %d leftover temporary files hold its contents; run fsck.fat on the ESP", rel, maxTemps)
-}
-
-// sameFile reports whether leftover (which must exist) has the size and
-// contents of rel (which need not).
-func (f files) sameFile(leftover, rel string) (bool, error) {
-	lfi, err := os.Stat(f.abs(leftover))
-	if err != nil {
-		return false, err
-	}
-	rfi, err := os.Stat(f.abs(rel))
-	if errors.Is(err, fs.ErrNotExist) || err == nil && rfi.Size() != lfi.Size() {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	want, _, err := f.digest(rel)
-	if err != nil {
-		return false, err
-	}
-	return f.has(leftover, want)
 }
 
 // remove deletes rel; a missing file is not an error.
