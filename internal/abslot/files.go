@@ -79,26 +79,39 @@ func (f files) same(src, dst string) (bool, error) {
 		return false, err
 	}
 	defer b.Close()
+	if sa, sb, err := sizes(a, b); err != nil || sa != sb {
+		return false, err
+	}
 	dropCache(b)
 	bufA, bufB := make([]byte, 1<<20), make([]byte, 1<<20)
 	for {
-		na, errA := io.ReadFull(a, bufA)
-		nb, errB := io.ReadFull(b, bufB)
-		if na != nb || !bytes.Equal(bufA[:na], bufB[:nb]) {
+		n, err := io.ReadFull(a, bufA)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return false, fmt.Errorf("read %s: %w", src, err)
+		}
+		if _, err := io.ReadFull(b, bufB[:n]); err != nil {
+			return false, fmt.Errorf("read %s: %w", dst, err)
+		}
+		if !bytes.Equal(bufA[:n], bufB[:n]) {
 			return false, nil
 		}
-		endA, endB := errA == io.EOF || errA == io.ErrUnexpectedEOF, errB == io.EOF || errB == io.ErrUnexpectedEOF
-		switch {
-		case endA && endB:
+		if n < len(bufA) {
 			return true, nil
-		case errA != nil && !endA:
-			return false, fmt.Errorf("read %s: %w", src, errA)
-		case errB != nil && !endB:
-			return false, fmt.Errorf("read %s: %w", dst, errB)
-		case endA != endB:
-			return false, nil
 		}
 	}
+}
+
+// sizes are the sizes of two open files.
+func sizes(a, b *os.File) (int64, int64, error) {
+	sa, err := a.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	sb, err := b.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	return sa.Size(), sb.Size(), nil
 }
 
 // ErrDigest is a write whose bytes are not the ones expected: a damaged
