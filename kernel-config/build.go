@@ -11,8 +11,9 @@
 // Both kernels are compiled in one object tree per source, kept in the
 // cache: kbuild records which CONFIG_ symbols each object depends on, so
 // the second kernel, or a kernel after a fragment changes, recompiles only
-// the objects those options touch (on 2 cores, a minute or two instead of
-// seven). That is why options that reach widely used headers are in
+// the objects those options touch (on 2 cores the runtime kernel after
+// the installer's: 13 objects and half a minute, instead of 1,495 and
+// eleven minutes). That is why options that reach widely used headers are in
 // base.config even though one kernel alone needs them (SECURITY and
 // SECURITYFS for the runtime's lockdown, BLK_DEV_SR, through CDROM, for
 // the installer): differing, they would recompile most objects.
