@@ -138,48 +138,45 @@ type Result struct {
 // CheckPayload compares the runtime UKI with the manifest: a damaged
 // medium must be found before any disk is touched.
 func CheckPayload(m Manifest, uki []byte) error {
+	_, err := payloadSum(m, uki)
+	return err
+}
+
+// payloadSum is the runtime UKI's SHA-256, checked against the manifest.
+func payloadSum(m Manifest, uki []byte) ([32]byte, error) {
 	sum := sha256.Sum256(uki)
 	if hex.EncodeToString(sum[:]) != m.RuntimeUKISHA256 || int64(len(uki)) != m.RuntimeUKISize {
-		return fail(errcode.PayloadCorrupt, "install: the runtime image on the installer medium does not match its manifest (sha256 %x): the medium is damaged, write it again", sum)
+		return sum, fail(errcode.PayloadCorrupt, "install: the runtime image on the installer medium does not match its manifest (sha256 %x): the medium is damaged, write it again", sum)
 	}
-	return nil
+	return sum, nil
 }
 
 // checkRequest checks the whole payload of req against its manifest:
 // the runtime UKI and, when the manifest names them, shim and MokManager.
-func checkRequest(req Request) error {
-	if err := CheckPayload(req.Manifest, req.UKI); err != nil {
-		return err
+// It returns the SHA-256 of each part it checked, so that they are not
+// hashed again before they are written.
+func checkRequest(req Request) (map[installplan.Source][32]byte, error) {
+	uki, err := payloadSum(req.Manifest, req.UKI)
+	if err != nil {
+		return nil, err
 	}
+	sums := map[installplan.Source][32]byte{installplan.FromRuntimeUKI: uki}
 	for _, b := range []struct {
 		what string
+		src  installplan.Source
 		want *Binary
 		data []byte
-	}{{"shim", req.Manifest.Shim, req.Shim}, {"MokManager", req.Manifest.MokManager, req.MokManager}} {
+	}{{"shim", installplan.FromShim, req.Manifest.Shim, req.Shim}, {"MokManager", installplan.FromMokManager, req.Manifest.MokManager, req.MokManager}} {
 		if b.want == nil {
 			continue
 		}
 		sum := sha256.Sum256(b.data)
 		if hex.EncodeToString(sum[:]) != b.want.SHA256 || int64(len(b.data)) != b.want.Size {
-			return fail(errcode.PayloadCorrupt, "install: the %s on the installer medium does not match its manifest (sha256 %x): the medium is damaged, write it again", b.what, sum)
+			return nil, fail(errcode.PayloadCorrupt, "install: the %s on the installer medium does not match its manifest (sha256 %x): the medium is damaged, write it again", b.what, sum)
 		}
+		sums[b.src] = sum
 	}
-	return nil
-}
-
-// checkedSums are the SHA-256 of the payload's parts as checkRequest
-// found them: the manifest's digests.
-func (req Request) checkedSums() map[installplan.Source][32]byte {
-	sums := map[installplan.Source][32]byte{}
-	for src, d := range map[installplan.Source]string{installplan.FromRuntimeUKI: req.Manifest.RuntimeUKISHA256,
-		installplan.FromShim: req.Manifest.Shim.Of().SHA256, installplan.FromMokManager: req.Manifest.MokManager.Of().SHA256} {
-		var sum [32]byte
-		if b, err := hex.DecodeString(d); err == nil && len(b) == len(sum) {
-			copy(sum[:], b)
-			sums[src] = sum
-		}
-	}
-	return sums
+	return sums, nil
 }
 
 // payload is the bytes of each plan source but the config.
@@ -193,7 +190,7 @@ func (req Request) payload() map[installplan.Source][]byte {
 // refused as an *answers.ParseError before any disk is looked at, as is
 // a secure-boot: require the firmware would not meet).
 func Run(ctx context.Context, env Env, req Request) (*Result, error) {
-	if err := checkRequest(req); err != nil {
+	if _, err := checkRequest(req); err != nil {
 		return nil, err
 	}
 	settings, err := req.Answers.CheckSettings(req.SettingDecls)
@@ -220,7 +217,8 @@ func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 // plan, and executes it.
 func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	start := time.Now()
-	if err := checkRequest(req); err != nil {
+	checked, err := checkRequest(req)
+	if err != nil {
 		return nil, err
 	}
 	if _, err := SecureBoot(env, req.Answers); err != nil {
@@ -242,7 +240,7 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 		env.Events.Emit(event.Plan{Plan: plan})
 	}
 	env.log("secure boot: %s", plan.SecureBoot.Note)
-	res, err := execute(env, plan, req.payload(), req.checkedSums(), start)
+	res, err := execute(env, plan, req.payload(), checked, start)
 	if err != nil {
 		return nil, err
 	}
