@@ -30,14 +30,9 @@ func TestCountingFileThrottle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			now := time.Unix(1700000000, 0)
-			f, err := os.Create(filepath.Join(t.TempDir(), "disk"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
+			c := fakeClockFile(t, &now)
 			reports := 0
 			var inReports time.Duration
-			c := &countingFile{File: f, throttle: throttle{now: func() time.Time { return now }}}
 			c.onWrite = func() {
 				reports++
 				now = now.Add(tt.reportCost)
@@ -68,13 +63,8 @@ func TestCountingFileThrottle(t *testing.T) {
 // holds back the write reports right after it.
 func TestCountingFileStepReport(t *testing.T) {
 	now := time.Unix(1700000000, 0)
-	f, err := os.Create(filepath.Join(t.TempDir(), "disk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
+	c := fakeClockFile(t, &now)
 	reports := 0
-	c := &countingFile{File: f, throttle: throttle{now: func() time.Time { return now }}}
 	c.onWrite = func() { reports++ }
 	c.report()
 	c.report()
@@ -90,4 +80,16 @@ func TestCountingFileStepReport(t *testing.T) {
 	if reports != 3 {
 		t.Errorf("a write %v after the last report did not report", reportEvery)
 	}
+}
+
+// fakeClockFile is a countingFile on a new file whose throttle reads the
+// time from *now.
+func fakeClockFile(t *testing.T, now *time.Time) *countingFile {
+	t.Helper()
+	f, err := os.Create(filepath.Join(t.TempDir(), "disk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return &countingFile{File: f, throttle: throttle{now: func() time.Time { return *now }}}
 }
