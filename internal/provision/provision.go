@@ -7,10 +7,8 @@
 package provision
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -333,7 +331,7 @@ func (d Disk) format(w io.WriterAt, p Part) error {
 	}
 	switch p.Filesystem {
 	case VFAT:
-		tree := memFS{fstest.MapFS{}}
+		tree := vfat.MemFS{MapFS: fstest.MapFS{}}
 		for path, data := range p.Files {
 			tree.MapFS[path] = &fstest.MapFile{Data: data, Mode: 0o644, ModTime: mod}
 		}
@@ -358,28 +356,3 @@ func (d Disk) format(w io.WriterAt, p Part) error {
 func volumeID(g guid.GUID) uint32 {
 	return uint32(g[0])<<24 | uint32(g[1])<<16 | uint32(g[2])<<8 | uint32(g[3])
 }
-
-// memFS is the ESP's files as vfat.Format reads them. Each regular file
-// opens as a bytes.Reader, whose WriteTo lets Format write it straight
-// from this memory rather than copy it through a buffer: the runtime UKI
-// is megabytes, written twice, and copying it is a good part of the CPU
-// time of an install on a slow machine.
-type memFS struct{ fstest.MapFS }
-
-func (m memFS) Open(name string) (fs.File, error) {
-	f, err := m.MapFS.Open(name)
-	mf, ok := m.MapFS[name]
-	if err != nil || !ok || !mf.Mode.IsRegular() {
-		return f, err
-	}
-	return &memFile{Reader: bytes.NewReader(mf.Data), file: f}, nil
-}
-
-// memFile reads a file of a memFS; Stat and Close are the MapFS file's.
-type memFile struct {
-	*bytes.Reader
-	file fs.File
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f.file.Stat() }
-func (f *memFile) Close() error               { return f.file.Close() }

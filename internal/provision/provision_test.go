@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
@@ -330,29 +329,4 @@ type countingWriter struct{ n int64 }
 func (c *countingWriter) WriteAt(p []byte, off int64) (int, error) {
 	c.n += int64(len(p))
 	return len(p), nil
-}
-
-// TestMemFS checks that the ESP's file system behaves as an fs.FS and
-// serves its files for writing without a copy (io.WriterTo).
-func TestMemFS(t *testing.T) {
-	m := memFS{fstest.MapFS{
-		"EFI/BOOT/BOOTX64.EFI":   {Data: []byte("uki"), Mode: 0o644},
-		"EFI/plinth/plinth.json": {Data: []byte("{}"), Mode: 0o644},
-	}}
-	if err := fstest.TestFS(m, "EFI/BOOT/BOOTX64.EFI", "EFI/plinth/plinth.json"); err != nil {
-		t.Fatal(err)
-	}
-	f, err := m.Open("EFI/BOOT/BOOTX64.EFI")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	wt, ok := f.(io.WriterTo)
-	if !ok {
-		t.Fatalf("%T does not implement io.WriterTo", f)
-	}
-	var b bytes.Buffer
-	if _, err := wt.WriteTo(&b); err != nil || b.String() != "uki" {
-		t.Errorf("WriteTo wrote %q, %v", b.String(), err)
-	}
 }

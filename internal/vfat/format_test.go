@@ -649,28 +649,6 @@ func TestFormatSourceChanged(t *testing.T) {
 	}
 }
 
-// writerToFS serves each file of a MapFS as a bytes.Reader, which
-// implements io.WriterTo: Format writes such files without copying them.
-type writerToFS struct{ fstest.MapFS }
-
-func (m writerToFS) Open(name string) (fs.File, error) {
-	f, err := m.MapFS.Open(name)
-	mf, ok := m.MapFS[name]
-	if err != nil || !ok || !mf.Mode.IsRegular() {
-		return f, err
-	}
-	return readerFile{bytes.NewReader(mf.Data), f}, nil
-}
-
-// readerFile is an fs.File reading from a bytes.Reader.
-type readerFile struct {
-	*bytes.Reader
-	f fs.File
-}
-
-func (r readerFile) Stat() (fs.FileInfo, error) { return r.f.Stat() }
-func (r readerFile) Close() error               { return r.f.Close() }
-
 // copyTree writes tree into a new directory and returns it.
 func copyTree(t *testing.T, tree fstest.MapFS) string {
 	t.Helper()
@@ -704,7 +682,7 @@ func TestFormatSourceKinds(t *testing.T) {
 		src  fs.FS
 	}{
 		{"MapFS", tree},
-		{"WriterTo", writerToFS{tree}},
+		{"WriterTo", MemFS{tree}},
 		{"DirFS", os.DirFS(copyTree(t, tree))},
 	}
 	var want []byte
@@ -748,7 +726,7 @@ func TestFormatWriterToChanged(t *testing.T) {
 		{3 << 20, "grew"},
 	} {
 		changed := fstest.MapFS{"f": {Data: make([]byte, tt.size)}, "g": listed["g"]}
-		src := changingWriterToFS{listed, writerToFS{changed}}
+		src := changingWriterToFS{listed, MemFS{changed}}
 		err := Format(blockdev.NewMem(8*mib, 0), 0, 8*mib, Options{Source: src})
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%d bytes for 1 MiB listed: Format = %v, want an error saying the file %s", tt.size, err, tt.want)
@@ -759,7 +737,7 @@ func TestFormatWriterToChanged(t *testing.T) {
 // changingWriterToFS lists one tree and opens the files of another.
 type changingWriterToFS struct {
 	fstest.MapFS
-	open writerToFS
+	open MemFS
 }
 
 func (c changingWriterToFS) Open(name string) (fs.File, error) {
