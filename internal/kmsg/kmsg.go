@@ -97,57 +97,61 @@ func open(path string) (int, error) {
 // ReadAll returns the kernel's log buffer in dmesg's format, reading
 // until it is drained.
 func ReadAll(path string) ([]byte, error) {
-	fd, err := open(path)
+	var out, raw bytes.Buffer
+	err := readRecords(path, func(rec []byte) bool {
+		raw.Write(rec)
+		return true
+	}, func() {
+		out.Write(Format(raw.Bytes()))
+		raw.Reset()
+		out.WriteString("[kernel messages lost here: the log buffer wrapped while it was read]\n")
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
-	var out, raw bytes.Buffer
-	buf := make([]byte, bufSize)
-	for {
-		n, err := unix.Read(fd, buf)
-		switch {
-		case errors.Is(err, unix.EAGAIN) || (err == nil && n == 0):
-			out.Write(Format(raw.Bytes()))
-			return out.Bytes(), nil
-		case errors.Is(err, unix.EPIPE):
-			// The ring buffer overwrote records before we read them;
-			// the next read returns the oldest one still there.
-			out.Write(Format(raw.Bytes()))
-			raw.Reset()
-			out.WriteString("[kernel messages lost here: the log buffer wrapped while it was read]\n")
-			continue
-		case errors.Is(err, unix.EINTR):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("kmsg: read %s: %w", path, err)
-		}
-		raw.Write(buf[:n])
-	}
+	out.Write(Format(raw.Bytes()))
+	return out.Bytes(), nil
 }
 
 // First returns the oldest record still in the kernel's log buffer for
 // which match says true, and whether there is one.
 func First(path string, match func(Record) bool) (Record, bool, error) {
+	var found Record
+	ok := false
+	err := readRecords(path, func(rec []byte) bool {
+		header, _, _ := strings.Cut(string(rec), "\n")
+		if r, parsed := Parse(header); parsed && match(r) {
+			found, ok = r, true
+			return false
+		}
+		return true
+	}, func() {})
+	return found, ok, err
+}
+
+// readRecords reads path from its oldest record until it is drained or
+// each returns false, passing each read's bytes to each (from /dev/kmsg,
+// one record a read). lost is called when the ring buffer overwrote
+// records before they were read; reading goes on from the oldest left.
+func readRecords(path string, each func(rec []byte) bool, lost func()) error {
 	fd, err := open(path)
 	if err != nil {
-		return Record{}, false, err
+		return err
 	}
 	defer unix.Close(fd)
 	buf := make([]byte, bufSize)
 	for {
-		n, err := unix.Read(fd, buf) // one record a read
+		n, err := unix.Read(fd, buf)
 		switch {
 		case errors.Is(err, unix.EAGAIN) || (err == nil && n == 0):
-			return Record{}, false, nil
-		case errors.Is(err, unix.EPIPE) || errors.Is(err, unix.EINTR):
-			continue // overwritten while read: go on from the oldest left
+			return nil
+		case errors.Is(err, unix.EPIPE):
+			lost()
+		case errors.Is(err, unix.EINTR):
 		case err != nil:
-			return Record{}, false, fmt.Errorf("kmsg: read %s: %w", path, err)
-		}
-		header, _, _ := strings.Cut(string(buf[:n]), "\n")
-		if r, ok := Parse(header); ok && match(r) {
-			return r, true, nil
+			return fmt.Errorf("kmsg: read %s: %w", path, err)
+		case !each(buf[:n]):
+			return nil
 		}
 	}
 }
