@@ -3,11 +3,13 @@
 package e2e
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +18,8 @@ import (
 	"github.com/plinth-os/plinth/e2e/qemu"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
+
+var powerCutSeed = flag.Uint64("powercut-seed", 0, "seed of TestUpdatePowerCuts's cut points, to repeat a run's (0: a new one)")
 
 // cutPhase is a moment of an update at which the power is cut: the event
 // that starts it, and the window after that event in which QEMU is
@@ -81,7 +85,10 @@ func TestUpdatePowerCuts(t *testing.T) {
 		p.bundles[v] = b.bundleOf(t, v)
 	}
 	p.disk = builds["1.0"].Disk
-	seed := uint64(time.Now().UnixNano())
+	seed := *powerCutSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
 	t.Logf("cut points from seed %d", seed)
 	p.rng = rand.New(rand.NewPCG(seed, seed>>1))
 
@@ -240,38 +247,66 @@ func (p *powerCuts) checkDisk(n int) {
 	esp := testdisk.AttachLoop(p.t, p.disk, testdisk.LoopOptions{ReadOnly: true, Offset: first * 512, SizeLimit: (last - first + 1) * 512})
 	defer esp.Detach()
 	out, err := exec.Command(testdisk.Tool(p.t, "fsck.fat"), "-n", esp.Dev).CombinedOutput()
-	damage, leaks := fsckComplaints(string(out))
-	if len(damage) > 0 {
+	c := sortFsck(string(out))
+	if len(c.damage) > 0 {
 		p.t.Errorf("cut %d: fsck.fat -n: %v: the ESP is damaged:\n%s", n, err, out)
 	}
-	if len(leaks) > 0 {
-		p.t.Logf("cut %d: fsck.fat -n finds clusters of no file (space lost, nothing damaged): %s", n, strings.Join(leaks, "; "))
+	if len(c.leaks) > 0 {
+		p.t.Logf("cut %d: fsck.fat -n finds clusters of no file (space lost, nothing damaged): %s", n, strings.Join(c.leaks, "; "))
+	}
+	if len(c.cutTemps) > 0 {
+		p.t.Logf("cut %d: fsck.fat -n finds temporary files cut in the middle of a write (removed before their name is used again): %s",
+			n, strings.Join(c.cutTemps, "; "))
 	}
 }
 
-// fsckComplaints sorts fsck.fat -n's output: what a FAT mounted
-// read-write when the power went always has (the dirty bit, the boot
-// sector's state byte at offset 65 that differs from the backup's for
-// the same reason, a stale free-cluster count, a second FAT behind the
-// first) is not a complaint;
-// clusters allocated to no file are leaks, reported apart; anything else
-// is damage.
-func fsckComplaints(out string) (damage, leaks []string) {
-	harmless := []string{"fsck.fat ", "/dev/", "Leaving filesystem unchanged", "Dirty bit is set", "Automatically removing dirty bit",
-		"There are differences between boot sector and its backup", "This is mostly harmless", "65:01/00", "Not automatically fixing this",
-		"Free cluster summary wrong", "Auto-correcting", "Checking",
-		"FATs differ but appear to be intact", "Using first FAT"} // the second FAT not yet written
+// fsckFindings sort fsck.fat -n's output.
+type fsckFindings struct {
+	damage []string
+	// leaks are clusters allocated to no file: space lost.
+	leaks []string
+	// cutTemps are temporary files of ours (abslot's NAME.new, NAME.newN)
+	// whose clusters reach further than their size: the kernel had
+	// written the FAT but not yet the directory entry when the power
+	// went. Nothing reads or appends to them; they are deleted, which
+	// frees the whole chain, before the name is used again.
+	cutTemps []string
+}
+
+// fsckHarmless are the lines of fsck.fat -n that a FAT mounted read-write
+// when the power went always has: the dirty bit, the boot sector's state
+// byte at offset 65 that differs from the backup's for the same reason, a
+// stale free-cluster count, a second FAT behind the first.
+var fsckHarmless = []string{"fsck.fat ", "/dev/", "Leaving filesystem unchanged", "Dirty bit is set", "Automatically removing dirty bit",
+	"There are differences between boot sector and its backup", "This is mostly harmless", "65:01/00", "Not automatically fixing this",
+	"Free cluster summary wrong", "Auto-correcting", "Checking",
+	"FATs differ but appear to be intact", "Using first FAT"}
+
+var abslotTemp = regexp.MustCompile(`^/EFI/.*\.new[0-9]*$`)
+
+// sortFsck sorts fsck.fat -n's output into findings; a line it does not
+// know is damage. fsck.fat names a file on a line of its own and says what
+// is wrong with it on the next ones.
+func sortFsck(out string) fsckFindings {
+	var f fsckFindings
+	file := ""
 	for _, l := range strings.Split(out, "\n") {
 		l = strings.TrimSpace(l)
 		switch {
-		case l == "", slices.ContainsFunc(harmless, func(h string) bool { return strings.HasPrefix(l, h) }):
+		case l == "", slices.ContainsFunc(fsckHarmless, func(h string) bool { return strings.HasPrefix(l, h) }):
 		case strings.Contains(l, "unused clusters") || strings.Contains(l, "Reclaimed"):
-			leaks = append(leaks, l)
+			f.leaks = append(f.leaks, l)
+		case strings.HasPrefix(l, "/"):
+			file = l
+		case abslotTemp.MatchString(file) && (strings.Contains(l, "cluster chain length is >") || strings.HasPrefix(l, "Truncating file to")):
+			if !slices.Contains(f.cutTemps, file) {
+				f.cutTemps = append(f.cutTemps, file)
+			}
 		default:
-			damage = append(damage, l)
+			f.damage = append(f.damage, file+": "+l)
 		}
 	}
-	return damage, leaks
+	return f
 }
 
 // forgetEntries boots the disk with a VARS that has none of our entries:
@@ -315,4 +350,33 @@ func (p *powerCuts) committedSlot() string {
 	}
 	p.t.Fatalf("no committed slot in slots.json:\n%s", state)
 	return ""
+}
+
+func TestSortFsck(t *testing.T) {
+	const head = "fsck.fat 4.2 (2021-01-31)\nThere are differences between boot sector and its backup.\nThis is mostly harmless. Differences: (offset:original/backup)\n  65:01/00\n  Not automatically fixing this.\n"
+	const tail = "Dirty bit is set. Fs was not properly unmounted and some data may be corrupt.\n Automatically removing dirty bit.\n\nLeaving filesystem unchanged.\n/dev/loop0: 11 files, 5694/130812 clusters\n"
+	chain := func(file string) string {
+		return file + "\n  File size is 5079040 bytes, cluster chain length is > 5079040 bytes.\n  Truncating file to 5079040 bytes.\n"
+	}
+	tests := []struct {
+		name                    string
+		out                     string
+		damage, leaks, cutTemps int
+	}{
+		{"clean after a cut", head + tail, 0, 0, 0},
+		{"a slot's temporary cut short", head + chain("/EFI/plinth/slot-b.efi.new") + tail, 0, 0, 1},
+		{"a numbered temporary", head + chain("/EFI/BOOT/BOOTX64.EFI.new2") + tail, 0, 0, 1},
+		{"a slot itself", head + chain("/EFI/plinth/slot-b.efi") + tail, 2, 0, 0},
+		{"a file elsewhere", head + chain("/plinth-updates/update-probe-2.0.plinth.part") + tail, 2, 0, 0},
+		{"lost clusters", head + "Checking for unused clusters.\nReclaimed 3 unused clusters (12288 bytes) in 1 chain.\n" + tail, 0, 1, 0},
+		{"a cross-link", head + "/EFI/plinth/slots.json\n  File size is 300 bytes, cluster chain length is 0.\n" + tail, 1, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := sortFsck(tt.out)
+			if len(f.damage) != tt.damage || len(f.leaks) != tt.leaks || len(f.cutTemps) != tt.cutTemps {
+				t.Errorf("damage %q, leaks %q, cut temporaries %q; want %d, %d, %d", f.damage, f.leaks, f.cutTemps, tt.damage, tt.leaks, tt.cutTemps)
+			}
+		})
+	}
 }

@@ -24,6 +24,11 @@ type paths struct {
 	Product       string // product.json in the runtime image
 	ControlSocket string // the local update control (package updatectl)
 	Stick         string // where a PLINTHUPD stick is mounted while it is read
+	// Downloads holds channel downloads: in RAM, never on /data (which
+	// updates do not touch) nor on the ESP, whose FAT a power cut in the
+	// middle of a long write leaves in a state the kernel answers by
+	// remounting it read-only.
+	Downloads string
 }
 
 // systemPaths are the target's paths.
@@ -42,6 +47,7 @@ func systemPaths() paths {
 		Product:       productspec.Path,
 		ControlSocket: updatectl.SocketPath,
 		Stick:         "/run/plinth/stick",
+		Downloads:     "/run/plinth/updates",
 	}
 }
 

@@ -20,10 +20,6 @@ import (
 	"github.com/plinth-os/plinth/internal/watchdog"
 )
 
-// downloadDir is where channel downloads go, on the ESP: updates never
-// write /data.
-const downloadDir = "plinth-updates"
-
 // channelAddressWait is how long the first channel check waits for a
 // network address.
 const channelAddressWait = time.Minute
@@ -66,7 +62,6 @@ func (a *appliance) openUpdates(b *booted) updates {
 		Product: b.spec.Product, Version: b.spec.Version, Trusted: trusted,
 		Slots: slots, Vars: b.vars, Events: a.events, Log: a.say, Reboot: a.requestReboot,
 	})
-	updater.CleanDownloads(filepath.Join(a.paths.ESP, downloadDir))
 	trial, err := u.Boot()
 	if err != nil {
 		a.say("Warning: updates: %v", err)
@@ -91,7 +86,7 @@ func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.S
 	}
 	var channel *updater.Channel
 	if cfg.Channel != "" {
-		channel = &updater.Channel{URL: cfg.Channel, Client: client, Dir: filepath.Join(a.paths.ESP, downloadDir),
+		channel = &updater.Channel{URL: cfg.Channel, Client: client, Dir: a.paths.Downloads,
 			Interval: time.Duration(orDefault(cfg.CheckInterval, productspec.DefaultCheckInterval))}
 	}
 	go a.serveControl(ctx, &control{u: up.u, channel: channel, client: client})

@@ -6,7 +6,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/plinth-os/plinth/internal/bundle"
 	"github.com/plinth-os/plinth/internal/event"
@@ -18,9 +21,10 @@ type Channel struct {
 	URL      string        // the channel file
 	Interval time.Duration // between checks
 	Client   *http.Client  // updatechannel.NewClient with the product's CAs
-	// Dir holds downloads (on the ESP: never /data). A partial download
-	// stays there for a resume; finished bundles are removed at the
-	// next boot (CleanDownloads).
+	// Dir holds downloads: a directory in RAM on an appliance (never
+	// /data; not the ESP, see the appliance's paths). A partial download
+	// stays there for a resume in this boot; the files of other versions
+	// are removed when a download starts.
 	Dir string
 }
 
@@ -82,10 +86,10 @@ func (u *Updater) newerInChannel(ctx context.Context, c Channel) (*updatechannel
 // downloadAndApply fetches the bundle ch names into c.Dir, with
 // update-download events, and applies it.
 func (u *Updater) downloadAndApply(ctx context.Context, c Channel, ch *updatechannel.Channel) error {
-	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
-		return fmt.Errorf("download directory: %w", err)
-	}
 	dst := filepath.Join(c.Dir, bundle.FileName(ch.Product, ch.Version))
+	if err := prepareDownload(dst, ch.Size); err != nil {
+		return err
+	}
 	err := updatechannel.Download(ctx, c.Client, *ch, dst, updatechannel.Options{Progress: func(p updatechannel.Progress) {
 		ev := event.UpdateDownload{Version: ch.Version, Bytes: p.Done, Total: p.Total, Rate: p.Rate, Attempt: p.Attempt}
 		if p.Retry != nil {
@@ -105,11 +109,33 @@ func (u *Updater) downloadAndApply(ctx context.Context, c Channel, ch *updatecha
 	return u.Apply(f, ch.URL)
 }
 
-// CleanDownloads removes finished bundles left in dir by an update that
-// rebooted; partial downloads stay for a resume.
-func CleanDownloads(dir string) {
-	names, _ := filepath.Glob(filepath.Join(dir, "*"+bundle.Extension))
-	for _, n := range names {
-		os.Remove(n)
+// prepareDownload makes dst's directory, removes what other downloads
+// left in it, and checks that a bundle of size bytes fits beside what dst
+// already holds of it.
+func prepareDownload(dst string, size int64) error {
+	dir := filepath.Dir(dst)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("download directory: %w", err)
 	}
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		return fmt.Errorf("download directory: %w", err)
+	}
+	var have int64
+	for _, n := range names {
+		if !strings.HasPrefix(n, dst) {
+			os.Remove(n)
+		} else if fi, err := os.Stat(n); err == nil {
+			have += fi.Size()
+		}
+	}
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("download directory: %w", err)
+	}
+	if free := int64(st.Bavail) * st.Bsize; free+have < size {
+		return fmt.Errorf("the bundle (%d MiB) does not fit in the %d MiB free for downloads in %s: "+
+			"give the machine more memory, or update it from a PLINTHUPD stick", size>>20, (free+have)>>20, dir)
+	}
+	return nil
 }
