@@ -99,7 +99,15 @@ type appliance struct {
 	sup *supervise.Supervisor // nil until services start
 
 	reboots chan string // clean reboots the updater asks for, with why
+	// unfinished is boot work a clean shutdown lets finish first (the
+	// repair of the boot entries and the fallback loader), up to
+	// finishWait.
+	unfinished sync.WaitGroup
 }
+
+// finishWait bounds how long a shutdown waits for unfinished boot work:
+// what is not done then is done at the next boot.
+const finishWait = 30 * time.Second
 
 func (a *appliance) setSupervisor(s *supervise.Supervisor) {
 	a.mu.Lock()
@@ -194,10 +202,25 @@ func (a *appliance) wait(sigs <-chan os.Signal, presses <-chan struct{}, booted 
 	}
 }
 
+// finishBootWork waits, up to finishWait, for a.unfinished.
+func (a *appliance) finishBootWork() {
+	done := make(chan struct{})
+	go func() {
+		a.unfinished.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(finishWait):
+		a.say("Warning: shutting down before the boot's repair of the boot entries finished; the next boot repairs them.")
+	}
+}
+
 func (a *appliance) shutdown(act power.Action, reason string) {
 	a.say("")
 	a.say("%s requested (%s).", act, reason)
 	a.events.Emit(event.Shutdown{Action: act.String(), Reason: reason})
+	a.finishBootWork()
 	var stop func() // nil: no services to stop
 	if sup := a.supervisor(); sup != nil {
 		stop = sup.Stop

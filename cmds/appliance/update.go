@@ -30,11 +30,14 @@ type updates struct {
 	u       *updater.Updater
 	trial   *abslot.TrialRecord // this boot is a trial of it
 	trusted []*x509.Certificate // the update certificates of this runtime
+	// repaired is closed when the boot's Repair is done: it runs beside
+	// the services, and the rest of the updater waits for it.
+	repaired <-chan struct{}
 }
 
 // openUpdates opens the A/B slots on the mounted ESP, reports a rolled
-// back trial, repairs the boot entries and says whether this boot is a
-// trial. Updates are off, with a warning, when that cannot be done: the
+// back trial, says whether this boot is a trial, and starts the repair of
+// the boot entries and the fallback loader. Updates are off, with a warning, when that cannot be done: the
 // appliance runs all the same.
 func (a *appliance) openUpdates(b *booted) updates {
 	if b.vars == nil {
@@ -66,7 +69,14 @@ func (a *appliance) openUpdates(b *booted) updates {
 	if err != nil {
 		a.say("Warning: updates: %v", err)
 	}
-	return updates{u: u, trial: trial, trusted: trusted}
+	repaired := make(chan struct{})
+	a.unfinished.Add(1)
+	go func() {
+		defer a.unfinished.Done()
+		defer close(repaired)
+		u.Repair()
+	}()
+	return updates{u: u, trial: trial, trusted: trusted, repaired: repaired}
 }
 
 // runUpdates starts what updates do while the services run: the local
@@ -78,6 +88,7 @@ func (a *appliance) runUpdates(ctx context.Context, up updates, sup *supervise.S
 	if up.u == nil {
 		return
 	}
+	<-up.repaired
 	cfg := spec.Updates
 	client, err := updatechannel.NewClient([]byte(cfg.CA))
 	if err != nil {

@@ -13,9 +13,9 @@ import (
 )
 
 // Boot does what every boot does before the services start: it reports a
-// trial that did not commit (update-rolled-back), repairs the boot
-// entries, BootOrder and the fallback loader, and returns the trial this
-// boot is, if it is one (then call Confirm once the services run).
+// trial that did not commit (update-rolled-back) and returns the trial
+// this boot is, if it is one (then call Confirm once the services run).
+// Call Repair next; it may run beside the services.
 func (u *Updater) Boot() (*abslot.TrialRecord, error) {
 	s := u.o.Slots
 	if s.Legacy() {
@@ -28,6 +28,21 @@ func (u *Updater) Boot() (*abslot.TrialRecord, error) {
 		u.o.Events.Emit(event.UpdateRolledBack{Version: failed.Version, Running: u.o.Version, Reason: failed.Reason})
 		u.o.Log("Update to %s rolled back: %s. Running %s.", failed.Version, failed.Reason, u.o.Version)
 	}
+	t, err := s.InTrial(u.o.Vars)
+	u.trial.Store(t != nil)
+	return t, err
+}
+
+// Repair checks and repairs the boot entries, BootOrder, the committed
+// slot and the fallback loader, and logs what it changed. It reads the
+// committed UKI whole, so it is kept off the way to the services; nothing
+// else of the Updater may run before it returns (Confirm, Apply, Poll
+// write the same files and variables).
+func (u *Updater) Repair() {
+	s := u.o.Slots
+	if s.Legacy() {
+		return
+	}
 	changes, err := s.Repair(u.o.Vars)
 	for _, c := range changes {
 		u.o.Log("Boot entries: %s", c)
@@ -35,9 +50,6 @@ func (u *Updater) Boot() (*abslot.TrialRecord, error) {
 	if err != nil {
 		u.o.Log("Warning: boot entries: %v", err)
 	}
-	t, err := s.InTrial(u.o.Vars)
-	u.trial.Store(t != nil)
-	return t, err
 }
 
 // Previous is the version the running one replaced, for services that

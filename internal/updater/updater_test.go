@@ -66,7 +66,8 @@ func (m *machine) write(rel string, b []byte) {
 	}
 }
 
-// updater opens the slots as the appliance does at boot and runs Boot.
+// updater opens the slots as the appliance does at boot and runs Boot
+// and Repair.
 func (m *machine) updater() (*Updater, *abslot.TrialRecord) {
 	m.t.Helper()
 	s, err := abslot.Open(abslot.ESP{Root: m.root, HD: testHD, Product: product})
@@ -79,6 +80,7 @@ func (m *machine) updater() (*Updater, *abslot.TrialRecord) {
 	if err != nil {
 		m.t.Fatal(err)
 	}
+	u.Repair()
 	return u, trial
 }
 
