@@ -47,10 +47,14 @@ func (im Image) Build(stub []byte) ([]byte, error) {
 // messages on the screen. quiet and loglevel=3 hide all but errors, so the
 // events are not buried in boot noise, and nothing covers the splash;
 // vt.global_cursor_default=0 hides the blinking text cursor; panic=10 reboots (exits QEMU under
-// -no-reboot) instead of hanging forever on a panic. There is no udev in a
-// u-root initramfs, so no rd.udev.* setting is needed.
+// -no-reboot) instead of hanging forever on a panic. random.trust_cpu=on
+// seeds the kernel's random number generator from the CPU's RDRAND at
+// once, as distribution kernels do (RANDOM_TRUST_CPU): without it the
+// first DHCP request waits until the kernel has gathered entropy itself,
+// over a second in a VM. There is no udev in a u-root initramfs, so no
+// rd.udev.* setting is needed.
 func DefaultCmdline() string {
-	return "console=tty0 console=ttyS0,115200 quiet loglevel=3 vt.global_cursor_default=0 panic=10"
+	return "console=tty0 console=ttyS0,115200 quiet loglevel=3 vt.global_cursor_default=0 panic=10 random.trust_cpu=on"
 }
 
 // OSRelease returns os-release(5) text for the .osrel section, from which

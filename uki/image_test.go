@@ -57,7 +57,7 @@ func TestDefaultCmdline(t *testing.T) {
 	if len(consoles) == 0 || !strings.HasPrefix(consoles[len(consoles)-1], "ttyS0") {
 		t.Errorf("last console in %q is not ttyS0: %v", c, consoles)
 	}
-	for _, w := range []string{"quiet", "console=tty0"} {
+	for _, w := range []string{"quiet", "console=tty0", "random.trust_cpu=on"} {
 		if !strings.Contains(c, w) {
 			t.Errorf("%q lacks %s", c, w)
 		}
