@@ -37,8 +37,8 @@ type updates struct {
 
 // openUpdates opens the A/B slots on the mounted ESP, reports a rolled
 // back trial, says whether this boot is a trial, and starts the repair of
-// the boot entries and the fallback loader. Updates are off, with a warning, when that cannot be done: the
-// appliance runs all the same.
+// the boot entries and the fallback loader. Updates are off, with a
+// warning, when that cannot be done: the appliance runs all the same.
 func (a *appliance) openUpdates(b *booted) updates {
 	if b.vars == nil {
 		a.say("Updates: off (no EFI variables)")
