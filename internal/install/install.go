@@ -190,7 +190,8 @@ func (req Request) payload() map[installplan.Source][]byte {
 // refused as an *answers.ParseError before any disk is looked at, as is
 // a secure-boot: require the firmware would not meet).
 func Run(ctx context.Context, env Env, req Request) (*Result, error) {
-	if _, err := checkRequest(req); err != nil {
+	checked, err := checkRequest(req)
+	if err != nil {
 		return nil, err
 	}
 	settings, err := req.Answers.CheckSettings(req.SettingDecls)
@@ -207,7 +208,7 @@ func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 		return nil, err
 	}
 	req.Target, req.Typed = c, ""
-	return Install(ctx, env, req)
+	return install(env, req, checked, time.Now())
 }
 
 // Install installs onto req.Target, which the user chose earlier: the
@@ -221,6 +222,13 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return install(env, req, checked, start)
+}
+
+// install is Install once the payload is checked (checked holds its
+// digests, which Run has too): start is when the install began, for the
+// progress reports.
+func install(env Env, req Request, checked map[installplan.Source][32]byte, start time.Time) (*Result, error) {
 	if _, err := SecureBoot(env, req.Answers); err != nil {
 		return nil, err
 	}
