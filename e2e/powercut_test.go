@@ -9,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
+	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/testdisk"
 )
 
@@ -265,7 +265,7 @@ type fsckFindings struct {
 	damage []string
 	// leaks are clusters allocated to no file: space lost.
 	leaks []string
-	// cutTemps are temporary files of ours (abslot's NAME.new, NAME.newN)
+	// cutTemps are temporary files of ours (abslot.IsTemporary)
 	// whose clusters reach further than their size: the kernel had
 	// written the FAT but not yet the directory entry when the power
 	// went. Nothing reads or appends to them; they are deleted, which
@@ -282,8 +282,6 @@ var fsckHarmless = []string{"fsck.fat ", "/dev/", "Leaving filesystem unchanged"
 	"Free cluster summary wrong", "Auto-correcting", "Checking",
 	"FATs differ but appear to be intact", "Using first FAT"}
 
-var abslotTemp = regexp.MustCompile(`^/EFI/.*\.new[0-9]*$`)
-
 // sortFsck sorts fsck.fat -n's output into findings; a line it does not
 // know is damage. fsck.fat names a file on a line of its own and says what
 // is wrong with it on the next ones.
@@ -298,7 +296,7 @@ func sortFsck(out string) fsckFindings {
 			f.leaks = append(f.leaks, l)
 		case strings.HasPrefix(l, "/"):
 			file = l
-		case abslotTemp.MatchString(file) && (strings.Contains(l, "cluster chain length is >") || strings.HasPrefix(l, "Truncating file to")):
+		case strings.HasPrefix(file, "/EFI/") && abslot.IsTemporary(file) && (strings.Contains(l, "cluster chain length is >") || strings.HasPrefix(l, "Truncating file to")):
 			if !slices.Contains(f.cutTemps, file) {
 				f.cutTemps = append(f.cutTemps, file)
 			}

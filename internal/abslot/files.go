@@ -10,6 +10,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 )
 
 // maxTemps bounds the temporary names tried for one file: leftovers that
@@ -194,6 +195,27 @@ func (f files) writeTemp(tmp string, r io.Reader, size int64, want [32]byte) err
 	return nil
 }
 
+// tempName is the i-th temporary name beside rel: rel.new, rel.new1, …
+func tempName(rel string, i int) string {
+	if i == 0 {
+		return rel + ".new"
+	}
+	return fmt.Sprintf("%s.new%d", rel, i)
+}
+
+// IsTemporary reports whether name (a path on the ESP) is a temporary
+// file of a write in progress, or of one a power cut interrupted: such a
+// file is never read as anything but a leftover, never appended to, and
+// is deleted before its name is used again.
+func IsTemporary(name string) bool {
+	for i := range maxTemps {
+		if base, ok := strings.CutSuffix(name, tempName("", i)); ok && base != "" {
+			return true
+		}
+	}
+	return false
+}
+
 // tempFor returns a free temporary name beside rel. A leftover of an
 // earlier, interrupted write is removed, unless it has the same size and
 // contents as rel: then it may be the second directory entry an
@@ -202,10 +224,7 @@ func (f files) writeTemp(tmp string, r io.Reader, size int64, want [32]byte) err
 // separates the two) and the next name is used.
 func (f files) tempFor(rel string) (string, error) {
 	for i := range maxTemps {
-		tmp := rel + ".new"
-		if i > 0 {
-			tmp = fmt.Sprintf("%s.new%d", rel, i)
-		}
+		tmp := tempName(rel, i)
 		twin, err := f.same(tmp, rel)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -129,3 +129,25 @@ func TestSame(t *testing.T) {
 		})
 	}
 }
+
+func TestIsTemporary(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		want bool
+	}{
+		{"/EFI/plinth/slot-b.efi.new", true},
+		{"/EFI/BOOT/BOOTX64.EFI.new3", true},
+		{"/EFI/plinth/slot-b.efi", false},
+		{"/EFI/plinth/slot-b.efi.new9", false}, // beyond the names tempFor tries
+		{".new", false},
+	} {
+		if got := IsTemporary(tt.name); got != tt.want {
+			t.Errorf("IsTemporary(%q) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	for i := range maxTemps {
+		if n := tempName("EFI/plinth/slot-a.efi", i); !IsTemporary(n) {
+			t.Errorf("tempName %q is not IsTemporary", n)
+		}
+	}
+}
