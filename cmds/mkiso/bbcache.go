@@ -45,7 +45,8 @@ func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []strin
 	if bin, err := os.ReadFile(path); err == nil && !rebuild {
 		return bin, true, nil // built by the run we waited for
 	}
-	// A fixed generated-source path keeps Go's build cache warm between runs.
+	// The generated source stays in the cache until the next build: a
+	// failed build can be looked into.
 	genDir := filepath.Join(cacheDir, "bb-src-"+name)
 	if err := os.RemoveAll(genDir); err != nil {
 		return nil, false, fmt.Errorf("clean %s: %w", genDir, err)
