@@ -199,16 +199,19 @@ func Run(ctx context.Context, env Env, req Request) (*Result, error) {
 		return nil, err
 	}
 	req.Settings = settings
-	if _, err := SecureBoot(env, req.Answers); err != nil {
+	sb, err := SecureBoot(env, req.Answers)
+	if err != nil {
 		return nil, err
 	}
 	env.progress(Progress{Step: step.Discover})
+	start := time.Now()
 	c, err := selectTarget(env, req.Answers)
 	if err != nil {
 		return nil, err
 	}
+	// The disks were looked at just now: no second look before the plan.
 	req.Target, req.Typed = c, ""
-	return install(env, req, checked, time.Now())
+	return install(env, req, target{c, sb, checked}, start)
 }
 
 // Install installs onto req.Target, which the user chose earlier: the
@@ -222,25 +225,35 @@ func Install(ctx context.Context, env Env, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return install(env, req, checked, start)
-}
-
-// install is Install once the payload is checked (checked holds its
-// digests, which Run has too): start is when the install began, for the
-// progress reports.
-func install(env Env, req Request, checked map[installplan.Source][32]byte, start time.Time) (*Result, error) {
-	if _, err := SecureBoot(env, req.Answers); err != nil {
+	sb, err := SecureBoot(env, req.Answers)
+	if err != nil {
 		return nil, err
 	}
 	c, err := rediscover(env, req.Target)
 	if err != nil {
 		return nil, err
 	}
+	return install(env, req, target{c, sb, checked}, start)
+}
+
+// target is what an install starts from, each looked at once: the disk
+// as found, the Secure Boot decision on this firmware, and the SHA-256
+// of the payload checked against the manifest.
+type target struct {
+	disk    installplan.Candidate
+	sb      sbenroll.Decision
+	checked map[installplan.Source][32]byte
+}
+
+// install confirms, plans and executes an install onto t; start is
+// when the install began, for the progress reports.
+func install(env Env, req Request, t target, start time.Time) (*Result, error) {
+	c := t.disk
 	if err := installplan.Confirm(c, req.Answers.Wipe, req.Typed); err != nil {
 		return nil, err
 	}
 	env.progress(Progress{Step: step.Plan, Percent: stepFrom(step.Plan), Elapsed: time.Since(start)})
-	plan, err := Plan(env, c, req)
+	plan, err := makePlan(env, c, req, t.sb)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +261,7 @@ func install(env Env, req Request, checked map[installplan.Source][32]byte, star
 		env.Events.Emit(event.Plan{Plan: plan})
 	}
 	env.log("secure boot: %s", plan.SecureBoot.Note)
-	res, err := execute(env, plan, req.payload(), checked, start)
+	res, err := execute(env, plan, req.payload(), t.checked, start)
 	if err != nil {
 		return nil, err
 	}
@@ -262,11 +275,16 @@ func install(env Env, req Request, checked map[installplan.Source][32]byte, star
 // GUIDs come from env.Seed and the disk's serial, so without a seed the
 // plan is the same for the same disk, machine and answers.
 func Plan(env Env, c installplan.Candidate, req Request) (*installplan.Plan, error) {
-	info, _ := sysinfo.Read(env.ProcRoot, env.SysRoot) // no SMBIOS UUID: the identity rests on the disk
 	sb, err := SecureBoot(env, req.Answers)
 	if err != nil {
 		return nil, err
 	}
+	return makePlan(env, c, req, sb)
+}
+
+// makePlan is Plan with the Secure Boot decision already made.
+func makePlan(env Env, c installplan.Candidate, req Request, sb sbenroll.Decision) (*installplan.Plan, error) {
+	info, _ := sysinfo.Read(env.ProcRoot, env.SysRoot) // no SMBIOS UUID: the identity rests on the disk
 	m := req.Manifest
 	return installplan.MakePlan(installplan.Request{
 		Target: c, Answers: req.Answers,
