@@ -131,12 +131,12 @@ func (a *app) do(wz *wizard.Wizard, act wizard.Action, wk work) {
 // rescan lists the disks again for the wizard, with the installations
 // of this product on them.
 func (a *app) rescan(wz *wizard.Wizard) {
-	cands, _, err := install.Discover(a.env)
+	s, err := install.Look(a.env)
 	if err != nil {
 		a.reportError(err)
 	}
-	wz.SetDisks(cands)
-	wz.SetInstallations(a.installations())
+	wz.SetDisks(s.Candidates(a.env))
+	wz.SetInstallations(a.installations(s))
 }
 
 // startWizard looks at the machine and its disks, announces the ready
@@ -146,17 +146,18 @@ func (a *app) startWizard() *wizard.Wizard {
 	if err != nil {
 		a.reportError(&install.Error{Code: errcode.Sysinfo, Err: err})
 	}
-	cands, facts, err := install.Discover(a.env)
+	s, err := install.Look(a.env)
 	if err != nil {
 		a.reportError(err)
 	}
+	cands, facts := s.Candidates(a.env), s.Facts
 	m := wizard.Machine{Product: a.rel.Product, Version: a.rel.Version, CPUs: info.CPUs, CPUModel: info.CPUModel, Memory: info.MemoryBytes,
 		Settings: a.settings, SecureBoot: a.secureBoot()}
 	if err := installplan.CheckMachine(facts, a.env.Req); err != nil {
 		m.Problems = append(m.Problems, err.Error())
 	}
 	wz := wizard.New(m, cands, maxDataSize)
-	wz.SetInstallations(a.installations())
+	wz.SetInstallations(a.installations(s))
 	if a.startFailure != nil {
 		wz.Finished(wizard.Result{}, a.startFailure)
 	}

@@ -23,11 +23,10 @@ type upgradeDone struct {
 // wizard to offer upgrading them; a.found keeps them for StartUpgrade.
 // Other products' installations and damaged ones are left out: this
 // installer can only erase those, which the disk list offers anyway.
-func (a *app) installations() []wizard.Installation {
-	found, err := upgrade.Find(a.env)
-	if err != nil {
-		a.journal.Logf("upgrade: looking for installations: %v", err)
-	}
+// They are looked for on the disks of s, the look the disk list comes
+// from.
+func (a *app) installations(s install.Survey) []wizard.Installation {
+	found := upgrade.FindIn(a.env, s)
 	a.found = nil
 	var out []wizard.Installation
 	for _, in := range found {

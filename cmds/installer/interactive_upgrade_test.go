@@ -260,7 +260,11 @@ func TestInstallationsOffered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := newUpgradeMachine(t, tt.product, tt.version)
 			a := m.app()
-			ins := a.installations()
+			s, err := install.Look(a.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins := a.installations(s)
 			if len(ins) != map[bool]int{true: 1}[tt.listed] || len(a.found) != len(ins) {
 				t.Fatalf("installations %+v", ins)
 			}

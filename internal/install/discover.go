@@ -15,9 +15,27 @@ import (
 
 // Discover lists the disks with the facts that decide which may be used.
 func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
+	s, err := Look(env)
+	if err != nil {
+		return nil, installplan.Facts{}, err
+	}
+	return s.Candidates(env), s.Facts, nil
+}
+
+// Survey is one look at the machine's disks: what Discover decides from.
+// Reading the disks takes a good part of a second on a slow machine; the
+// decisions take none, so one look serves both the installer's disk list
+// and the upgrade's (whose minimum disk size is none).
+type Survey struct {
+	Disks []disk.Disk
+	Facts installplan.Facts
+}
+
+// Look reads the disks and the facts about them and the machine.
+func Look(env Env) (Survey, error) {
 	disks, err := disk.Scan(env.SysRoot)
 	if err != nil {
-		return nil, installplan.Facts{}, fail(errcode.Discover, "install: %w", err)
+		return Survey{}, fail(errcode.Discover, "install: %w", err)
 	}
 	facts := installplan.Facts{Signatures: map[string][]string{}, InUse: map[string][]blockdev.Use{}}
 	info, err := sysinfo.Read(env.ProcRoot, env.SysRoot)
@@ -37,7 +55,13 @@ func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
 		facts.Signatures[d.Name] = installplan.DetectSignatures(f, f.Size())
 		f.Close()
 	}
-	cands := installplan.Candidates(disks, facts, env.Req)
+	return Survey{Disks: disks, Facts: facts}, nil
+}
+
+// Candidates decides, for each disk of s, whether it may be installed
+// onto with env's requirements and exclusions.
+func (s Survey) Candidates(env Env) []installplan.Candidate {
+	cands := installplan.Candidates(s.Disks, s.Facts, env.Req)
 	for i := range cands {
 		if why, ok := env.Exclude[cands[i].Disk.Name]; ok {
 			cands[i].Eligible = false
@@ -45,7 +69,7 @@ func Discover(env Env) ([]installplan.Candidate, installplan.Facts, error) {
 			cands[i].Codes = append(cands[i].Codes, errcode.DiskIneligible)
 		}
 	}
-	return cands, facts, nil
+	return cands
 }
 
 // bootDisk is the boot medium: the disk holding the partition

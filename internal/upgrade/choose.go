@@ -12,17 +12,18 @@ import (
 // target is the installation to upgrade, as the disks are now:
 // req.Target found again, or the one a's disk: selects.
 func target(env install.Env, req Request, a *answers.Answers) (Installation, error) {
-	cands, facts, err := discover(env)
+	s, err := install.Look(env)
 	if err != nil {
 		return Installation{}, err
 	}
 	// The new version has the same minimums for memory and CPUs as an
 	// install of it: a machine that cannot run it is told so now rather
 	// than by a failed trial.
-	if err := installplan.CheckMachine(facts, env.Req); err != nil {
+	if err := installplan.CheckMachine(s.Facts, env.Req); err != nil {
 		return Installation{}, err
 	}
-	found := find(env, cands, facts.BootDisk)
+	cands := candidates(env, s)
+	found := find(env, cands, s.Facts.BootDisk)
 	for _, in := range found {
 		logf(env, "installation on %s", in.Describe())
 	}

@@ -77,18 +77,24 @@ func (in Installation) Describe() string {
 // looked at. An ineligible disk (mounted, read-only) is listed with its
 // Candidate's reasons, and refused when it is picked.
 func Find(env install.Env) ([]Installation, error) {
-	cands, facts, err := discover(env)
+	s, err := install.Look(env)
 	if err != nil {
 		return nil, err
 	}
-	return find(env, cands, facts.BootDisk), nil
+	return FindIn(env, s), nil
 }
 
-// discover is install.Discover without the installer's minimum disk
-// size: an installed disk holds the layout already.
-func discover(env install.Env) ([]installplan.Candidate, installplan.Facts, error) {
+// FindIn is Find on the disks of an earlier look.
+func FindIn(env install.Env, s install.Survey) []Installation {
+	return find(env, candidates(env, s), s.Facts.BootDisk)
+}
+
+// candidates are the disks of s as install candidates without the
+// installer's minimum disk size: an installed disk holds the layout
+// already.
+func candidates(env install.Env, s install.Survey) []installplan.Candidate {
 	env.Req.MinDiskSize = 0
-	return install.Discover(env)
+	return s.Candidates(env)
 }
 
 func find(env install.Env, cands []installplan.Candidate, bootDisk string) []Installation {
