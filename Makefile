@@ -13,10 +13,6 @@ GO_ROOT      := /usr/local/go
 TOOLCHAIN    := /usr/local/lib/plinth-go$(GO_VERSION)
 export PATH  := $(GO_ROOT)/bin:$(TOOLCHAIN)/bin:$(PATH)
 export GOFLAGS ?= -mod=mod
-# Everything Plinth builds for the target is static (no cgo); building the
-# host tools and tests the same way lets them share one compiled standard
-# library instead of compiling net and all that imports it twice.
-export CGO_ENABLED ?= 0
 
 # Debian packages the build and the tests need: one list, with the commands
 # each provides, that the tests read too (they find their tools through it).
