@@ -173,6 +173,24 @@ func TestMount(t *testing.T) {
 		}
 	}
 
+	// An earlier scan that holds the partition is used as it is: here
+	// the disks are gone from sysfs, so a scan would find nothing.
+	parts, err := partfind.Scan(s.Sys, s.Dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := o
+	known.Known, known.SysRoot = parts, t.TempDir()
+	if res, err := Mount(context.Background(), known, appconfig.Data{PartUUID: guid.MustParse(dataUUID), FSType: "ext4"}); err != nil || res.Partition.Name != "vda2" {
+		t.Errorf("with a known scan: %+v, %v", res, err)
+	}
+	// One without it is not enough: the disks are scanned.
+	known = o
+	known.Known = parts[:1]
+	if res, err := Mount(context.Background(), known, appconfig.Data{PartUUID: guid.MustParse(dataUUID), FSType: "ext4"}); err != nil || res.Partition.Name != "vda2" {
+		t.Errorf("with a scan lacking it: %+v, %v", res, err)
+	}
+
 	// Missing partition: a clear error after the wait, no mount.
 	m.calls = nil
 	_, err = Mount(context.Background(), o, appconfig.Data{PartUUID: guid.MustParse("00000000-0000-4000-8000-000000000001"), FSType: "ext4"})

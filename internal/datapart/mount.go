@@ -34,11 +34,14 @@ func (SysMounter) Mount(source, target, fstype string, flags uintptr, data strin
 // Options say where to look and how to mount.
 type Options struct {
 	SysRoot, DevRoot string
-	BootDisk         string        // kernel name of the ESP's disk, to break ties
-	Mounter          Mounter       // nil: SysMounter
-	MountPoint       string        // "": DefaultMountPoint
-	Wait             time.Duration // how long disks may take to appear; 0: 30 s
-	Interval         time.Duration // rescan interval; 0: 500 ms
+	BootDisk         string // kernel name of the ESP's disk, to break ties
+	// Known is an earlier scan (the ESP's, this boot): the partition is
+	// taken from it when it is there, without scanning again.
+	Known      []partfind.Partition
+	Mounter    Mounter       // nil: SysMounter
+	MountPoint string        // "": DefaultMountPoint
+	Wait       time.Duration // how long disks may take to appear; 0: 30 s
+	Interval   time.Duration // rescan interval; 0: 500 ms
 }
 
 // Result describes the mounted data partition.
@@ -72,13 +75,16 @@ func Mount(ctx context.Context, o Options, d appconfig.Data) (Result, error) {
 	if d.FSType != appconfig.FSExt4 {
 		return Result{}, fmt.Errorf("datapart: filesystem type %q is not supported", d.FSType)
 	}
-	wctx, cancel := context.WithTimeout(ctx, o.Wait)
-	defer cancel()
-	w := partfind.Waiter{SysRoot: o.SysRoot, DevRoot: o.DevRoot, Interval: o.Interval}
-	parts, scanErr := w.Until(wctx, func(ps []partfind.Partition) bool {
-		_, _, err := Find(ps, d, o.BootDisk)
-		return err == nil
-	})
+	parts, scanErr := o.Known, error(nil)
+	if _, _, err := Find(parts, d, o.BootDisk); err != nil {
+		wctx, cancel := context.WithTimeout(ctx, o.Wait)
+		defer cancel()
+		w := partfind.Waiter{SysRoot: o.SysRoot, DevRoot: o.DevRoot, Interval: o.Interval}
+		parts, scanErr = w.Until(wctx, func(ps []partfind.Partition) bool {
+			_, _, err := Find(ps, d, o.BootDisk)
+			return err == nil
+		})
+	}
 	p, how, err := Find(parts, d, o.BootDisk)
 	if err != nil {
 		if scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded) {

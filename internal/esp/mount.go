@@ -47,7 +47,11 @@ type Options struct {
 
 // Result describes the mounted ESP.
 type Result struct {
-	Partition  partfind.Partition
+	Partition partfind.Partition
+	// Scanned is the scan the ESP was found in: the data partition is
+	// usually among its partitions, and a second scan costs a good part
+	// of a second on a slow machine.
+	Scanned    []partfind.Partition
 	How        string // how it was chosen, for the console
 	MountPoint string
 	ConfigPath string // MountPoint + appconfig.RelPath
@@ -87,7 +91,7 @@ func Mount(ctx context.Context, o Options) (Result, error) {
 			if len(found) > 1 {
 				how += fmt.Sprintf(" (%d partitions share it: cloned disks? using %s)", len(found), p.Name)
 			}
-			return o.mount(p, how)
+			return o.mount(p, parts, how)
 		}
 		why = fmt.Sprintf("%s says PARTUUID %s, which no disk has (%v)", LoaderDevicePartUUIDVar, uuid, err)
 	} else {
@@ -101,7 +105,7 @@ func Mount(ctx context.Context, o Options) (Result, error) {
 	}
 	var tried []string
 	for _, p := range esps {
-		r, err := o.mount(p, "first EFI system partition holding "+appconfig.ESPPath+" ("+why+")")
+		r, err := o.mount(p, parts, "first EFI system partition holding "+appconfig.ESPPath+" ("+why+")")
 		if err != nil {
 			tried = append(tried, err.Error())
 			continue
@@ -115,7 +119,8 @@ func Mount(ctx context.Context, o Options) (Result, error) {
 	return Result{}, fmt.Errorf("esp: no EFI system partition holds %s (%s; tried: %s)", appconfig.ESPPath, why, strings.Join(tried, "; "))
 }
 
-func (o Options) mount(p partfind.Partition, how string) (Result, error) {
+// mount mounts p, found in the scan parts.
+func (o Options) mount(p partfind.Partition, parts []partfind.Partition, how string) (Result, error) {
 	flags := uintptr(mountFlags)
 	if !o.Writable {
 		flags |= unix.MS_RDONLY
@@ -133,6 +138,7 @@ func (o Options) mount(p partfind.Partition, how string) (Result, error) {
 	}
 	return Result{
 		Partition:  p,
+		Scanned:    parts,
 		How:        how,
 		MountPoint: o.MountPoint,
 		ConfigPath: filepath.Join(o.MountPoint, filepath.FromSlash(appconfig.RelPath)),
