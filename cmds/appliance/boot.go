@@ -57,13 +57,20 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	}
 	b.spec = spec
 	a.setIdentity(b.cfg)
+	// The network needs only the config: its DHCP exchange (most of a
+	// second on a slow machine) runs while the data partition is found,
+	// checked and mounted.
+	net := netup.New(netup.Options{SysRoot: a.paths.Sys, EtcDir: a.paths.Etc, Network: b.cfg.Network, Hostname: b.cfg.Hostname,
+		Ops: a.sys.netOps, NewClient: a.sys.dhcpClient, Out: a.out, Events: a.events})
+	go net.Run(context.Background()) // the network stays up until power-off
 	up := a.openUpdates(&b)
 	previous := ""
 	if up.u != nil {
 		previous = up.u.Previous(up.trial)
 	}
 
-	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: b.esp.Partition.Disk, Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, b.cfg.Data)
+	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: b.esp.Partition.Disk, Known: b.esp.Scanned,
+		Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, b.cfg.Data)
 	if err != nil {
 		return dataFailure(b.cfg.Data, err)
 	}
@@ -76,10 +83,6 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 		return &failure{code: errcode.Services, summary: "Cannot start the services: their directories could not be prepared.", err: err,
 			hint: "check the kernel messages above; the data partition may be damaged (run e2fsck -f on it from another computer)."}
 	}
-
-	net := netup.New(netup.Options{SysRoot: a.paths.Sys, EtcDir: a.paths.Etc, Network: b.cfg.Network, Hostname: b.cfg.Hostname,
-		Ops: a.sys.netOps, NewClient: a.sys.dhcpClient, Out: a.out, Events: a.events})
-	go net.Run(context.Background()) // the network stays up until power-off
 
 	sup, err := supervise.New(supervise.Options{
 		Reaper: a.reaper, Console: a.out, Events: a.events, MinUp: a.sys.minUp,
