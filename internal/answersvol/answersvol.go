@@ -66,8 +66,8 @@ func Find(sysRoot, devRoot string) ([]Volume, error) {
 	var vols []Volume
 	var errs []error
 	for _, d := range disks {
-		if d.Size == 0 {
-			continue // no medium
+		if !d.HasMedium() {
+			continue
 		}
 		for _, name := range append([]string{d.Name}, d.Partitions...) {
 			dev := filepath.Join(devRoot, name)

@@ -176,6 +176,12 @@ func HumanSize(n int64) string {
 	return fmt.Sprintf("%.1f %s", f, units[i])
 }
 
+// HasMedium reports whether d holds a medium: sysfs gives an empty
+// optical drive or card reader size 0. Such a drive is listed but not
+// opened: there is nothing to read, and the open alone costs the
+// drive's medium check, a few hundred ms.
+func (d Disk) HasMedium() bool { return d.Size > 0 }
+
 // Describe names a disk for people: model, size and serial.
 func (d Disk) Describe() string {
 	model := d.Model

@@ -48,12 +48,12 @@ func Look(env Env) (Survey, error) {
 		// A disk whose use cannot be told is not refused here: writing
 		// it checks again, and refuses it then.
 		facts.InUse[d.Name], _ = blockdev.InUse(roots, d.Name)
-		if d.Size == 0 {
-			continue // no medium: nothing to read, and opening it is slow
+		if !d.HasMedium() {
+			continue
 		}
 		f, err := blockdev.Open(roots.Node(d.Name), blockdev.Options{})
 		if err != nil {
-			continue // no medium
+			continue // unreadable: no signatures to tell
 		}
 		facts.Signatures[d.Name] = installplan.DetectSignatures(f, f.Size())
 		f.Close()

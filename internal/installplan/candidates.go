@@ -116,7 +116,7 @@ func Candidates(disks []disk.Disk, f Facts, req Requirements) []Candidate {
 		if contains(c.Signatures, probe.ISO9660) && d.Name != boot {
 			add(errcode.DiskIneligible, "holds an ISO 9660 image (an installer medium?)")
 		}
-		if d.Size <= 0 {
+		if !d.HasMedium() {
 			add(errcode.NoDisk, "no medium")
 		} else if d.Size < req.minDisk() {
 			add(errcode.DiskTooSmall, "too small: %s < %s minimum", disk.HumanSize(d.Size), disk.HumanSize(req.minDisk()))

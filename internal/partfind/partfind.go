@@ -47,9 +47,7 @@ func Scan(sysRoot, devRoot string) ([]Partition, error) {
 	var parts []Partition
 	var errs []error
 	for _, d := range disks {
-		if d.Size == 0 {
-			// No medium (an empty optical drive or card reader): opening
-			// it costs the drive's spin-up check, a few hundred ms.
+		if !d.HasMedium() {
 			continue
 		}
 		ps, err := scanDisk(sysRoot, devRoot, d.Name)

@@ -92,8 +92,8 @@ func (o Options) scan() (scanResult, error) {
 	s := scanResult{unreadable: map[string]bool{}}
 	var errs []error
 	for _, d := range disks {
-		if d.Name == o.BootDisk || d.Size == 0 {
-			continue // never the boot disk; no medium
+		if d.Name == o.BootDisk || !d.HasMedium() {
+			continue // never the boot disk
 		}
 		errs = append(errs, o.scanDisk(d, &s))
 	}

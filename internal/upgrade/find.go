@@ -101,7 +101,7 @@ func find(env install.Env, cands []installplan.Candidate, bootDisk string) []Ins
 	boot := strings.TrimPrefix(bootDisk, "/dev/")
 	var out []Installation
 	for _, c := range cands {
-		if boot != "" && c.Disk.Name == boot || c.Disk.Transport == "cdrom" || c.Disk.Size <= 0 {
+		if boot != "" && c.Disk.Name == boot || c.Disk.Transport == "cdrom" || !c.Disk.HasMedium() {
 			continue
 		}
 		if in, ok := inspect(blockdev.Roots{Dev: env.DevRoot}.Node(c.Disk.Name), c); ok {
