@@ -60,6 +60,22 @@ const mountFlags = unix.MS_NOATIME | unix.MS_NODEV | unix.MS_NOSUID
 // writing over it (mkfs's default is "continue").
 const mountData = "errors=remount-ro"
 
+// partitions are o.Known when they hold d's partition, else the disks'
+// partitions scanned until they do or o.Wait ends.
+func (o Options) partitions(ctx context.Context, d appconfig.Data) ([]partfind.Partition, error) {
+	holds := func(ps []partfind.Partition) bool {
+		_, _, err := Find(ps, d, o.BootDisk)
+		return err == nil
+	}
+	if holds(o.Known) {
+		return o.Known, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, o.Wait)
+	defer cancel()
+	w := partfind.Waiter{SysRoot: o.SysRoot, DevRoot: o.DevRoot, Interval: o.Interval}
+	return w.Until(wctx, holds)
+}
+
 // Mount finds the data partition described by d, checks it, mounts it
 // ext4 at the mount point and creates Subdirs.
 func Mount(ctx context.Context, o Options, d appconfig.Data) (Result, error) {
@@ -75,16 +91,7 @@ func Mount(ctx context.Context, o Options, d appconfig.Data) (Result, error) {
 	if d.FSType != appconfig.FSExt4 {
 		return Result{}, fmt.Errorf("datapart: filesystem type %q is not supported", d.FSType)
 	}
-	parts, scanErr := o.Known, error(nil)
-	if _, _, err := Find(parts, d, o.BootDisk); err != nil {
-		wctx, cancel := context.WithTimeout(ctx, o.Wait)
-		defer cancel()
-		w := partfind.Waiter{SysRoot: o.SysRoot, DevRoot: o.DevRoot, Interval: o.Interval}
-		parts, scanErr = w.Until(wctx, func(ps []partfind.Partition) bool {
-			_, _, err := Find(ps, d, o.BootDisk)
-			return err == nil
-		})
-	}
+	parts, scanErr := o.partitions(ctx, d)
 	p, how, err := Find(parts, d, o.BootDisk)
 	if err != nil {
 		if scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded) {
