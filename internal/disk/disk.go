@@ -176,11 +176,21 @@ func HumanSize(n int64) string {
 	return fmt.Sprintf("%.1f %s", f, units[i])
 }
 
-// HasMedium reports whether d holds a medium: sysfs gives an empty
-// optical drive or card reader size 0. Such a drive is listed but not
-// opened: there is nothing to read, and the open alone costs the
-// drive's medium check, a few hundred ms.
-func (d Disk) HasMedium() bool { return d.Size > 0 }
+// HasMedium reports whether d holds a medium, from sysfs alone: an
+// empty card reader has size 0, and an empty optical drive the size
+// Linux's sr driver gives one whose capacity it cannot read
+// (unknownOpticalSize). Such a drive is listed but not opened: there is
+// nothing to read, and the open alone costs the drive's medium check,
+// 0.1-0.3 s under emulation.
+func (d Disk) HasMedium() bool {
+	return d.Size > 0 && !(d.Transport == "cdrom" && d.Size == unknownOpticalSize)
+}
+
+// unknownOpticalSize is the capacity Linux's sr driver sets when READ
+// CAPACITY fails, as it does without a disc: 0x1fffff blocks of 2048
+// bytes (drivers/scsi/sr.c, get_sectorsize). A disc whose recorded
+// data ends exactly there (4 GiB less 2 KiB) would be taken for no disc.
+const unknownOpticalSize = 0x1fffff * 2048
 
 // Describe names a disk for people: model, size and serial.
 func (d Disk) Describe() string {

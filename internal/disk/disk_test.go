@@ -82,3 +82,22 @@ func TestVPDSerial(t *testing.T) {
 		t.Errorf("vpdSerial = %q", got)
 	}
 }
+
+func TestHasMedium(t *testing.T) {
+	tests := []struct {
+		d    Disk
+		want bool
+	}{
+		{Disk{Name: "vda", Transport: "virtio", Size: 8 << 30}, true},
+		{Disk{Name: "sdb", Transport: "usb", Size: 0}, false}, // card reader without a card
+		{Disk{Name: "sr0", Transport: "cdrom", Size: 0x1fffff * 2048}, false},
+		{Disk{Name: "sr0", Transport: "cdrom", Size: 15812608}, true}, // an ISO
+		// A disk that is not a CD drive may well have that size.
+		{Disk{Name: "sda", Transport: "sata", Size: 0x1fffff * 2048}, true},
+	}
+	for _, tt := range tests {
+		if got := tt.d.HasMedium(); got != tt.want {
+			t.Errorf("%s (%s, %d bytes): HasMedium = %v, want %v", tt.d.Name, tt.d.Transport, tt.d.Size, got, tt.want)
+		}
+	}
+}
