@@ -13,6 +13,7 @@ import (
 	"github.com/plinth-os/plinth/internal/display"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/event"
+	"github.com/plinth-os/plinth/internal/fb"
 	"github.com/plinth-os/plinth/internal/gfx"
 	"github.com/plinth-os/plinth/internal/kmsg"
 	"github.com/plinth-os/plinth/internal/secureboot"
@@ -26,21 +27,25 @@ const statusEvery = 2 * time.Second
 
 // statusScreen is the appliance's face on the framebuffer: product,
 // version, addresses and service health, instead of a login prompt.
+// The framebuffer is opened at once, so that the console text knows
+// where to go; the rest (brand, font, VT) is loaded by
+// runStatusScreen, beside the boot.
 type statusScreen struct {
-	*display.Display
-	kick chan struct{}
+	dev      *fb.Device
+	brandDir string
+	kick     chan struct{}
 
 	mu      sync.Mutex
 	message string // a boot failure, shown in full
 }
 
-// openStatusScreen takes over the framebuffer, or says why not.
+// openStatusScreen opens the framebuffer, or says why not.
 func openStatusScreen(brandDir string) (*statusScreen, error) {
-	d, err := display.Open("/dev/fb0", "/dev/tty0", brandDir)
+	dev, err := fb.Open("/dev/fb0")
 	if err != nil {
 		return nil, err
 	}
-	return &statusScreen{Display: d, kick: make(chan struct{}, 1)}, nil
+	return &statusScreen{dev: dev, brandDir: brandDir, kick: make(chan struct{}, 1)}, nil
 }
 
 // Kick redraws now.
@@ -63,6 +68,12 @@ func (s *statusScreen) SetMessage(m string) {
 // changes (uptime aside) it emits a "screen" event, so tests know when
 // to look.
 func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel release) {
+	d, err := display.Take(s.dev, "/dev/tty0", s.brandDir)
+	if err != nil {
+		// The console text goes to the serial ports only: say it there.
+		a.say("No status screen: %v", err)
+		return
+	}
 	t := time.NewTicker(statusEvery)
 	defer t.Stop()
 	// Kernel errors would print on the text console, which this screen
@@ -84,8 +95,8 @@ func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel re
 		if st.Message == "" && len(recent) > 0 {
 			st.Message = "Kernel errors:\n" + strings.Join(recent, "\n")
 		}
-		s.Renderer.DrawStatus(s.Image, st)
-		if err := s.Show(); err != nil {
+		d.Renderer.DrawStatus(d.Image, st)
+		if err := d.Show(); err != nil {
 			a.say("status screen: %v", err)
 			return
 		}

@@ -33,6 +33,14 @@ func Open(fbPath, ttyPath, brandDir string) (*Display, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Take(dev, ttyPath, brandDir)
+}
+
+// Take takes over the open framebuffer dev and the VT ttyPath: Open's
+// second half, for a caller that must know at once whether there is a
+// screen (fb.Open) but can load the brand and font, a good part of a
+// second under emulation, later. dev is closed if Take fails.
+func Take(dev *fb.Device, ttyPath, brandDir string) (*Display, error) {
 	b, brandErr := brand.Load(brandDir)
 	if brandErr != nil {
 		b = brand.Default()
