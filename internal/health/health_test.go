@@ -60,7 +60,8 @@ func TestTrackerPace(t *testing.T) {
 		want  time.Duration
 	}{
 		{0, starting, firstPace},                                   // first check soon
-		{400 * time.Millisecond, starting, 200 * time.Millisecond}, // then at half the time since the start
+		{100 * time.Millisecond, starting, firstPace},              // at least firstPace apart
+		{400 * time.Millisecond, starting, 100 * time.Millisecond}, // then at a quarter of the time since the start
 		{30 * time.Second, starting, time.Second},                  // starting within the start period: at most startPace
 		{30 * time.Second, healthy, 10 * time.Second},
 		{2 * time.Minute, starting, 10 * time.Second}, // start period over: failures count at Interval
