@@ -44,7 +44,7 @@ func ParseType(s string) (guid.GUID, error) {
 		if err != nil {
 			return guid.GUID{}, fmt.Errorf("gpt: bad type code %q: want 4 hex digits or a GUID", s)
 		}
-		for _, tc := range typeCodes {
+		for _, tc := range typeCodes() {
 			if tc.code == uint16(c) {
 				return tc.guid, nil
 			}
@@ -67,7 +67,7 @@ func ParseType(s string) (guid.GUID, error) {
 // TypeCode returns sgdisk's code for a type GUID ("EF00") and its
 // description, or "FFFF" and "Unknown" as sgdisk prints them.
 func TypeCode(t guid.GUID) (code, name string) {
-	for _, tc := range typeCodes {
+	for _, tc := range typeCodes() {
 		if tc.guid == t {
 			return fmt.Sprintf("%04X", tc.code), tc.name
 		}
