@@ -195,6 +195,12 @@ func (im Image) Build() ([]byte, error) {
 	enc, err := zstd.NewWriter(&out,
 		zstd.WithWindowSize(zstdWindow),
 		zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+		// Literals stored as they are, not Huffman-coded: the kernel
+		// unpacks the archive while it boots, and decoding them was a
+		// good part of that (9 MiB of busybox binary: 0.9-1.2 s instead
+		// of 1.1-1.4 s under TCG), for 10 % more bytes (the runtime's
+		// 3.8 MB instead of 3.5).
+		zstd.WithNoEntropyCompression(true),
 		zstd.WithEncoderConcurrency(1), // concurrency changes frame layout; one keeps output reproducible
 		zstd.WithZeroFrames(true))
 	if err != nil {
