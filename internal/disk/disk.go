@@ -186,11 +186,12 @@ func (d Disk) HasMedium() bool {
 	return d.Size > 0 && !(d.Transport == "cdrom" && d.Size == unknownOpticalSize)
 }
 
-// unknownOpticalSize is the capacity Linux's sr driver sets when READ
-// CAPACITY fails, as it does without a disc: 0x1fffff blocks of 2048
-// bytes (drivers/scsi/sr.c, get_sectorsize). A disc whose recorded
-// data ends exactly there (4 GiB less 2 KiB) would be taken for no disc.
-const unknownOpticalSize = 0x1fffff * 2048
+// unknownOpticalSize is the capacity of an optical drive whose medium
+// Linux's sr driver could not measure, as without a disc: sr_probe sets
+// 0x1fffff 512-byte sectors, and get_sectorsize leaves it when READ
+// CAPACITY fails (drivers/scsi/sr.c). No disc has it: it is not a whole
+// number of 2048-byte blocks.
+const unknownOpticalSize = 0x1fffff * 512
 
 // Describe names a disk for people: model, size and serial.
 func (d Disk) Describe() string {

@@ -90,10 +90,10 @@ func TestHasMedium(t *testing.T) {
 	}{
 		{Disk{Name: "vda", Transport: "virtio", Size: 8 << 30}, true},
 		{Disk{Name: "sdb", Transport: "usb", Size: 0}, false}, // card reader without a card
-		{Disk{Name: "sr0", Transport: "cdrom", Size: 0x1fffff * 2048}, false},
+		{Disk{Name: "sr0", Transport: "cdrom", Size: 1073741312}, false}, // empty: 0x1fffff sectors, as QEMU's q35 shows it
 		{Disk{Name: "sr0", Transport: "cdrom", Size: 15812608}, true}, // an ISO
 		// A disk that is not a CD drive may well have that size.
-		{Disk{Name: "sda", Transport: "sata", Size: 0x1fffff * 2048}, true},
+		{Disk{Name: "sda", Transport: "sata", Size: 1073741312}, true},
 	}
 	for _, tt := range tests {
 		if got := tt.d.HasMedium(); got != tt.want {

@@ -30,8 +30,8 @@ func fakeSystem(t *testing.T) partfindtest.System {
 		partfindtest.Disk{Name: "nvme0n1", SizeMiB: 1},
 	)
 	os.MkdirAll(filepath.Join(s.Sys, "block", "sr0"), 0o755)
-	// An empty CD drive: Linux gives it 0x1fffff blocks of 2048 bytes.
-	os.WriteFile(filepath.Join(s.Sys, "block", "sr0", "size"), []byte("8388604\n"), 0o644)
+	// An empty CD drive: Linux gives it 0x1fffff sectors.
+	os.WriteFile(filepath.Join(s.Sys, "block", "sr0", "size"), []byte("2097151\n"), 0o644)
 	return s
 }
 
