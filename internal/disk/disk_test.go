@@ -89,9 +89,9 @@ func TestHasMedium(t *testing.T) {
 		want bool
 	}{
 		{Disk{Name: "vda", Transport: "virtio", Size: 8 << 30}, true},
-		{Disk{Name: "sdb", Transport: "usb", Size: 0}, false}, // card reader without a card
+		{Disk{Name: "sdb", Transport: "usb", Size: 0}, false},            // card reader without a card
 		{Disk{Name: "sr0", Transport: "cdrom", Size: 1073741312}, false}, // empty: 0x1fffff sectors, as QEMU's q35 shows it
-		{Disk{Name: "sr0", Transport: "cdrom", Size: 15812608}, true}, // an ISO
+		{Disk{Name: "sr0", Transport: "cdrom", Size: 15812608}, true},    // an ISO
 		// A disk that is not a CD drive may well have that size.
 		{Disk{Name: "sda", Transport: "sata", Size: 1073741312}, true},
 	}
