@@ -21,9 +21,9 @@ const (
 // 200 ms is found healthy by 250 ms, one up in 400 ms by 500 ms (at most
 // a quarter late, about ten checks in the first second), not at the
 // first whole second, and one that takes long is not asked more than
-// once a startPace. The start
-// period is at least startPace, so that a service without one is not
-// failed by the quick checks of its first second.
+// once a startPace. The start period is at least startPace, so that a
+// service without one is not failed by the quick checks of its first
+// second.
 const (
 	firstPace = 50 * time.Millisecond
 	startPace = time.Second
