@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -187,6 +188,17 @@ func printBootTable(b *testing.B, images []*benchImage, samples map[string][]boo
 	b.ReportMetric(med["runtime"].total, "runtime-s")
 }
 
+// median is the middle of v once sorted (the upper one of an even
+// count), 0 for none; v is left as it is.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
 // medianSample is the median of each phase on its own.
 func medianSample(s []bootSample) bootSample {
 	pick := func(f func(bootSample) float64) float64 {
@@ -194,11 +206,7 @@ func medianSample(s []bootSample) bootSample {
 		for i := range s {
 			v[i] = f(s[i])
 		}
-		sort.Float64s(v)
-		if len(v) == 0 {
-			return 0
-		}
-		return v[len(v)/2]
+		return median(v)
 	}
 	return bootSample{
 		total:     pick(func(x bootSample) float64 { return x.total }),

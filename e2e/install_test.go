@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,8 +188,7 @@ func ddSeconds(t *testing.T, dir string, n int64) float64 {
 		t.Fatalf("%d dd runs reported, want %d", len(times), runs)
 	}
 	t.Logf("dd of %d MiB + sync, %d runs: %.2f s", mib, runs, times)
-	sort.Float64s(times)
-	return times[runs/2]
+	return median(times)
 }
 
 // TestInstallRefusals: a disk with a partition and wipe: false, a disk
