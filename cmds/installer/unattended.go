@@ -98,23 +98,25 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 		a.journal.Logf(format, args...)
 		fmt.Fprintf(a.out, format+"\r\n", args...)
 	}
+	screen := a.unattendedScreen()
 	last := ""
 	env.Progress = func(p install.Progress) {
 		if line := fmt.Sprintf("%3d%%  %s", p.Percent, p.Step.Label()); line != last {
 			fmt.Fprintf(a.out, "%s\r\n", line)
 			last = line
 		}
-		a.drawUnattended(src, p)
+		screen.show(a.unattendedView(src, p))
 	}
 	// Run refuses settings the product does not declare, or of the wrong
 	// type, before it looks at any disk.
 	if ans.Upgrade() {
-		a.upgrade(env, ans)
+		a.upgrade(env, ans, screen)
 		return
 	}
 	req := a.payload
 	req.Answers, req.SettingDecls = ans, a.settings
 	res, err := install.Run(context.Background(), env, req)
+	screen.close()
 	if err != nil {
 		a.unattendedFailed(err)
 		return
@@ -123,10 +125,12 @@ func (a *app) unattended(ans *answers.Answers, src answersSource) {
 }
 
 // upgrade upgrades this product's installation in place (mode: upgrade),
-// then reboots into the new version's trial boot or powers off.
-func (a *app) upgrade(env install.Env, ans *answers.Answers) {
+// then reboots into the new version's trial boot or powers off. screen
+// shows its progress, and is closed once it ends.
+func (a *app) upgrade(env install.Env, ans *answers.Answers, screen *screenFeed) {
 	p := a.payload
 	res, err := upgrade.Run(context.Background(), env, upgrade.Request{Answers: ans, Manifest: a.manifest, UKI: p.UKI, Shim: p.Shim, MokManager: p.MokManager})
+	screen.close()
 	if err != nil {
 		a.unattendedFailed(err)
 		return
@@ -196,22 +200,27 @@ func errorCode(err error) errcode.Code {
 	return install.Code(err)
 }
 
-// drawUnattended shows an unattended install's progress on the
-// framebuffer, if there is one.
-func (a *app) drawUnattended(src answersSource, p install.Progress) {
+// unattendedScreen is the feed that draws an unattended install's
+// progress on the framebuffer, if there is one, beside the install.
+func (a *app) unattendedScreen() *screenFeed {
 	if a.gfx == nil {
-		return
+		return newScreenFeed(nil)
 	}
+	return newScreenFeed(func(v view.View) { a.gfx.Draw(v) })
+}
+
+// unattendedView is the screen of an unattended install at progress p.
+func (a *app) unattendedView(src answersSource, p install.Progress) view.View {
 	label := p.Step.Label()
 	if p.Total > 0 {
 		label += fmt.Sprintf(", %.1f of %.1f MiB written", float64(p.Bytes)/(1<<20), float64(p.Total)/(1<<20))
 	}
-	a.gfx.Draw(view.View{
+	return view.View{
 		Screen: wizard.ScreenProgress, Cursor: -1,
 		Title:   fmt.Sprintf("%s %s installer", a.rel.Product, a.rel.Version),
 		Heading: "Installing (unattended)",
 		Body:    []view.Line{{Text: "Answers from " + src.Where}},
 		Bar:     &view.Bar{Percent: p.Percent, Label: label},
 		Hint:    "Please wait; do not remove any disk.",
-	})
+	}
 }
