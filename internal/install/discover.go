@@ -2,6 +2,7 @@ package install
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/plinth-os/plinth/internal/answers"
 	"github.com/plinth-os/plinth/internal/blockdev"
@@ -44,21 +45,46 @@ func Look(env Env) (Survey, error) {
 	}
 	facts.BootDisk = bootDisk(env)
 	roots := blockdev.Roots{Sys: env.SysRoot, Dev: env.DevRoot, Proc: env.ProcRoot}
-	for _, d := range disks {
-		// A disk whose use cannot be told is not refused here: writing
-		// it checks again, and refuses it then.
-		facts.InUse[d.Name], _ = blockdev.InUse(roots, d.Name)
-		if !d.HasMedium() {
-			continue
+	// The disks are looked at side by side: each look mostly waits on
+	// its disk (an optical drive's reads take a tenth of a second under
+	// emulation).
+	looks := make([]diskLook, len(disks))
+	var wg sync.WaitGroup
+	for i, d := range disks {
+		wg.Go(func() { looks[i] = lookAt(roots, d) })
+	}
+	wg.Wait()
+	for i, d := range disks {
+		facts.InUse[d.Name] = looks[i].inUse
+		if looks[i].read {
+			facts.Signatures[d.Name] = looks[i].signatures
 		}
-		f, err := blockdev.Open(roots.Node(d.Name), blockdev.Options{})
-		if err != nil {
-			continue // unreadable: no signatures to tell
-		}
-		facts.Signatures[d.Name] = installplan.DetectSignatures(f, f.Size())
-		f.Close()
 	}
 	return Survey{Disks: disks, Facts: facts}, nil
+}
+
+// diskLook is what Look found on one disk.
+type diskLook struct {
+	inUse      []blockdev.Use
+	signatures []string
+	read       bool // the disk has a medium and could be read
+}
+
+func lookAt(roots blockdev.Roots, d disk.Disk) diskLook {
+	var l diskLook
+	// A disk whose use cannot be told is not refused here: writing it
+	// checks again, and refuses it then.
+	l.inUse, _ = blockdev.InUse(roots, d.Name)
+	if !d.HasMedium() {
+		return l
+	}
+	f, err := blockdev.Open(roots.Node(d.Name), blockdev.Options{})
+	if err != nil {
+		return l // unreadable: no signatures to tell
+	}
+	defer f.Close()
+	l.signatures, l.read = installplan.DetectSignatures(f, f.Size()), true
+	return l
 }
 
 // Candidates decides, for each disk of s, whether it may be installed

@@ -58,11 +58,16 @@ func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]b
 	if err := x.write(files, fileBytes); err != nil {
 		return nil, written(err)
 	}
+	// The read-back of the disk (a fifth of an install under emulation)
+	// runs beside the boot entry and the ext4 round trip: it waits on the
+	// disk, they on the firmware and the kernel.
+	readBack := x.readBack()
 	num, err := x.bootEntry()
 	if err != nil {
+		readBack()
 		return nil, written(err)
 	}
-	if err := x.verify(num); err != nil {
+	if err := x.verify(num, readBack); err != nil {
 		return nil, written(err)
 	}
 	if err := x.enroll(); err != nil {

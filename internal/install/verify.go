@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -19,31 +20,41 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// verify reads back what was written and compares it with the plan:
-// the partition table, every file on the ESP, the boot entry, and a
-// write/read round trip on the ext4 partition.
-func (x *execution) verify(num uint16) error {
+// readBack starts reading back what was written to the disk, the
+// partition table and every file on the ESP, from the disk and not
+// from the cache, and returns the function that waits for the outcome.
+// The caller must wait before the disk is closed.
+func (x *execution) readBack() (wait func() error) {
+	done := make(chan error, 1)
+	go func() {
+		err := x.dropCache()
+		if err == nil {
+			err = x.verifyTable()
+		}
+		if err == nil {
+			err = x.verifyESP()
+		}
+		done <- err
+	}()
+	return sync.OnceValue(func() error { return <-done })
+}
+
+// verify checks what was written against the plan: the read-back of
+// the disk (readBack's wait), the boot entry, and a write/read round
+// trip on the ext4 partition. A difference on the disk is reported
+// before the others.
+func (x *execution) verify(num uint16, readBack func() error) error {
 	x.progress(step.Verify)
-	if err := x.dropCache(); err != nil {
-		return err
-	}
-	if err := x.verifyTable(); err != nil {
-		return err
-	}
-	if err := x.verifyESP(); err != nil {
-		return err
-	}
-	if err := x.verifyBootEntry(num); err != nil {
-		return err
-	}
+	err := x.verifyBootEntry(num)
 	for _, p := range x.plan.Partitions {
-		if p.Filesystem == provision.Ext4 {
-			if err := x.verifyExt4(p); err != nil {
-				return err
-			}
+		if p.Filesystem == provision.Ext4 && err == nil {
+			err = x.verifyExt4(p)
 		}
 	}
-	return nil
+	if diskErr := readBack(); diskErr != nil {
+		return diskErr
+	}
+	return err
 }
 
 // verifyExt4 reads the superblock of ext4 partition p back: it must be
