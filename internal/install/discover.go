@@ -1,6 +1,8 @@
 package install
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -61,6 +63,16 @@ func Look(env Env) (Survey, error) {
 		}
 	}
 	return Survey{Disks: disks, Facts: facts}, nil
+}
+
+// Unchanged reports whether the disks are still those s looked at, as
+// sysfs shows them now: the same names, identities, sizes, media and
+// partitions. A look taken beside other work (the installer's, while
+// it searches for answers and waits for USB sticks to appear) is used
+// only if so.
+func (s Survey) Unchanged(env Env) bool {
+	now, err := disk.Scan(env.SysRoot)
+	return err == nil && slices.EqualFunc(now, s.Disks, func(a, b disk.Disk) bool { return reflect.DeepEqual(a, b) })
 }
 
 // diskLook is what Look found on one disk.

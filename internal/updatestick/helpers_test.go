@@ -129,7 +129,7 @@ func machine(t *testing.T) partfindtest.System {
 
 func writeSys(t *testing.T, s partfindtest.System, rel, content string) {
 	t.Helper()
-	writeFiles(t, s.Sys, map[string][]byte{rel: []byte(content + "\n")})
+	s.WriteSys(t, rel, content+"\n")
 }
 
 // devices returns the device names of vols, relative to s.Dev.

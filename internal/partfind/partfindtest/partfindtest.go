@@ -106,6 +106,13 @@ func PartName(disk string, n int) string {
 	return fmt.Sprintf("%s%d", disk, n)
 }
 
+// WriteSys writes the file rel of the fake sysfs (its directories made
+// as needed): how a test changes the machine after Build.
+func (s System) WriteSys(t testing.TB, rel, content string) {
+	t.Helper()
+	writeFile(t, filepath.Join(s.Sys, rel), content)
+}
+
 // Device returns the path of a device node in the fake /dev.
 func (s System) Device(name string) string { return filepath.Join(s.Dev, name) }
 
