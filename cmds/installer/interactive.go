@@ -146,7 +146,7 @@ func (a *app) startWizard() *wizard.Wizard {
 	if err != nil {
 		a.reportError(&install.Error{Code: errcode.Sysinfo, Err: err})
 	}
-	s, err := install.Look(a.env)
+	s, err := a.survey()
 	if err != nil {
 		a.reportError(err)
 	}

@@ -119,14 +119,23 @@ func main() {
 	// With a framebuffer the screen shows graphics, and the text UI stays
 	// on the serial consoles; without one the text UI is on every console.
 	text := cons
+	// The payload (the manifest holds the product's minimums) is read
+	// while the framebuffer is taken over: each took a tenth of a
+	// second under emulation.
+	payload := make(chan struct{})
+	go func() {
+		defer close(payload)
+		a.loadPayload()
+	}()
 	if g, err := openGraphics(a.roots.Proc, journal.Logf); err == nil {
 		a.gfx, text = g, cons.Serial()
 	} else {
 		journal.Logf("graphics: %v; the text UI is on the screen", err)
 	}
 	a.out = text.Text()
-	a.loadPayload() // the manifest holds the product's minimums
+	<-payload
 	a.env = a.installEnv()
+	a.ahead = startLookAhead(a.env)
 	a.startUnattended(context.Background())
 	a.interactive(text.Keys())
 }
@@ -185,6 +194,7 @@ type app struct {
 	payloadCheck *onDemand
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
+	ahead        *lookAhead      // the wizard's look at the disks, taken while answers are searched for; nil: none
 
 	// found are this product's installations the wizard was last told
 	// of, which it may ask to upgrade; mounter mounts the ESP of the one

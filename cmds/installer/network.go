@@ -176,8 +176,10 @@ func (a *app) startUnattended(ctx context.Context) {
 	}
 	switch {
 	case err != nil:
+		a.dropLookAhead()
 		a.unattendedFailed(err)
 	case loc.ans != nil:
+		a.dropLookAhead()
 		a.events.Emit(event.AnswersFound{Source: loc.src.Kind, URL: loc.src.URL})
 		a.unattended(loc.ans, loc.src)
 	}

@@ -1,0 +1,44 @@
+package main
+
+import "github.com/plinth-os/plinth/internal/install"
+
+// lookAhead is the wizard's look at the disks, taken while the installer
+// searches for answers: each reads every disk, a tenth of a second or
+// more under emulation, and the first screen waited for both.
+type lookAhead struct {
+	done   chan struct{}
+	survey install.Survey
+	err    error
+}
+
+func startLookAhead(env install.Env) *lookAhead {
+	l := &lookAhead{done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.survey, l.err = install.Look(env)
+	}()
+	return l
+}
+
+// dropLookAhead waits for the look ahead, if any, and forgets it: an
+// unattended install is to start, which looks for itself, and may write.
+func (a *app) dropLookAhead() {
+	if a.ahead != nil {
+		<-a.ahead.done
+		a.ahead = nil
+	}
+}
+
+// survey is the disks as the wizard starts: the look taken ahead if
+// nothing can have changed them since (no unattended install was tried,
+// and sysfs shows the same disks: a USB stick may have appeared while
+// the answers search waited for it), else a new look.
+func (a *app) survey() (install.Survey, error) {
+	if l := a.ahead; l != nil {
+		a.dropLookAhead()
+		if l.err == nil && l.survey.Unchanged(a.env) {
+			return l.survey, nil
+		}
+	}
+	return install.Look(a.env)
+}
