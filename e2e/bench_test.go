@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -14,9 +15,14 @@ import (
 	"strings"
 	"testing"
 	"text/tabwriter"
+	"time"
 
 	"github.com/plinth-os/plinth/e2e/qemu"
 	"github.com/plinth-os/plinth/initramfs"
+	"github.com/plinth-os/plinth/internal/abslot"
+	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/installplan"
+	"github.com/plinth-os/plinth/internal/provision"
 )
 
 var (
@@ -79,7 +85,7 @@ func BenchmarkBoot(b *testing.B) {
 
 // benchImages makes the four disks: the installer UKI and its baseline
 // as FAT disks, a copy of mkiso's runtime disk image and the runtime
-// baseline as a FAT disk.
+// baseline on a disk laid out as that one.
 func benchImages(b *testing.B, dir string) []*benchImage {
 	installer, err := os.ReadFile("../out/plinth-installer.efi")
 	if err != nil {
@@ -98,10 +104,48 @@ func benchImages(b *testing.B, dir string) []*benchImage {
 		return &benchImage{name: name, ukiSize: len(efi), disk: fatImage(b, dir, name+".img", 64<<20, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi})}
 	}
 	inst, instBase := fat("installer", installer), fat("installer-baseline", trivialUKI(b, trivialBin, "installer", "ready"))
-	rtBase := fat("runtime-baseline", trivialUKI(b, trivialBin, "runtime", "runtime-ready"))
-	inst.event, instBase.event, rtBase.event = "ready", "ready", "runtime-ready"
+	inst.event, instBase.event = "ready", "ready"
+	rtBaseUKI := trivialUKI(b, trivialBin, "runtime", "runtime-ready")
+	rtBase := &benchImage{name: "runtime-baseline", event: "runtime-ready", ukiSize: len(rtBaseUKI),
+		disk: runtimeBaselineDisk(b, filepath.Join(dir, "runtime-baseline.img"), runtimeDisk, rtBaseUKI)}
 	rt := &benchImage{name: "runtime", event: "runtime-ready", ukiSize: len(runtimeUKI), disk: runtimeDisk}
 	return []*benchImage{inst, instBase, rt, rtBase}
+}
+
+// runtimeBaselineDisk writes at path a disk of the runtime disk's size
+// and layout (GPT, ESP, data partition), by the code that writes the
+// runtime disk, with uki wherever that has the runtime UKI. The
+// firmware then finds, reads and starts the baseline as it does the
+// runtime: on a superfloppy FAT image it skipped the partitions and
+// took 0.2 s less (in 5 of 6 runs), which is not the runtime's doing.
+func runtimeBaselineDisk(b *testing.B, path, runtimeDisk string, uki []byte) string {
+	st, err := os.Stat(runtimeDisk)
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := provision.Plan(st.Size(), 512, 0, []byte("plinth runtime baseline"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	slots, err := abslot.NewState("baseline", int64(len(uki)), sha256.Sum256(uki)).Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	conf := provision.Config(appconfig.Config{Product: "Plinth baseline", Version: "baseline", Network: appconfig.Network{Mode: appconfig.ModeDHCP}}, l, appconfig.Identity{Product: "Plinth baseline"})
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Truncate(st.Size()); err != nil {
+		b.Fatal(err)
+	}
+	err = provision.Write(f, l, provision.Content{RuntimeUKI: uki, LoaderPath: installplan.LoaderPath(), Config: conf,
+		ModTime: time.Unix(0, 0), Files: map[string][]byte{abslot.StatePath: slots}})
+	if err != nil {
+		b.Fatalf("runtime baseline disk: %v", err)
+	}
+	return path
 }
 
 // buildTrivialInit compiles e2e/trivialinit, static.
