@@ -48,10 +48,17 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	a.say("Secure Boot: %s", secureBootText(b.secure))
 	var f *failure
 	bootTime := time.Now()
+	// The product file is in the image, not on the ESP: it is read and
+	// checked while the ESP is found and mounted.
+	product := make(chan loadedSpec, 1)
+	go func() {
+		spec, err := productspec.Load(a.paths.Product)
+		product <- loadedSpec{spec, err}
+	}()
 	if b.esp, b.cfg, f = a.loadConfig(ctx, b.vars); f != nil {
 		return f
 	}
-	spec, cmds, f := a.loadProduct(b.cfg, rel)
+	spec, cmds, f := a.loadProduct(b.cfg, rel, <-product)
 	if f != nil {
 		return f
 	}
@@ -140,10 +147,16 @@ func (a *appliance) loadConfig(ctx context.Context, vars efivar.Store) (esp.Resu
 	return r, cfg, nil
 }
 
-// loadProduct reads the runtime image's product file and substitutes
-// this machine's settings into its services' commands.
-func (a *appliance) loadProduct(cfg *appconfig.Config, rel release) (*productspec.Spec, []productspec.Command, *failure) {
-	spec, err := productspec.Load(a.paths.Product)
+// loadedSpec is the product file as productspec.Load left it.
+type loadedSpec struct {
+	spec *productspec.Spec
+	err  error
+}
+
+// loadProduct takes the runtime image's product file as loaded and
+// substitutes this machine's settings into its services' commands.
+func (a *appliance) loadProduct(cfg *appconfig.Config, rel release, loaded loadedSpec) (*productspec.Spec, []productspec.Command, *failure) {
+	spec, err := loaded.spec, loaded.err
 	if err != nil {
 		return nil, nil, productFailure(err)
 	}
