@@ -44,7 +44,7 @@ func fileSHA(t *testing.T, path string) [32]byte {
 	return testdisk.SHA256(t, path)
 }
 
-func waitExit(t *testing.T, m *qemu.Machine, d time.Duration) {
+func waitExit(t testing.TB, m *qemu.Machine, d time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()

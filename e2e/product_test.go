@@ -155,7 +155,7 @@ func checkAllHealthy(t *testing.T, ev map[string]any, names ...string) {
 }
 
 // powerOff presses the ACPI power button and waits for QEMU to exit.
-func powerOff(t *testing.T, m *qemu.Machine) {
+func powerOff(t testing.TB, m *qemu.Machine) {
 	t.Helper()
 	if err := m.QMP("system_powerdown"); err != nil {
 		t.Fatal(err)
