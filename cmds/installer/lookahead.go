@@ -6,17 +6,17 @@ import "github.com/plinth-os/plinth/internal/install"
 // searches for answers: each reads every disk, a tenth of a second or
 // more under emulation, and the first screen waited for both.
 type lookAhead struct {
-	done   chan struct{}
-	survey install.Survey
-	err    error
+	look   *onDemand
+	survey install.Survey // once look is done
 }
 
 func startLookAhead(env install.Env) *lookAhead {
-	l := &lookAhead{done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		l.survey, l.err = install.Look(env)
-	}()
+	l := &lookAhead{}
+	l.look = later(func() (err error) {
+		l.survey, err = install.Look(env)
+		return err
+	})
+	l.look.start()
 	return l
 }
 
@@ -24,7 +24,7 @@ func startLookAhead(env install.Env) *lookAhead {
 // unattended install is to start, which looks for itself, and may write.
 func (a *app) dropLookAhead() {
 	if a.ahead != nil {
-		<-a.ahead.done
+		a.ahead.look.wait()
 		a.ahead = nil
 	}
 }
@@ -35,8 +35,8 @@ func (a *app) dropLookAhead() {
 // the answers search waited for it), else a new look.
 func (a *app) survey() (install.Survey, error) {
 	if l := a.ahead; l != nil {
-		a.dropLookAhead()
-		if l.err == nil && l.survey.Unchanged(a.env) {
+		a.ahead = nil
+		if l.look.wait() == nil && l.survey.Unchanged(a.env) {
 			return l.survey, nil
 		}
 	}

@@ -122,18 +122,15 @@ func main() {
 	// The payload (the manifest holds the product's minimums) is read
 	// while the framebuffer is taken over: each took a tenth of a
 	// second under emulation.
-	payload := make(chan struct{})
-	go func() {
-		defer close(payload)
-		a.loadPayload()
-	}()
+	payload := later(func() error { a.loadPayload(); return nil })
+	payload.start()
 	if g, err := openGraphics(a.roots.Proc, journal.Logf); err == nil {
 		a.gfx, text = g, cons.Serial()
 	} else {
 		journal.Logf("graphics: %v; the text UI is on the screen", err)
 	}
 	a.out = text.Text()
-	<-payload
+	payload.wait()
 	a.env = a.installEnv()
 	a.ahead = startLookAhead(a.env)
 	a.startUnattended(context.Background())
