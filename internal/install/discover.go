@@ -2,7 +2,6 @@ package install
 
 import (
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 
@@ -72,7 +71,7 @@ func Look(env Env) (Survey, error) {
 // only if so.
 func (s Survey) Unchanged(env Env) bool {
 	now, err := disk.Scan(env.SysRoot)
-	return err == nil && slices.EqualFunc(now, s.Disks, func(a, b disk.Disk) bool { return reflect.DeepEqual(a, b) })
+	return err == nil && reflect.DeepEqual(now, s.Disks)
 }
 
 // diskLook is what Look found on one disk.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -23,7 +22,7 @@ import (
 // readBack starts reading back what was written to the disk, the
 // partition table and every file on the ESP, from the disk and not
 // from the cache, and returns the function that waits for the outcome.
-// The caller must wait before the disk is closed.
+// The caller must wait, once, before the disk is closed.
 func (x *execution) readBack() (wait func() error) {
 	done := make(chan error, 1)
 	go func() {
@@ -36,7 +35,7 @@ func (x *execution) readBack() (wait func() error) {
 		}
 		done <- err
 	}()
-	return sync.OnceValue(func() error { return <-done })
+	return func() error { return <-done }
 }
 
 // verify checks what was written against the plan: the read-back of
