@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
 	"flag"
 	"fmt"
 	"os"
@@ -19,9 +18,7 @@ import (
 
 	"github.com/plinth-os/plinth/e2e/qemu"
 	"github.com/plinth-os/plinth/initramfs"
-	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/appconfig"
-	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/provision"
 )
 
@@ -128,25 +125,13 @@ func runtimeBaselineDisk(b *testing.B, path, runtimeDisk string, uki []byte) str
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := provision.Plan(st.Size(), 512, 0, []byte("plinth runtime baseline"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	slots, err := abslot.NewState("baseline", int64(len(uki)), sha256.Sum256(uki)).Marshal()
-	if err != nil {
-		b.Fatal(err)
-	}
-	conf := provision.Config(appconfig.Config{Product: "Plinth baseline", Version: "baseline", Network: appconfig.Network{Mode: appconfig.ModeDHCP}}, l, appconfig.Identity{Product: "Plinth baseline"})
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	if err := f.Truncate(st.Size()); err != nil {
-		b.Fatal(err)
-	}
-	err = provision.Write(f, l, provision.Content{RuntimeUKI: uki, LoaderPath: installplan.LoaderPath(), Config: conf,
-		ModTime: time.Unix(0, 0), Files: map[string][]byte{abslot.StatePath: slots}})
+	_, err = provision.WriteImage(f, provision.Image{Size: st.Size(), Seed: []byte("plinth runtime baseline"), RuntimeUKI: uki, ModTime: time.Unix(0, 0),
+		Base: appconfig.Config{Product: "Plinth baseline", Version: "baseline", Network: appconfig.Network{Mode: appconfig.ModeDHCP}}})
 	if err != nil {
 		b.Fatalf("runtime baseline disk: %v", err)
 	}

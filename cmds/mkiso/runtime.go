@@ -14,9 +14,7 @@ import (
 	"syscall"
 
 	"github.com/plinth-os/plinth/initramfs"
-	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/appconfig"
-	"github.com/plinth-os/plinth/internal/installplan"
 	"github.com/plinth-os/plinth/internal/product"
 	"github.com/plinth-os/plinth/internal/productspec"
 	"github.com/plinth-os/plinth/internal/provision"
@@ -234,11 +232,6 @@ func writeDisk(cfg config, runtimeUKI []byte) (string, error) {
 	seed := sha256.New()
 	fmt.Fprintf(seed, "%s\x00%s\x00%d\x00", cfg.Product, cfg.Version, cfg.DiskSize)
 	seed.Write(runtimeUKI)
-	l, err := provision.Plan(cfg.DiskSize, 512, 0, seed.Sum(nil))
-	if err != nil {
-		return "", err
-	}
-	conf := provision.Config(baseConfig(cfg), l, appconfig.Identity{Product: cfg.Product})
 	if err := os.MkdirAll(filepath.Dir(cfg.DiskPath), 0o755); err != nil {
 		return "", err
 	}
@@ -248,21 +241,11 @@ func writeDisk(cfg config, runtimeUKI []byte) (string, error) {
 		return "", fmt.Errorf("disk image: %w", err)
 	}
 	defer os.Remove(tmp)
-	if err := f.Truncate(cfg.DiskSize); err != nil {
-		f.Close()
-		return "", fmt.Errorf("disk image: %w", err)
-	}
-	sum := sha256.Sum256(runtimeUKI)
-	slots, err := abslot.NewState(cfg.Version, int64(len(runtimeUKI)), sum).Marshal()
-	if err != nil {
-		return "", err
-	}
-	content := provision.Content{RuntimeUKI: runtimeUKI, LoaderPath: installplan.LoaderPath(), Config: conf, ModTime: cfg.Epoch,
-		Files: map[string][]byte{abslot.StatePath: slots}}
+	img := provision.Image{Size: cfg.DiskSize, Seed: seed.Sum(nil), Base: baseConfig(cfg), RuntimeUKI: runtimeUKI, ModTime: cfg.Epoch}
 	if cfg.Shim != nil {
-		content.Shim, content.MokManager = cfg.Shim.Shim, cfg.Shim.MokManager
+		img.Shim, img.MokManager = cfg.Shim.Shim, cfg.Shim.MokManager
 	}
-	err = provision.Write(f, l, content)
+	l, err := provision.WriteImage(f, img)
 	if err == nil {
 		err = f.Sync()
 	}

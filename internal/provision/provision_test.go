@@ -2,6 +2,8 @@ package provision
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/abslot"
 	"github.com/plinth-os/plinth/internal/appconfig"
 	"github.com/plinth-os/plinth/internal/disklayout"
 
@@ -329,4 +332,49 @@ type countingWriter struct{ n int64 }
 func (c *countingWriter) WriteAt(p []byte, off int64) (int, error) {
 	c.n += int64(len(p))
 	return len(p), nil
+}
+
+// TestWriteImage writes an image into an empty file: the file gets the
+// image's size, sgdisk and fsck.fat find nothing wrong, and the ESP has
+// the UKI in slot A, committed with its version, size and digest.
+func TestWriteImage(t *testing.T) {
+	mtype := testdisk.Tool(t, "mtype")
+	const size = 2 << 30
+	uki := bytes.Repeat([]byte("runtime uki "), 1000)
+	img := filepath.Join(t.TempDir(), "disk.img")
+	f, err := os.Create(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := WriteImage(f, Image{Size: size, Seed: []byte("image"), RuntimeUKI: uki, ModTime: time.Unix(1700000000, 0),
+		Base: appconfig.Config{Product: "Probe", Version: "4.2", Network: appconfig.Network{Mode: appconfig.ModeDHCP}}})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(img); err != nil || st.Size() != size {
+		t.Fatalf("image is %v bytes (%v), want %d", st.Size(), err, size)
+	}
+	if out := testdisk.Run(t, testdisk.Tool(t, "sgdisk"), "-v", img); !strings.Contains(out, "No problems found") {
+		t.Fatalf("sgdisk -v:\n%s", out)
+	}
+	esp := extract(t, img, l.Offset(l.ESP), l.Size(l.ESP))
+	testdisk.Run(t, testdisk.Tool(t, "fsck.fat"), "-n", esp)
+	if got, err := exec.Command(mtype, "-i", esp, "::"+abslot.A.Path()).Output(); err != nil || !bytes.Equal(got, uki) {
+		t.Errorf("%s does not hold the UKI (%v)", abslot.A.Path(), err)
+	}
+	b, err := exec.Command(mtype, "-i", esp, "::"+abslot.StatePath).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := abslot.ParseState(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(uki)
+	if st.Committed != abslot.A || st.A.Version != "4.2" || st.A.Size != int64(len(uki)) || st.A.SHA256 != hex.EncodeToString(sum[:]) || st.Trial != nil {
+		t.Errorf("slot state %+v: want A committed with version 4.2 and the UKI's size and digest", st)
+	}
 }
