@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -13,14 +14,23 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/plinth-os/plinth/initramfs"
 )
+
+// bbKeep is how many binaries of one name the cache keeps: the newest
+// used. Each change of the sources makes a new one, about 10 MiB; a
+// product with compiled-in payloads has its own, so a few are in use at
+// once.
+const bbKeep = 8
 
 // busybox returns the busybox-style binary for cmds, from the cache when
 // no Go source of the module, go.mod/go.sum or the Go version changed.
 // Compiling takes tens of seconds; hashing the tree takes milliseconds.
 // With rebuild, it compiles anyway (to check that builds are reproducible).
+// A binary taken from the cache is marked used; a new one makes the
+// cache forget the least recently used beyond bbKeep.
 func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []string, rebuild bool) (bin []byte, cached bool, err error) {
 	key, err := sourceKey(moduleDir, cmds)
 	if err != nil {
@@ -28,6 +38,7 @@ func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []strin
 	}
 	path := filepath.Join(cacheDir, "bb", name+"-"+key)
 	if bin, err := os.ReadFile(path); err == nil && !rebuild {
+		markUsed(path)
 		return bin, true, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -59,7 +70,49 @@ func busybox(ctx context.Context, moduleDir, cacheDir, name string, cmds []strin
 		return nil, false, err
 	}
 	bin, err = os.ReadFile(path)
+	if err == nil {
+		err = pruneBusyboxes(filepath.Dir(path), name, bbKeep)
+	}
 	return bin, false, err
+}
+
+// markUsed sets path's modification time to now: the cache forgets the
+// binaries used least recently. Failing to is harmless (the binary may
+// be forgotten sooner), so it is not an error.
+func markUsed(path string) {
+	now := time.Now()
+	os.Chtimes(path, now, now)
+}
+
+// pruneBusyboxes removes from dir the binaries of name (name-<key>)
+// beyond the keep most recently used. A run that is reading one just
+// removed finds it gone and builds it again.
+func pruneBusyboxes(dir, name string, keep int) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("prune busybox cache: %w", err)
+	}
+	type cached struct {
+		path string
+		used time.Time
+	}
+	var bins []cached
+	for _, e := range entries {
+		key, ok := strings.CutPrefix(e.Name(), name+"-")
+		if !ok || strings.ContainsAny(key, ".-") || e.IsDir() {
+			continue // another name's, or a build's .tmp
+		}
+		if info, err := e.Info(); err == nil {
+			bins = append(bins, cached{filepath.Join(dir, e.Name()), info.ModTime()})
+		}
+	}
+	sort.Slice(bins, func(i, j int) bool { return bins[i].used.After(bins[j].used) })
+	for _, b := range bins[min(keep, len(bins)):] {
+		if err := os.Remove(b.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("prune busybox cache: %w", err)
+		}
+	}
+	return nil
 }
 
 // sourceKey hashes everything a busybox build depends on inside the module.
