@@ -1,6 +1,7 @@
 package health
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -99,20 +100,36 @@ func (c Check) Probe(ctx context.Context, run CommandFunc) (string, error) {
 
 func (c Check) addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(c.Port)) }
 
+// probeHTTP sends one GET on a new connection (a service that stopped
+// accepting connections must not look healthy through an old one) and
+// checks the status of the answer; a redirect is an answer, not
+// followed. It writes and reads with net/http's Request.Write and
+// ReadResponse but without a Transport, whose pool and per-connection
+// goroutines are code that runs for the first time at boot: under
+// emulation the first check took 0.13 to 0.21 s through a Transport and
+// takes 0.10 to 0.13 s so (most of it the first dial), on the way from
+// the services' start to runtime-ready.
 func (c Check) probeHTTP(ctx context.Context, timeout time.Duration) (string, error) {
 	what := "GET " + c.Path
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+c.addr()+c.Path, nil)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	client := http.Client{
-		// The status of the first answer is the one checked.
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		// Each check is a new connection: a service that stopped
-		// accepting connections must not look healthy through an old one.
-		Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil},
+	req.Close = true
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", c.addr())
+	if err != nil {
+		return "", fmt.Errorf("%s: %s", what, describe(err, timeout))
 	}
-	resp, err := client.Do(req)
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	// A deadline in the past ends the reads and writes when ctx ends early.
+	defer context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })()
+	if err := req.Write(conn); err != nil {
+		return "", fmt.Errorf("%s: %s", what, describe(err, timeout))
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	if err != nil {
 		return "", fmt.Errorf("%s: %s", what, describe(err, timeout))
 	}

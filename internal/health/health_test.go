@@ -84,6 +84,9 @@ func server(t *testing.T, code *atomic.Int32) int {
 		switch r.URL.Path {
 		case "/slow":
 			time.Sleep(300 * time.Millisecond)
+		case "/hang":
+			<-r.Context().Done()
+			return
 		case "/moved":
 			http.Redirect(w, r, "/health", http.StatusFound)
 			return
@@ -110,7 +113,7 @@ func closedPort(t *testing.T) int {
 func TestProbe(t *testing.T) {
 	var code atomic.Int32
 	code.Store(200)
-	port, closed := server(t, &code), closedPort(t)
+	port, closed, notHTTP := server(t, &code), closedPort(t), speaker(t, "SSH-2.0-OpenSSH_9.2\r\n")
 	run := func(ctx context.Context, argv []string) error {
 		switch argv[1] {
 		case "ok":
@@ -134,6 +137,7 @@ func TestProbe(t *testing.T) {
 		{"http redirect is an answer", Check{Kind: HTTP, Port: port, Path: "/moved", Status: 302}, 200, "GET /moved: 302", true},
 		{"http refused", Check{Kind: HTTP, Port: closed, Path: "/health"}, 200, "GET /health: connect 127.0.0.1:" + strconv.Itoa(closed) + ": connection refused", false},
 		{"http timeout", Check{Kind: HTTP, Port: port, Path: "/slow", Timeout: 100 * time.Millisecond}, 200, "GET /slow: no answer within 100ms", false},
+		{"http answered by something else", Check{Kind: HTTP, Port: notHTTP}, 200, `GET /: malformed HTTP response "SSH-2.0-OpenSSH_9.2"`, false},
 		{"tcp ok", Check{Kind: TCP, Port: port}, 200, "connected to 127.0.0.1:" + strconv.Itoa(port), true},
 		{"tcp refused", Check{Kind: TCP, Port: closed}, 200, "connect 127.0.0.1:" + strconv.Itoa(closed) + ": connection refused", false},
 		{"command ok", Check{Kind: Command, Command: []string{"/bin/ctl", "ok"}}, 200, "/bin/ctl: exit status 0", true},
@@ -156,6 +160,45 @@ func TestProbe(t *testing.T) {
 				t.Errorf("Probe = %q, %v; want %q, ok %v", desc, err, tt.want, tt.ok)
 			}
 		})
+	}
+}
+
+// speaker is a port on 127.0.0.1 whose server says line to every
+// connection and closes it.
+func speaker(t *testing.T, line string) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte(line))
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestProbeCancelled checks that an HTTP check ends when its context is
+// cancelled, not when its timeout would have: a service being stopped
+// is not waited for.
+func TestProbeCancelled(t *testing.T) {
+	var code atomic.Int32
+	code.Store(200)
+	c := Check{Kind: HTTP, Port: server(t, &code), Path: "/hang", Timeout: time.Minute}.WithDefaults()
+	ctx, cancel := context.WithTimeout(context.Background(), c.Timeout)
+	time.AfterFunc(50*time.Millisecond, cancel)
+	start := time.Now()
+	if _, err := c.Probe(ctx, nil); err == nil {
+		t.Fatal("Probe passed with its context cancelled")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Probe returned %s after its context was cancelled", d)
 	}
 }
 
