@@ -70,16 +70,21 @@ func (a *appliance) boot(ctx context.Context, rel release) *failure {
 	net := netup.New(netup.Options{SysRoot: a.paths.Sys, EtcDir: a.paths.Etc, Network: b.cfg.Network, Hostname: b.cfg.Hostname,
 		Ops: a.sys.netOps, NewClient: a.sys.dhcpClient, Out: a.out, Events: a.events})
 	go net.Run(context.Background()) // the network stays up until power-off
-	up := a.openUpdates(&b)
+	// The A/B state (the ESP's slots, the firmware's variables) is read
+	// while the data partition is found, checked and mounted: neither
+	// touches the other's partition, and each took 0.04 to 0.12 s under
+	// emulation. openUpdates reads b's ESP, variables and product only.
+	opened := make(chan updates, 1)
+	go func() { opened <- a.openUpdates(&b) }()
+	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: b.esp.Partition.Disk, Known: b.esp.Scanned,
+		Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, b.cfg.Data)
+	up := <-opened
+	if err != nil {
+		return dataFailure(b.cfg.Data, err)
+	}
 	previous := ""
 	if up.u != nil {
 		previous = up.u.Previous(up.trial)
-	}
-
-	dr, err := datapart.Mount(ctx, datapart.Options{SysRoot: a.paths.Sys, DevRoot: a.paths.Dev, BootDisk: b.esp.Partition.Disk, Known: b.esp.Scanned,
-		Mounter: mounter{&a.sys}, MountPoint: a.paths.Data, Wait: a.sys.diskWait}, b.cfg.Data)
-	if err != nil {
-		return dataFailure(b.cfg.Data, err)
 	}
 	b.data = dr
 	a.say("Data partition: %s (%s) on %s, found by %s", dr.Partition.Name, dr.Partition.PartUUID, dr.MountPoint, dr.How)
