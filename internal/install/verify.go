@@ -3,10 +3,12 @@ package install
 import (
 	"bytes"
 	"crypto/sha256"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
 	"github.com/plinth-os/plinth/internal/ext4"
@@ -27,15 +29,29 @@ func (x *execution) readBack() (wait func() error) {
 	done := make(chan error, 1)
 	go func() {
 		err := x.dropCache()
+		r, closeReader := x.diskReader()
+		defer closeReader()
 		if err == nil {
-			err = x.verifyTable()
+			err = x.verifyTable(r)
 		}
 		if err == nil {
-			err = x.verifyESP()
+			err = x.verifyESP(r)
 		}
 		done <- err
 	}()
 	return func() error { return <-done }
+}
+
+// diskReader is how the read-back reads the disk: past the page cache
+// (blockdev.DirectReader) where the file system allows, else through
+// the cache that dropCache emptied.
+func (x *execution) diskReader() (io.ReaderAt, func()) {
+	d, err := blockdev.OpenDirect(x.gd.Path())
+	if err != nil {
+		x.env.log("verify: %v; reading back through the page cache", err)
+		return x.dev, func() {}
+	}
+	return d, func() { d.Close() }
 }
 
 // verify checks what was written against the plan: the read-back of
@@ -86,8 +102,8 @@ func (x *execution) verifyExt4(p installplan.PlanPart) error {
 
 // verifyTable checks that every partition of the plan is on the disk
 // as planned.
-func (x *execution) verifyTable() error {
-	t, err := gpt.Read(x.dev, x.plan.Disk.Size, x.plan.Disk.SectorSize)
+func (x *execution) verifyTable(r io.ReaderAt) error {
+	t, err := gpt.Read(r, x.plan.Disk.Size, x.plan.Disk.SectorSize)
 	if err != nil {
 		return fail(errcode.Verify, "install: verify: re-read partition table: %w", err)
 	}
@@ -106,13 +122,13 @@ func (x *execution) verifyTable() error {
 // verifyESP reads every file the plan lists back from the ESP and
 // compares it with the bytes written, which espFiles checked against the
 // plan's digests: a comparison costs far less CPU than a second digest.
-func (x *execution) verifyESP() error {
+func (x *execution) verifyESP(r io.ReaderAt) error {
 	esp, ok := x.plan.ESP()
 	if !ok {
 		return fail(errcode.Internal, "install: the plan has no EFI system partition")
 	}
 	ss := int64(x.plan.Disk.SectorSize)
-	fsys, err := vfat.Open(x.dev, int64(esp.FirstLBA)*ss, int64(esp.Sectors())*ss)
+	fsys, err := vfat.Open(r, int64(esp.FirstLBA)*ss, int64(esp.Sectors())*ss)
 	if err != nil {
 		return fail(errcode.Verify, "install: verify: open ESP: %w", err)
 	}

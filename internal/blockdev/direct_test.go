@@ -1,0 +1,61 @@
+package blockdev
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/plinth-os/plinth/internal/testdisk"
+)
+
+// TestDirectReader reads a loop device past the page cache at offsets,
+// lengths and buffer addresses aligned and not, up to and across its
+// end, and compares with the image's bytes.
+func TestDirectReader(t *testing.T) {
+	const size = 1 << 20
+	img := filepath.Join(t.TempDir(), "disk.img")
+	want := make([]byte, size)
+	rand.NewChaCha8([32]byte{1}).Read(want)
+	if err := os.WriteFile(img, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	loop := testdisk.AttachLoop(t, img, testdisk.LoopOptions{ReadOnly: true, NoPartScan: true})
+	defer loop.Detach()
+	d, err := OpenDirect(loop.Dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tests := []struct {
+		name        string
+		off         int64
+		n, bufShift int
+		wantN       int
+		wantEOF     bool
+	}{
+		{"aligned", 8192, 64 << 10, 0, 64 << 10, false},
+		{"aligned with a tail", 4096, 64<<10 + 100, 0, 64<<10 + 100, false},
+		{"unaligned offset", 4097, 10000, 0, 10000, false},
+		{"unaligned buffer", 4096, 64 << 10, 1, 64 << 10, false},
+		{"small", 12345, 7, 0, 7, false},
+		{"to the end", size - 8192, 8192, 0, 8192, false},
+		{"across the end", size - 4096 - 10, 4200, 0, 4106, true},
+		{"past the end", size + 4096, 100, 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			buf := alignedBuffer(tt.n + tt.bufShift)[tt.bufShift:]
+			n, err := d.ReadAt(buf, tt.off)
+			if n != tt.wantN || (err != nil) != tt.wantEOF || (err != nil && !errors.Is(err, io.EOF)) {
+				t.Fatalf("ReadAt(%d bytes at %d) = %d, %v; want %d, EOF %v", tt.n, tt.off, n, err, tt.wantN, tt.wantEOF)
+			}
+			if n > 0 && !bytes.Equal(buf[:n], want[tt.off:tt.off+int64(n)]) {
+				t.Errorf("ReadAt(%d bytes at %d) returned other bytes than the image's", tt.n, tt.off)
+			}
+		})
+	}
+}
