@@ -32,6 +32,34 @@ type execution struct {
 	gd    *gptdev.Disk // the same, for committing the GPT
 	out   *countingFile
 	files map[string][]byte // the ESP's files by path, checked against the plan
+	// espRead is the ESP's read-back, started once the ESP is flushed;
+	// checks are all verifications running beside the install, waited
+	// for before the disk is closed.
+	espRead *check
+	checks  []*check
+}
+
+// check is a verification running in its own goroutine.
+type check struct {
+	done chan struct{}
+	err  error
+}
+
+// background starts f beside the install.
+func (x *execution) background(f func() error) *check {
+	c := &check{done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		c.err = f()
+	}()
+	x.checks = append(x.checks, c)
+	return c
+}
+
+// wait returns the check's outcome once it is there.
+func (c *check) wait() error {
+	<-c.done
+	return c.err
 }
 
 // execute carries out plan, and nothing else: these steps, in order.
@@ -55,19 +83,20 @@ func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]b
 		return nil, err
 	}
 	defer x.close()
+	// The read-back of the ESP (0.15 to 0.2 s under emulation, a third of
+	// an install) starts once the ESP is on the disk (formatted) and runs
+	// beside the rest of the writes; the ext4 round trip runs beside the
+	// boot entry. The verify step went from 0.21 to 0.07 s so, and the
+	// install from 0.63-0.84 s to 0.52-0.60 s (TestUnattendedInstall).
 	if err := x.write(files, fileBytes); err != nil {
 		return nil, written(err)
 	}
-	// The read-back of the disk (a fifth of an install under emulation)
-	// runs beside the boot entry and the ext4 round trip: it waits on the
-	// disk, they on the firmware and the kernel.
-	readBack := x.readBack()
+	data := x.background(x.verifyData)
 	num, err := x.bootEntry()
 	if err != nil {
-		readBack()
 		return nil, written(err)
 	}
-	if err := x.verify(num, readBack); err != nil {
+	if err := x.verify(num, data); err != nil {
 		return nil, written(err)
 	}
 	if err := x.enroll(); err != nil {
@@ -163,6 +192,9 @@ func (x *execution) open(total int64) error {
 }
 
 func (x *execution) close() {
+	for _, c := range x.checks {
+		c.wait()
+	}
 	x.gd.Close()
 	x.dev.Close()
 }
@@ -194,6 +226,7 @@ func (x *execution) write(files map[string][]byte, fileBytes int64) error {
 		x.env.progress(Progress{Step: cur.Name, Percent: cur.Percent(cw.stepBytes, cw.stepTotal), Bytes: min(cw.n, cw.total), Total: cw.total, Elapsed: time.Since(x.start)})
 	}
 	cw.onWrite = report
+	d.Formatted = x.formatted
 	d.Progress = func(s step.Name) {
 		cur, _ = step.Lookup(s)
 		cw.stepBytes, cw.stepTotal = 0, stepBytes(s, fileBytes)
@@ -209,6 +242,20 @@ func (x *execution) write(files map[string][]byte, fileBytes int64) error {
 		return failWritten(errcode.InstallWrite, "install: write %s: %w", x.plan.Disk.Path, err)
 	}
 	x.out.total = x.out.n
+	return nil
+}
+
+// formatted flushes the ESP once it is written and starts reading it
+// back, beside the writes still to come: it is the most of what is read
+// back, and reading waits on the disk, not on the CPU.
+func (x *execution) formatted(p provision.Part) error {
+	if p.Type != gpt.TypeESP {
+		return nil
+	}
+	if err := x.dev.Sync(); err != nil {
+		return fmt.Errorf("flush the ESP: %w", err)
+	}
+	x.espRead = x.background(x.readBackESP)
 	return nil
 }
 

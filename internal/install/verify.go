@@ -2,6 +2,7 @@ package install
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"io"
 	"os"
@@ -21,55 +22,65 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readBack starts reading back what was written to the disk, the
-// partition table and every file on the ESP, from the disk and not
-// from the cache, and returns the function that waits for the outcome.
-// The caller must wait, once, before the disk is closed.
-func (x *execution) readBack() (wait func() error) {
-	done := make(chan error, 1)
-	go func() {
-		err := x.dropCache()
-		r, closeReader := x.diskReader()
-		defer closeReader()
-		if err == nil {
-			err = x.verifyTable(r)
-		}
-		if err == nil {
-			err = x.verifyESP(r)
-		}
-		done <- err
-	}()
-	return func() error { return <-done }
+// readBackESP reads every file on the ESP back from the disk, not from
+// the cache, and compares it with what was written.
+func (x *execution) readBackESP() error { return x.readBack(x.verifyESP) }
+
+// readBackTable reads the partition table back from the disk.
+func (x *execution) readBackTable() error { return x.readBack(x.verifyTable) }
+
+// readBack runs check on the disk as diskReader reads it.
+func (x *execution) readBack(check func(io.ReaderAt) error) error {
+	r, closeReader, err := x.diskReader()
+	if err != nil {
+		return err
+	}
+	defer closeReader()
+	return check(r)
 }
 
 // diskReader is how the read-back reads the disk: past the page cache
 // (blockdev.DirectReader) where the file system allows, else through
-// the cache that dropCache emptied.
-func (x *execution) diskReader() (io.ReaderAt, func()) {
+// the cache, emptied first.
+func (x *execution) diskReader() (io.ReaderAt, func(), error) {
 	d, err := blockdev.OpenDirect(x.gd.Path())
-	if err != nil {
-		x.env.log("verify: %v; reading back through the page cache", err)
-		return x.dev, func() {}
+	if err == nil {
+		return d, func() { d.Close() }, nil
 	}
-	return d, func() { d.Close() }
+	x.env.log("verify: %v; reading back through the page cache", err)
+	if err := x.dropCache(); err != nil {
+		return nil, nil, err
+	}
+	return x.dev, func() {}, nil
 }
 
-// verify checks what was written against the plan: the read-back of
-// the disk (readBack's wait), the boot entry, and a write/read round
-// trip on the ext4 partition. A difference on the disk is reported
+// verify checks what was written against the plan: the partition table
+// and the ESP's files read back from the disk, the boot entry, and the
+// ext4 round trip (data, running). A difference on the disk is reported
 // before the others.
-func (x *execution) verify(num uint16, readBack func() error) error {
+func (x *execution) verify(num uint16, data *check) error {
 	x.progress(step.Verify)
-	err := x.verifyBootEntry(num)
+	bootErr := x.verifyBootEntry(num)
+	diskErr := x.readBackTable()
+	if x.espRead == nil {
+		diskErr = cmp.Or(diskErr, fail(errcode.Internal, "install: the plan has no EFI system partition"))
+	} else {
+		diskErr = cmp.Or(diskErr, x.espRead.wait())
+	}
+	return cmp.Or(diskErr, bootErr, data.wait())
+}
+
+// verifyData checks each ext4 partition of the plan (verifyExt4).
+func (x *execution) verifyData() error {
 	for _, p := range x.plan.Partitions {
-		if p.Filesystem == provision.Ext4 && err == nil {
-			err = x.verifyExt4(p)
+		if p.Filesystem != provision.Ext4 {
+			continue
+		}
+		if err := x.verifyExt4(p); err != nil {
+			return err
 		}
 	}
-	if diskErr := readBack(); diskErr != nil {
-		return diskErr
-	}
-	return err
+	return nil
 }
 
 // verifyExt4 reads the superblock of ext4 partition p back: it must be
@@ -167,7 +178,9 @@ func (x *execution) verifyBootEntry(num uint16) error {
 }
 
 // dataRoundTrip mounts the new data partition, writes, reads back and
-// removes a file, and unmounts it.
+// removes a file, and unmounts it. The unmount commits the journal and
+// writes everything back; a sync before it cost 0.02 s and added
+// nothing, since the read comes from the page cache either way.
 func dataRoundTrip(dev string) error {
 	dir, err := os.MkdirTemp("", "plinth-verify-")
 	if err != nil {
@@ -183,7 +196,6 @@ func dataRoundTrip(dev string) error {
 	if err := os.WriteFile(p, probe, 0o600); err != nil {
 		return fail(errcode.Verify, "install: verify: write to the data partition: %w", err)
 	}
-	unix.Sync()
 	got, err := os.ReadFile(p)
 	os.Remove(p)
 	if err != nil || !bytes.Equal(got, probe) {

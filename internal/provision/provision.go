@@ -265,6 +265,11 @@ type Disk struct {
 	// for the partition of type ESP, step.FormatData for the others,
 	// step.Partition for the table.
 	Progress func(step.Name)
+	// Formatted, if set, is called once each partition's filesystem is
+	// written, before the next is begun; its error stops the write. The
+	// installer flushes the ESP there and reads it back while the rest is
+	// written.
+	Formatted func(Part) error
 }
 
 // WriteDisk makes the filesystems of d's partitions, then writes its
@@ -289,6 +294,11 @@ func WriteDisk(w io.WriterAt, d Disk) error {
 		}
 		if err := d.format(w, p); err != nil {
 			return err
+		}
+		if d.Formatted != nil {
+			if err := d.Formatted(p); err != nil {
+				return fmt.Errorf("provision: partition %d: %w", p.Number, err)
+			}
 		}
 	}
 	progress(step.Partition)

@@ -378,3 +378,66 @@ func TestWriteImage(t *testing.T) {
 		t.Errorf("slot state %+v: want A committed with version 4.2 and the UKI's size and digest", st)
 	}
 }
+
+// memDisk is a disk in memory that says which ranges were written.
+type memDisk struct{ b []byte }
+
+func (m *memDisk) WriteAt(p []byte, off int64) (int, error) { return copy(m.b[off:], p), nil }
+
+// TestFormattedHook: Formatted sees each partition once, in order, with
+// its filesystem already written and the table not yet; its error stops
+// the write before the table.
+func TestFormattedHook(t *testing.T) {
+	const size = 2 << 30
+	l, err := Plan(size, 512, 0, []byte("hook"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		failOn    int // partition number whose hook fails; 0: none
+		wantCalls []int
+		wantTable bool
+	}{
+		{"all", 0, []int{1, 2}, true},
+		{"esp fails", 1, []int{1}, false},
+		{"data fails", 2, []int{1, 2}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := l.Disk(Content{RuntimeUKI: []byte("uki"), LoaderPath: "EFI/plinth/plinth.efi", Config: testConfig(l)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := &memDisk{b: make([]byte, size)}
+			var calls []int
+			d.Formatted = func(p Part) error {
+				calls = append(calls, p.Number)
+				off := int64(p.FirstLBA) * 512
+				if p.Filesystem == VFAT && string(m.b[off+82:off+90]) != "FAT32   " {
+					t.Errorf("partition %d: no FAT32 boot sector when Formatted is called", p.Number)
+				}
+				if p.Filesystem == Ext4 && m.b[off+1024+56] != 0x53 {
+					t.Errorf("partition %d: no ext4 superblock when Formatted is called", p.Number)
+				}
+				if string(m.b[512:520]) == "EFI PART" {
+					t.Errorf("partition %d: the table is written before Formatted is called", p.Number)
+				}
+				if p.Number == tt.failOn {
+					return errors.New("flush failed")
+				}
+				return nil
+			}
+			err = WriteDisk(m, d)
+			if (err == nil) != (tt.failOn == 0) || err != nil && !strings.Contains(err.Error(), "flush failed") {
+				t.Errorf("WriteDisk: %v", err)
+			}
+			if fmt.Sprint(calls) != fmt.Sprint(tt.wantCalls) {
+				t.Errorf("Formatted called for %v, want %v", calls, tt.wantCalls)
+			}
+			if got := string(m.b[512:520]) == "EFI PART"; got != tt.wantTable {
+				t.Errorf("table written: %v, want %v", got, tt.wantTable)
+			}
+		})
+	}
+}
