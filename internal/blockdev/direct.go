@@ -19,8 +19,8 @@ const directAlign = 4096
 // drops only the pages that are clean), and a large read goes to the
 // device as a few large requests into the caller's buffer instead of
 // readahead-sized ones copied once more. An install's read-back of
-// 15 MiB (its verify step) took 0.18 s through the cache under
-// emulation, 0.14 to 0.16 s so.
+// 15 MiB, measured when it was its verify step, took 0.18 s through the
+// cache under emulation, 0.14 to 0.16 s so.
 type DirectReader struct {
 	f *os.File
 }
