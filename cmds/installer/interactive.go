@@ -170,7 +170,7 @@ func (a *app) startWizard() *wizard.Wizard {
 		Disks: disksOf(cands), Candidates: candidateEvents(cands), Uptime: bt.Uptime, InitStarted: bt.InitStarted, Screen: wz.Screen(),
 		SecureBoot: m.SecureBoot.Status.SecureBoot, SetupMode: m.SecureBoot.Status.SetupMode, SecureBootKeys: m.SecureBoot.Keys,
 	})
-	a.payloadCheck.start() // the first screen is up: the check may have the CPU
+	a.payloadCheck.Start() // the first screen is up: the check may have the CPU
 	return wz
 }
 
@@ -253,7 +253,7 @@ func (a *app) logsExported(wz *wizard.Wizard, e exportDone) {
 
 // runInstall carries out a confirmed interactive install.
 func (a *app) runInstall(act wizard.StartInstall, progress chan<- install.Progress, done chan<- installDone) {
-	if err := a.payloadCheck.wait(); err != nil {
+	if err := a.payloadCheck.Wait(); err != nil {
 		done <- installDone{err: err}
 		return
 	}

@@ -103,7 +103,7 @@ func (m *upgradeMachine) app() *app {
 	a := &app{events: event.New(io.MultiWriter(&m.events, j)), journal: j, rel: release{Product: "Plinth", Version: "1.2.3"},
 		roots: m.r, mounter: m.mounter}
 	a.loadPayload()
-	if err := a.payloadCheck.wait(); err != nil {
+	if err := a.payloadCheck.Wait(); err != nil {
 		m.t.Fatal(err)
 	}
 	a.env = a.installEnv()

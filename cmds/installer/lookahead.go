@@ -1,22 +1,24 @@
 package main
 
-import "github.com/plinth-os/plinth/internal/install"
+import (
+	"github.com/plinth-os/plinth/internal/background"
+	"github.com/plinth-os/plinth/internal/install"
+)
 
 // lookAhead is the wizard's look at the disks, taken while the installer
 // searches for answers: each reads every disk, a tenth of a second or
 // more under emulation, and the first screen waited for both.
 type lookAhead struct {
-	look   *onDemand
+	look   *background.Job
 	survey install.Survey // once look is done
 }
 
 func startLookAhead(env install.Env) *lookAhead {
 	l := &lookAhead{}
-	l.look = later(func() (err error) {
+	l.look = background.Go(func() (err error) {
 		l.survey, err = install.Look(env)
 		return err
 	})
-	l.look.start()
 	return l
 }
 
@@ -24,7 +26,7 @@ func startLookAhead(env install.Env) *lookAhead {
 // unattended install is to start, which looks for itself, and may write.
 func (a *app) dropLookAhead() {
 	if a.ahead != nil {
-		a.ahead.look.wait()
+		a.ahead.look.Wait()
 		a.ahead = nil
 	}
 }
@@ -36,7 +38,7 @@ func (a *app) dropLookAhead() {
 func (a *app) survey() (install.Survey, error) {
 	if l := a.ahead; l != nil {
 		a.ahead = nil
-		if l.look.wait() == nil && l.survey.Unchanged(a.env) {
+		if l.look.Wait() == nil && l.survey.Unchanged(a.env) {
 			return l.survey, nil
 		}
 	}

@@ -25,7 +25,7 @@ func TestSurveyLookAhead(t *testing.T) {
 			s := partfindtest.Build(t, partfindtest.Disk{Name: "vda"})
 			a := &app{env: install.Env{SysRoot: s.Sys, DevRoot: s.Dev, ProcRoot: t.TempDir()}}
 			a.ahead = startLookAhead(a.env)
-			a.ahead.look.wait()
+			a.ahead.look.Wait()
 			a.ahead.survey.Facts.Signatures["marker"] = nil // tells the look ahead from a new one
 			if tt.newDisk {
 				s.WriteSys(t, "block/vdb/size", "131072\n")

@@ -73,6 +73,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/background"
 	"github.com/plinth-os/plinth/internal/console"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -122,15 +123,14 @@ func main() {
 	// The payload (the manifest holds the product's minimums) is read
 	// while the framebuffer is taken over: each took a tenth of a
 	// second under emulation.
-	payload := later(func() error { a.loadPayload(); return nil })
-	payload.start()
+	payload := background.Go(func() error { a.loadPayload(); return nil })
 	if g, err := openGraphics(a.roots.Proc, journal.Logf); err == nil {
 		a.gfx, text = g, cons.Serial()
 	} else {
 		journal.Logf("graphics: %v; the text UI is on the screen", err)
 	}
 	a.out = text.Text()
-	payload.wait()
+	payload.Wait()
 	a.env = a.installEnv()
 	a.ahead = startLookAhead(a.env)
 	a.startUnattended(context.Background())
@@ -186,9 +186,11 @@ type app struct {
 	sbKeys   *sbenroll.Keys  // the image's Secure Boot keys; nil: unsigned
 	// payloadCheck checks the payload against the manifest: it runs in
 	// the background once the first screen is up, or at once when an
-	// install needs its result first; wait returns what is wrong with
-	// the medium, if anything.
-	payloadCheck *onDemand
+	// install needs its result first; Wait returns what is wrong with
+	// the medium, if anything. Hashing the runtime UKI takes a second of
+	// CPU on a slow machine: the first screen neither waits for it nor
+	// shares the CPU with it (0.2-0.3 s sooner under TCG).
+	payloadCheck *background.Job
 	lastPlan     []byte
 	startFailure *wizard.Failure // an unattended install that failed
 	ahead        *lookAhead      // the wizard's look at the disks, taken while answers are searched for; nil: none
@@ -219,7 +221,7 @@ func (a *app) loadPayload() {
 	a.settings = decls
 	keys, keyErr := readSecureBootKeys(a.roots.SecureBootKeys)
 	a.sbKeys = keys
-	a.payloadCheck = later(func() error {
+	a.payloadCheck = background.Later(func() error {
 		if readErr != nil {
 			return readErr
 		}
@@ -228,38 +230,6 @@ func (a *app) loadPayload() {
 		}
 		return errors.Join(declErr, keyErr)
 	})
-}
-
-// onDemand runs a function once, in the background, from the first
-// start or wait, and keeps its result. Hashing the runtime UKI takes a
-// second of CPU on a slow machine: the first screen neither waits for
-// it nor shares the CPU with it (0.2-0.3 s sooner under TCG), an
-// install waits for it.
-type onDemand struct {
-	once sync.Once
-	done chan struct{}
-	f    func() error
-	err  error
-}
-
-// later returns f, to be run on demand.
-func later(f func() error) *onDemand { return &onDemand{done: make(chan struct{}), f: f} }
-
-// start runs f in the background unless it has started.
-func (o *onDemand) start() {
-	o.once.Do(func() {
-		go func() {
-			defer close(o.done)
-			o.err = o.f()
-		}()
-	})
-}
-
-// wait starts f if need be and returns its result.
-func (o *onDemand) wait() error {
-	o.start()
-	<-o.done
-	return o.err
 }
 
 // readSecureBootKeys reads the image's Secure Boot keys: nil for an

@@ -89,7 +89,7 @@ func usbStoragePending(sysRoot string) bool {
 func (a *app) unattended(ans *answers.Answers, src answersSource) {
 	a.journal.Logf("Unattended installation (%s).", src.Where)
 	fmt.Fprintf(a.out, "\r\nUnattended installation (%s).\r\n", src.Where)
-	if err := a.payloadCheck.wait(); err != nil {
+	if err := a.payloadCheck.Wait(); err != nil {
 		a.unattendedFailed(err)
 		return
 	}

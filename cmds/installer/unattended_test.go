@@ -1,11 +1,9 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 func TestUSBStoragePending(t *testing.T) {
@@ -32,30 +30,5 @@ func TestUSBStoragePending(t *testing.T) {
 				t.Errorf("usbStoragePending = %v, want %v", got, tt.want)
 			}
 		})
-	}
-}
-
-// The payload check runs only once asked to, once, and every wait gets
-// its result.
-func TestOnDemand(t *testing.T) {
-	runs := make(chan struct{}, 3)
-	o := later(func() error {
-		runs <- struct{}{}
-		return errors.New("bad medium")
-	})
-	select {
-	case <-runs:
-		t.Fatal("ran before it was started")
-	case <-time.After(50 * time.Millisecond):
-	}
-	o.start()
-	o.start()
-	for range 2 {
-		if err := o.wait(); err == nil || err.Error() != "bad medium" {
-			t.Errorf("wait = %v, want bad medium", err)
-		}
-	}
-	if n := len(runs); n != 1 {
-		t.Errorf("ran %d times, want once", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/plinth-os/plinth/internal/appconfig"
+	"github.com/plinth-os/plinth/internal/background"
 	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -35,31 +36,15 @@ type execution struct {
 	// espRead is the ESP's read-back, started once the ESP is flushed;
 	// checks are all verifications running beside the install, waited
 	// for before the disk is closed.
-	espRead *check
-	checks  []*check
+	espRead *background.Job
+	checks  []*background.Job
 }
 
-// check is a verification running in its own goroutine.
-type check struct {
-	done chan struct{}
-	err  error
-}
-
-// background starts f beside the install.
-func (x *execution) background(f func() error) *check {
-	c := &check{done: make(chan struct{})}
-	go func() {
-		defer close(c.done)
-		c.err = f()
-	}()
-	x.checks = append(x.checks, c)
-	return c
-}
-
-// wait returns the check's outcome once it is there.
-func (c *check) wait() error {
-	<-c.done
-	return c.err
+// beside starts the verification f beside the install.
+func (x *execution) beside(f func() error) *background.Job {
+	j := background.Go(f)
+	x.checks = append(x.checks, j)
+	return j
 }
 
 // execute carries out plan, and nothing else: these steps, in order.
@@ -91,7 +76,7 @@ func execute(env Env, plan *installplan.Plan, payload map[installplan.Source][]b
 	if err := x.write(files, fileBytes); err != nil {
 		return nil, written(err)
 	}
-	data := x.background(x.verifyData)
+	data := x.beside(x.verifyData)
 	num, err := x.bootEntry()
 	if err != nil {
 		return nil, written(err)
@@ -192,8 +177,8 @@ func (x *execution) open(total int64) error {
 }
 
 func (x *execution) close() {
-	for _, c := range x.checks {
-		c.wait()
+	for _, j := range x.checks {
+		j.Wait()
 	}
 	x.gd.Close()
 	x.dev.Close()
@@ -255,7 +240,7 @@ func (x *execution) formatted(p provision.Part) error {
 	if err := x.dev.Sync(); err != nil {
 		return fmt.Errorf("flush the ESP: %w", err)
 	}
-	x.espRead = x.background(x.readBackESP)
+	x.espRead = x.beside(x.readBackESP)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/plinth-os/plinth/internal/background"
 	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/efivar"
 	"github.com/plinth-os/plinth/internal/errcode"
@@ -58,16 +59,16 @@ func (x *execution) diskReader() (io.ReaderAt, func(), error) {
 // and the ESP's files read back from the disk, the boot entry, and the
 // ext4 round trip (data, running). A difference on the disk is reported
 // before the others.
-func (x *execution) verify(num uint16, data *check) error {
+func (x *execution) verify(num uint16, data *background.Job) error {
 	x.progress(step.Verify)
 	bootErr := x.verifyBootEntry(num)
 	diskErr := x.readBackTable()
 	if x.espRead == nil {
 		diskErr = cmp.Or(diskErr, fail(errcode.Internal, "install: the plan has no EFI system partition"))
 	} else {
-		diskErr = cmp.Or(diskErr, x.espRead.wait())
+		diskErr = cmp.Or(diskErr, x.espRead.Wait())
 	}
-	return cmp.Or(diskErr, bootErr, data.wait())
+	return cmp.Or(diskErr, bootErr, data.Wait())
 }
 
 // verifyData checks each ext4 partition of the plan (verifyExt4).
