@@ -90,9 +90,11 @@ func TestReadBackFindsDifference(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer img.Close()
-	// The UKI's text repeats; find one copy of it on the disk and change it.
+	// The UKI's text repeats; find one copy of it on the disk and change
+	// it. The files lie at the start of the ESP's data area, right after
+	// the FATs (1 MiB for 512 MiB): its first 64 MiB hold them.
 	esp, _ := plan.ESP()
-	buf := make([]byte, esp.SizeBytes)
+	buf := make([]byte, min(esp.SizeBytes, 64<<20))
 	if _, err := img.ReadAt(buf, int64(esp.FirstLBA)*512); err != nil {
 		t.Fatal(err)
 	}
