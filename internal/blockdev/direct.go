@@ -5,8 +5,6 @@ import (
 	"io"
 	"os"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // directAlign is the alignment of O_DIRECT reads: offset, length and
@@ -28,7 +26,7 @@ type DirectReader struct {
 // OpenDirect opens path for reading past the page cache. Some file
 // systems refuse O_DIRECT; callers may read through the cache then.
 func OpenDirect(path string) (*DirectReader, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
+	f, err := openDirect(path)
 	if err != nil {
 		return nil, fmt.Errorf("blockdev: open %s past the page cache: %w", path, err)
 	}

@@ -24,6 +24,11 @@ func physicalSectorSize(f *os.File) (int, error) {
 	return int(n), err
 }
 
+// openDirect opens path read-only past the page cache (O_DIRECT).
+func openDirect(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
+}
+
 // rereadTable asks the kernel to scan the partition table (BLKRRPART).
 func rereadTable(f *os.File) error { return unix.IoctlSetInt(int(f.Fd()), unix.BLKRRPART, 0) }
 
