@@ -59,3 +59,27 @@ func TestDirectReader(t *testing.T) {
 		})
 	}
 }
+
+// DropCache succeeds on a block device and does nothing on an image file.
+func TestDropCache(t *testing.T) {
+	img := testdisk.TempSparse(t, "disk.img", 1<<20)
+	tests := []struct {
+		name string
+		path string
+	}{
+		{"image file", img},
+		{"loop device", testdisk.AttachLoop(t, img, testdisk.LoopOptions{ReadOnly: true, NoPartScan: true}).Dev},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := Open(tt.path, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := f.DropCache(); err != nil {
+				t.Errorf("DropCache: %v", err)
+			}
+		})
+	}
+}

@@ -29,6 +29,9 @@ func openDirect(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
 }
 
+// flushBuffers writes back and drops the device's cached pages (BLKFLSBUF).
+func flushBuffers(f *os.File) error { return unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0) }
+
 // rereadTable asks the kernel to scan the partition table (BLKRRPART).
 func rereadTable(f *os.File) error { return unix.IoctlSetInt(int(f.Fd()), unix.BLKRRPART, 0) }
 

@@ -3,7 +3,6 @@ package install
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -21,7 +20,6 @@ import (
 	"github.com/plinth-os/plinth/internal/provision"
 	"github.com/plinth-os/plinth/internal/sbenroll"
 	"github.com/plinth-os/plinth/internal/step"
-	"golang.org/x/sys/unix"
 )
 
 // execution is one plan being carried out.
@@ -275,15 +273,4 @@ func ourEntries(vars efivar.Store, label string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// dropCache drops the disk's cached pages, so that a read-back comes
-// from the disk and not from memory. Image files (tests) have no such
-// cache to drop; that is not an error.
-func (x *execution) dropCache() error {
-	err := unix.IoctlSetInt(int(x.dev.Fd()), unix.BLKFLSBUF, 0)
-	if err != nil && !errors.Is(err, unix.ENOTTY) && !errors.Is(err, unix.EINVAL) {
-		return fail(errcode.Verify, "install: verify: flush the cache of %s: %w", x.plan.Disk.Path, err)
-	}
-	return nil
 }

@@ -49,8 +49,8 @@ func (x *execution) diskReader() (io.ReaderAt, func(), error) {
 		return d, func() { d.Close() }, nil
 	}
 	x.env.log("verify: %v; reading back through the page cache", err)
-	if err := x.dropCache(); err != nil {
-		return nil, nil, err
+	if err := x.gd.DropCache(); err != nil {
+		return nil, nil, fail(errcode.Verify, "install: verify: %w", err)
 	}
 	return x.dev, func() {}, nil
 }

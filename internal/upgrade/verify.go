@@ -3,7 +3,6 @@ package upgrade
 import (
 	"bytes"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 
 	"github.com/plinth-os/plinth/internal/abslot"
@@ -13,7 +12,6 @@ import (
 	"github.com/plinth-os/plinth/internal/gpt"
 	"github.com/plinth-os/plinth/internal/step"
 	"github.com/plinth-os/plinth/internal/vfat"
-	"golang.org/x/sys/unix"
 )
 
 // verify reads the ESP back from the raw disk, as the firmware will
@@ -28,7 +26,7 @@ func (u *upgrader) verify(res *Result) error {
 		return failWritten(errcode.Verify, "upgrade: verify: %w", err)
 	}
 	defer f.Close()
-	if err := dropCache(f); err != nil {
+	if err := f.DropCache(); err != nil {
 		return failWritten(errcode.Verify, "upgrade: verify: %w", err)
 	}
 	fsys, err := u.readTable(f)
@@ -98,20 +96,6 @@ func (u *upgrader) verifyFiles(fsys *vfat.FS) error {
 	}
 	if !bytes.Equal(cfg, p.Installation.config) {
 		return fmt.Errorf("%s changed", appconfig.RelPath)
-	}
-	return nil
-}
-
-// dropCache drops the disk's cached pages, so that the read-back comes
-// from the disk and not from pages read before the ESP was written
-// through its partition device. Image files have no such cache.
-func dropCache(f *blockdev.File) error {
-	if !f.IsBlockDevice() {
-		return nil
-	}
-	err := unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0)
-	if err != nil && !errors.Is(err, unix.ENOTTY) && !errors.Is(err, unix.EINVAL) {
-		return fmt.Errorf("flush the cache of %s: %w", f.Path(), err)
 	}
 	return nil
 }
