@@ -82,14 +82,21 @@ func BuildBusybox(ctx context.Context, opts BusyboxOptions) error {
 }
 
 // goBuild compiles the busybox tree gobusybox generated in genDir into
-// out, with the flags gobusybox builds with (-a aside): no inlining
-// (a smaller binary), stripped, no build ID, trimmed paths.
+// out: stripped, no build ID, trimmed paths. gobusybox also turns
+// inlining off (-gcflags=all=-l) for a smaller binary; Plinth keeps it on.
+// Without it every small function of the runtime, the standard library
+// and ours is a call, and each of the boot's processes (init, the
+// appliance, a Go service) runs more code: the runtime image's time from
+// /init to runtime-ready went from 0.68-0.81 s to 0.61-0.67 s under
+// emulation, for a binary 8 % larger (9.2 to 9.9 MB; its initramfs 3.7
+// to 4.2 MiB compressed) whose larger unpacking the kernel's time to
+// /init did not show.
 func goBuild(ctx context.Context, genDir, out string) error {
 	out, err := filepath.Abs(out)
 	if err != nil {
 		return fmt.Errorf("initramfs: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "-gcflags=all=-l", "-ldflags=-s -w -buildid=", "-trimpath", ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "-ldflags=-s -w -buildid=", "-trimpath", ".")
 	cmd.Dir = filepath.Join(genDir, "src", "bb.u-root.com", "bb")
 	// The tree is a GOPATH, not a module: module settings (GOFLAGS=-mod=mod) do not apply.
 	cmd.Env = append(os.Environ(), "GO111MODULE=off", "GOPATH="+genDir, "GOFLAGS=", "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
