@@ -73,6 +73,11 @@ func (d *DirectReader) readBounced(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// AlignedBuffer is n bytes that DirectReader reads into in place, with
+// no bounce buffer, wherever the offset and length are aligned too: a
+// read-back that reuses one such buffer touches no new memory per read.
+func AlignedBuffer(n int) []byte { return alignedBuffer(n) }
+
 // alignedBuffer is n bytes starting at a directAlign boundary.
 func alignedBuffer(n int) []byte {
 	b := make([]byte, n+directAlign)

@@ -37,6 +37,22 @@ func imageInstall(t *testing.T, uki []byte) (Env, *installplan.Plan) {
 	return env, plan
 }
 
+// installedESP is the ESP plan wrote onto its image file.
+func installedESP(t *testing.T, plan *installplan.Plan) *vfat.FS {
+	t.Helper()
+	img, err := os.Open(plan.Disk.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { img.Close() })
+	esp, _ := plan.ESP()
+	fsys, err := vfat.Open(img, int64(esp.FirstLBA)*512, esp.SizeBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fsys
+}
+
 func payloadOf(uki []byte) map[installplan.Source][]byte {
 	return map[installplan.Source][]byte{installplan.FromRuntimeUKI: uki}
 }
@@ -53,16 +69,7 @@ func TestExecuteImage(t *testing.T) {
 	if len(res.OurEntries) != 1 || res.BytesOnDisk < 2*int64(len(uki)) {
 		t.Errorf("result %+v", res)
 	}
-	img, err := os.Open(plan.Disk.Path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer img.Close()
-	esp, _ := plan.ESP()
-	fsys, err := vfat.Open(img, int64(esp.FirstLBA)*512, esp.SizeBytes)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fsys := installedESP(t, plan)
 	for _, f := range plan.ESPFiles {
 		if f.Source != installplan.FromRuntimeUKI {
 			continue
@@ -113,5 +120,51 @@ func TestReadBackFindsDifference(t *testing.T) {
 	err = x.readBackESP()
 	if Code(err) != errcode.Verify || !strings.Contains(err.Error(), "differs from what was written") {
 		t.Errorf("readBackESP after a change on the disk: %v (code %q)", err, Code(err))
+	}
+}
+
+// sameContent compares a file read through a buffer smaller than it,
+// chunk by chunk, with the bytes expected: a difference in any chunk or
+// in the size is a difference, a file that is not there an error.
+func TestSameContent(t *testing.T) {
+	uki := bytes.Repeat([]byte("runtime uki "), 300000) // 3.4 MiB: four chunks
+	env, plan := imageInstall(t, uki)
+	if _, err := execute(env, plan, payloadOf(uki), nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	fsys := installedESP(t, plan)
+	var path string
+	for _, f := range plan.ESPFiles {
+		if f.Source == installplan.FromRuntimeUKI {
+			path = f.Path
+		}
+	}
+	changed := func(at int) []byte {
+		b := bytes.Clone(uki)
+		b[at] ^= 1
+		return b
+	}
+	tests := []struct {
+		name    string
+		path    string
+		want    []byte
+		same    bool
+		wantErr bool
+	}{
+		{"the same", path, uki, true, false},
+		{"first byte", path, changed(0), false, false},
+		{"last chunk", path, changed(len(uki) - 1), false, false},
+		{"a chunk boundary", path, changed(readBackChunk), false, false},
+		{"shorter on the disk", path, append(bytes.Clone(uki), 'x'), false, false},
+		{"longer on the disk", path, uki[:len(uki)-1], false, false},
+		{"no such file", "EFI/none.efi", uki, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			same, err := sameContent(fsys, tt.path, tt.want, make([]byte, readBackChunk))
+			if same != tt.same || (err != nil) != tt.wantErr {
+				t.Errorf("sameContent = %v, %v; want %v, error %v", same, err, tt.same, tt.wantErr)
+			}
+		})
 	}
 }

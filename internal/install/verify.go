@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -131,9 +132,16 @@ func (x *execution) verifyTable(r io.ReaderAt) error {
 	return nil
 }
 
+// readBackChunk is how much of a file the ESP's read-back reads at once.
+const readBackChunk = 1 << 20
+
 // verifyESP reads every file the plan lists back from the ESP and
 // compares it with the bytes written, which espFiles checked against the
 // plan's digests: a comparison costs far less CPU than a second digest.
+// The files are read a chunk at a time into one buffer: reading each
+// whole into memory of its own (15 MiB for an install) cost a page fault
+// for every 4 KiB of it, which made the read-back 0.17 to 0.23 s under
+// emulation.
 func (x *execution) verifyESP(r io.ReaderAt) error {
 	esp, ok := x.plan.ESP()
 	if !ok {
@@ -144,17 +152,58 @@ func (x *execution) verifyESP(r io.ReaderAt) error {
 	if err != nil {
 		return fail(errcode.Verify, "install: verify: open ESP: %w", err)
 	}
+	buf := blockdev.AlignedBuffer(readBackChunk)
 	for _, f := range x.plan.ESPFiles {
-		got, err := fsys.ReadFile(f.Path)
+		same, err := sameContent(fsys, f.Path, x.files[f.Path], buf)
 		if err != nil {
 			return fail(errcode.Verify, "install: verify: read %s: %w", f.Path, err)
 		}
-		if !bytes.Equal(got, x.files[f.Path]) {
-			sum := sha256.Sum256(got)
-			return fail(errcode.Verify, "install: verify: %s on the disk differs from what was written (sha256 %x, want %s)", f.Path, sum, f.SHA256)
+		if !same {
+			return fail(errcode.Verify, "install: verify: %s on the disk differs from what was written (%s, want sha256 %s)", f.Path, onDisk(fsys, f.Path), f.SHA256)
 		}
 	}
 	return nil
+}
+
+// sameContent reports whether the file name on fsys holds exactly want,
+// reading it through buf.
+func sameContent(fsys *vfat.FS, name string, want, buf []byte) (bool, error) {
+	fh, err := fsys.Open(name)
+	if err != nil {
+		return false, err
+	}
+	defer fh.Close()
+	info, err := fh.Stat()
+	if err != nil {
+		return false, err
+	}
+	ra, ok := fh.(io.ReaderAt)
+	if !ok || info.IsDir() {
+		return false, fmt.Errorf("not a file")
+	}
+	if info.Size() != int64(len(want)) {
+		return false, nil
+	}
+	for off := 0; off < len(want); off += len(buf) {
+		chunk := buf[:min(len(buf), len(want)-off)]
+		if _, err := ra.ReadAt(chunk, int64(off)); err != nil && err != io.EOF {
+			return false, err
+		}
+		if !bytes.Equal(chunk, want[off:off+len(chunk)]) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// onDisk describes the file name on fsys for an error: its size and
+// SHA-256.
+func onDisk(fsys *vfat.FS, name string) string {
+	b, err := fsys.ReadFile(name)
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("%d bytes with sha256 %x", len(b), sha256.Sum256(b))
 }
 
 // verifyBootEntry reads Boot#### num back: it must hold the plan's
