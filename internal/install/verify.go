@@ -231,13 +231,17 @@ func (x *execution) verifyBootEntry(num uint16) error {
 // removes a file, and unmounts it. The unmount commits the journal and
 // writes everything back; a sync before it cost 0.02 s and added
 // nothing, since the read comes from the page cache either way.
+// noinit_itable keeps the kernel from starting to zero the inode tables
+// the format left for it (mkext4 formats lazily): that is the appliance's
+// first mount's to do, in the background, not the install's, whose
+// mount took 0.044 s so instead of 0.050 to 0.054 s under emulation.
 func dataRoundTrip(dev string) error {
 	dir, err := os.MkdirTemp("", "plinth-verify-")
 	if err != nil {
 		return fail(errcode.Verify, "install: verify: %w", err)
 	}
 	defer os.Remove(dir)
-	if err := unix.Mount(dev, dir, "ext4", 0, ""); err != nil {
+	if err := unix.Mount(dev, dir, "ext4", 0, "noinit_itable"); err != nil {
 		return fail(errcode.Verify, "install: verify: mount data partition %s: %w", dev, err)
 	}
 	defer unix.Unmount(dir, 0)
