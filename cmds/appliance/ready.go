@@ -52,6 +52,7 @@ func (a *appliance) announce(ctx context.Context, watch <-chan supervise.Overall
 			continue
 		}
 		if a.screen != nil {
+			a.screen.Settle()
 			a.screen.Kick()
 		}
 	}

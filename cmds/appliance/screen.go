@@ -25,6 +25,14 @@ import (
 // service restarts); changes that matter are drawn at once (kick).
 const statusEvery = 2 * time.Second
 
+// screenDelay is how long the status screen waits for the boot to come
+// to something to show (Settle) before it is drawn all the same. Until
+// then the firmware's splash stays. Loading the brand and the font and
+// drawing the whole screen is CPU the boot needs more: under emulation
+// the screen drawn at once made the time from /init to runtime-ready
+// 0.1 s longer (0.54-0.67 s against 0.47-0.60 s without a framebuffer).
+const screenDelay = 2 * time.Second
+
 // statusScreen is the appliance's face on the framebuffer: product,
 // version, addresses and service health, instead of a login prompt.
 // The framebuffer is opened at once, so that the console text knows
@@ -37,6 +45,10 @@ type statusScreen struct {
 
 	mu      sync.Mutex
 	message string // a boot failure, shown in full
+
+	// settled is closed by Settle.
+	settled    chan struct{}
+	settleOnce sync.Once
 }
 
 // openStatusScreen opens the framebuffer, or says why not.
@@ -45,8 +57,12 @@ func openStatusScreen(brandDir string) (*statusScreen, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &statusScreen{dev: dev, brandDir: brandDir, kick: make(chan struct{}, 1)}, nil
+	return &statusScreen{dev: dev, brandDir: brandDir, kick: make(chan struct{}, 1), settled: make(chan struct{})}, nil
 }
+
+// Settle says the boot has come to something to show (ready, degraded,
+// failed): a screen still waiting for it is drawn now.
+func (s *statusScreen) Settle() { s.settleOnce.Do(func() { close(s.settled) }) }
 
 // Kick redraws now.
 func (s *statusScreen) Kick() {
@@ -61,13 +77,21 @@ func (s *statusScreen) SetMessage(m string) {
 	s.mu.Lock()
 	s.message = m
 	s.mu.Unlock()
+	s.Settle()
 	s.Kick()
 }
 
-// run keeps the screen current until ctx ends. Each time what it shows
+// run keeps the screen current, from when the boot settles or
+// screenDelay has passed, until ctx ends. Each time what it shows
 // changes (uptime aside) it emits a "screen" event, so tests know when
 // to look.
 func (a *appliance) runStatusScreen(ctx context.Context, s *statusScreen, rel release) {
+	select {
+	case <-s.settled:
+	case <-time.After(screenDelay):
+	case <-ctx.Done():
+		return
+	}
 	d, err := display.Take(s.dev, "/dev/tty0", s.brandDir)
 	if err != nil {
 		// The console text goes to the serial ports only: say it there.

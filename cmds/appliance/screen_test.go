@@ -47,3 +47,36 @@ func TestStatusEvent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The status screen waits for the boot to settle: a boot failure shown
+// on it settles it, and settling again (runtime-ready after the
+// failure's message, a second runtime-ready) is harmless.
+func TestScreenSettles(t *testing.T) {
+	tests := []struct {
+		name   string
+		settle func(s *statusScreen)
+		want   bool
+	}{
+		{"nothing yet", func(*statusScreen) {}, false},
+		{"ready", (*statusScreen).Settle, true},
+		{"ready twice", func(s *statusScreen) { s.Settle(); s.Settle() }, true},
+		{"a failure", func(s *statusScreen) { s.SetMessage("The data partition is missing.") }, true},
+		{"a failure, then ready", func(s *statusScreen) { s.SetMessage("x"); s.Settle() }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &statusScreen{kick: make(chan struct{}, 1), settled: make(chan struct{})}
+			tt.settle(s)
+			select {
+			case <-s.settled:
+				if !tt.want {
+					t.Error("settled")
+				}
+			default:
+				if tt.want {
+					t.Error("not settled")
+				}
+			}
+		})
+	}
+}
