@@ -73,6 +73,48 @@ func (d *DirectReader) readBounced(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
+// DirectWriter writes a block device past the page cache (O_DIRECT): a
+// large write goes from the caller's memory to the device, with no copy
+// into the page cache and no write-back of it later. It writes aligned
+// heads only (WriteHead); the caller writes the rest, and whatever is
+// not aligned, through the page cache, and flushes the device (fsync) to
+// make both durable. An install's ESP (15 MiB, from the payload's memory)
+// was written and flushed in 0.11 to 0.15 s through the page cache under
+// emulation, in 0.05 to 0.07 s so.
+type DirectWriter struct {
+	f *os.File
+}
+
+// OpenDirectWriter opens path for writing past the page cache. Some file
+// systems refuse O_DIRECT; callers may write through the cache then.
+func OpenDirectWriter(path string) (*DirectWriter, error) {
+	f, err := openDirectWrite(path)
+	if err != nil {
+		return nil, fmt.Errorf("blockdev: open %s for writing past the page cache: %w", path, err)
+	}
+	return &DirectWriter{f: f}, nil
+}
+
+// Close closes the device.
+func (d *DirectWriter) Close() error { return d.f.Close() }
+
+// WriteHead writes the longest head of p whose address, offset and
+// length are aligned, at off, and returns its length: 0, with nothing
+// written, when p or off is not aligned or p is shorter than the
+// alignment. Pages of the page cache in that range are written back and
+// dropped by the kernel first, so that buffered writes before it are
+// not lost or left stale.
+func (d *DirectWriter) WriteHead(p []byte, off int64) (int, error) {
+	if off%directAlign != 0 || len(p) < directAlign || uintptr(unsafe.Pointer(&p[0]))%directAlign != 0 {
+		return 0, nil
+	}
+	n, err := d.f.WriteAt(p[:len(p)&^(directAlign-1)], off)
+	if err != nil {
+		return n, fmt.Errorf("blockdev: write past the page cache at byte %d: %w", off, err)
+	}
+	return n, nil
+}
+
 // AlignedBuffer is n bytes that DirectReader reads into in place, with
 // no bounce buffer, wherever the offset and length are aligned too: a
 // read-back that reuses one such buffer touches no new memory per read.

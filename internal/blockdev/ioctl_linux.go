@@ -29,6 +29,11 @@ func openDirect(path string) (*os.File, error) {
 	return os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
 }
 
+// openDirectWrite opens path write-only past the page cache (O_DIRECT).
+func openDirectWrite(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
+}
+
 // flushBuffers writes back and drops the device's cached pages (BLKFLSBUF).
 func flushBuffers(f *os.File) error { return unix.IoctlSetInt(int(f.Fd()), unix.BLKFLSBUF, 0) }
 

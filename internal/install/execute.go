@@ -171,12 +171,20 @@ func (x *execution) open(total int64) error {
 	}
 	x.dev, x.gd = f, gd
 	x.out = &countingFile{File: f, total: total}
+	if d, err := blockdev.OpenDirectWriter(path); err == nil {
+		x.out.direct = d
+	} else {
+		x.env.log("install: %v; writing through the page cache", err)
+	}
 	return nil
 }
 
 func (x *execution) close() {
 	for _, j := range x.checks {
 		j.Wait()
+	}
+	if x.out.direct != nil {
+		x.out.direct.Close()
 	}
 	x.gd.Close()
 	x.dev.Close()

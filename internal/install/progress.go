@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/plinth-os/plinth/internal/blockdev"
 	"github.com/plinth-os/plinth/internal/event"
 	"github.com/plinth-os/plinth/internal/step"
 )
@@ -62,6 +63,9 @@ func stepBytes(s step.Name, espBytes int64) int64 {
 // paths (hole detection, BLKZEROOUT) of the file underneath.
 type countingFile struct {
 	*os.File
+	// direct, if not nil, writes the aligned heads of large writes past
+	// the page cache (the ESP's files, from the payload's memory).
+	direct               *blockdev.DirectWriter
 	n, total             int64
 	stepBytes, stepTotal int64
 	// onWrite reports progress; WriteAt calls it through the throttle.
@@ -70,13 +74,36 @@ type countingFile struct {
 }
 
 func (c *countingFile) WriteAt(p []byte, off int64) (int, error) {
-	n, err := c.File.WriteAt(p, off)
+	n, err := c.write(p, off)
 	c.n += int64(n)
 	c.stepBytes += int64(n)
 	if c.onWrite != nil && c.throttle.due() {
 		c.throttle.run(c.onWrite)
 	}
 	return n, err
+}
+
+// directMin is the smallest write that goes past the page cache: the
+// filesystems' metadata, written in small pieces, is gathered there and
+// written back at the flush.
+const directMin = 64 << 10
+
+// write writes p at off: its aligned head past the page cache when c
+// has a direct writer and p is large, the rest through the file.
+func (c *countingFile) write(p []byte, off int64) (int, error) {
+	n := 0
+	if c.direct != nil && len(p) >= directMin {
+		k, err := c.direct.WriteHead(p, off)
+		if err != nil {
+			return k, err
+		}
+		n = k
+	}
+	if n == len(p) {
+		return n, nil
+	}
+	k, err := c.File.WriteAt(p[n:], off+int64(n))
+	return n + k, err
 }
 
 // report reports progress now (a step starts), and counts it for the
