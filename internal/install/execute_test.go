@@ -123,7 +123,7 @@ func TestReadBackFindsDifference(t *testing.T) {
 	}
 }
 
-// sameContent compares a file read through a buffer smaller than it,
+// SameContent compares a file read through a buffer smaller than it,
 // chunk by chunk, with the bytes expected: a difference in any chunk or
 // in the size is a difference, a file that is not there an error.
 func TestSameContent(t *testing.T) {
@@ -161,7 +161,7 @@ func TestSameContent(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			same, err := sameContent(fsys, tt.path, tt.want, make([]byte, readBackChunk))
+			same, err := fsys.SameContent(tt.path, tt.want, make([]byte, readBackChunk))
 			if same != tt.same || (err != nil) != tt.wantErr {
 				t.Errorf("sameContent = %v, %v; want %v, error %v", same, err, tt.same, tt.wantErr)
 			}

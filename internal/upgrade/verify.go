@@ -66,11 +66,15 @@ func (u *upgrader) readTable(f *blockdev.File) (*vfat.FS, error) {
 // verifyFiles checks the new slot, slots.json and plinth.json.
 func (u *upgrader) verifyFiles(fsys *vfat.FS) error {
 	p := u.plan
-	uki, err := fsys.ReadFile(p.Slot.Path())
+	same, err := fsys.SameContent(p.Slot.Path(), u.req.UKI, nil)
 	if err != nil {
 		return err
 	}
-	if sha256.Sum256(uki) != sha256.Sum256(u.req.UKI) {
+	if !same {
+		uki, err := fsys.ReadFile(p.Slot.Path())
+		if err != nil {
+			return err
+		}
 		return fmt.Errorf("%s differs from the installer's runtime UKI (sha256 %x)", p.Slot.Path(), sha256.Sum256(uki))
 	}
 	b, err := fsys.ReadFile(abslot.StatePath)
