@@ -26,7 +26,7 @@ type DirectReader struct {
 // OpenDirect opens path for reading past the page cache. Some file
 // systems refuse O_DIRECT; callers may read through the cache then.
 func OpenDirect(path string) (*DirectReader, error) {
-	f, err := openDirect(path)
+	f, err := openDirect(path, os.O_RDONLY)
 	if err != nil {
 		return nil, fmt.Errorf("blockdev: open %s past the page cache: %w", path, err)
 	}
@@ -88,7 +88,7 @@ type DirectWriter struct {
 // OpenDirectWriter opens path for writing past the page cache. Some file
 // systems refuse O_DIRECT; callers may write through the cache then.
 func OpenDirectWriter(path string) (*DirectWriter, error) {
-	f, err := openDirectWrite(path)
+	f, err := openDirect(path, os.O_WRONLY)
 	if err != nil {
 		return nil, fmt.Errorf("blockdev: open %s for writing past the page cache: %w", path, err)
 	}

@@ -24,14 +24,10 @@ func physicalSectorSize(f *os.File) (int, error) {
 	return int(n), err
 }
 
-// openDirect opens path read-only past the page cache (O_DIRECT).
-func openDirect(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|unix.O_DIRECT, 0)
-}
-
-// openDirectWrite opens path write-only past the page cache (O_DIRECT).
-func openDirectWrite(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_WRONLY|unix.O_DIRECT, 0)
+// openDirect opens path past the page cache (O_DIRECT); mode is
+// os.O_RDONLY or os.O_WRONLY.
+func openDirect(path string, mode int) (*os.File, error) {
+	return os.OpenFile(path, mode|unix.O_DIRECT, 0)
 }
 
 // flushBuffers writes back and drops the device's cached pages (BLKFLSBUF).

@@ -15,8 +15,7 @@ func deviceSize(*os.File) (int64, error)       { return 0, errNotLinux }
 func logicalSectorSize(*os.File) (int, error)  { return 0, errNotLinux }
 func physicalSectorSize(*os.File) (int, error) { return 0, errNotLinux }
 func rereadTable(*os.File) error               { return errNotLinux }
-func openDirect(string) (*os.File, error)      { return nil, errNotLinux }
-func openDirectWrite(string) (*os.File, error) { return nil, errNotLinux }
+func openDirect(string, int) (*os.File, error) { return nil, errNotLinux }
 func flushBuffers(*os.File) error              { return errNotLinux }
 func blkpg(*os.File, bool, int, int64, int64) error {
 	return errNotLinux
